@@ -1,0 +1,487 @@
+package centroids
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+)
+
+// Format is the value of the "format" member of the object form of a
+// centroid file.
+const Format = "vecshard-centroids/1"
+
+// Training records how a centroid file was made. It is informational: the
+// router ignores it.
+type Training struct {
+	Points     int     // number of training vectors
+	Iterations int     // k-means iterations run
+	Seed       int64   // random seed of the initialisation
+	Objective  float64 // final k-means objective (metric dependent)
+	Sizes      []int   // training vectors assigned to each centroid
+	Source     string  // where the training vectors came from
+	Created    string  // RFC 3339 time of creation
+}
+
+// File is the content of a centroid file.
+type File struct {
+	Metric Metric
+	Dim    int // numbers in every centroid
+
+	// Shards is the number of shards the centroids map to. It is 0 for
+	// PgDog's bare array form: then centroid i is shard i and the shard
+	// count is the number of centroids.
+	Shards int
+
+	Centroids [][]float32 // k >= max(1, Shards) rows of Dim numbers
+
+	// ShardOf[i] is the shard of centroid i. nil means centroid i belongs
+	// to shard i % Shards.
+	ShardOf []int
+
+	Training *Training // nil when unknown
+}
+
+// Load reads and validates the centroid file at path (see Parse).
+func Load(path string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data)
+}
+
+// Parse parses and validates a centroid file's content; name is used only
+// in error messages, which have the form "name: row 3: has 783 numbers, want
+// 784" (rows are counted from 0, as centroid indices are).
+//
+// data is either PgDog's bare array of arrays of numbers, which yields a
+// File with Metric Cosine (the caller may change it), Shards 0 and no
+// ShardOf, or a JSON object with members "format" (exactly Format),
+// "metric", "shards", "centroids", and optionally "dim", "shard_of" and
+// "training"; unknown members are errors. Numbers are rounded once from
+// decimal to float32 and must be within float32 range. Parse checks
+// everything New checks.
+func Parse(name string, data []byte) (*File, error) {
+	f, err := parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := f.validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return f, nil
+}
+
+func parse(data []byte) (*File, error) {
+	p := skipSpace(data, 0)
+	if p == len(data) {
+		return nil, errors.New("empty file")
+	}
+	switch data[p] {
+	case '[':
+		rows, dim, err := parseRows(data, 0)
+		if err != nil {
+			return nil, err
+		}
+		return &File{Metric: Cosine, Dim: dim, Centroids: rows}, nil
+	case '{':
+		return parseObject(data)
+	}
+	return nil, fmt.Errorf("offset %d: want a JSON array or object", p)
+}
+
+// fileJSON is the object form. Pointers tell a missing member from a zero.
+type fileJSON struct {
+	Format    *string         `json:"format"`
+	Metric    *string         `json:"metric"`
+	Dim       *int            `json:"dim"`
+	Shards    *int            `json:"shards"`
+	Centroids json.RawMessage `json:"centroids"`
+	ShardOf   []int           `json:"shard_of"`
+	Training  *trainingJSON   `json:"training"`
+}
+
+type trainingJSON struct {
+	Points     int     `json:"points"`
+	Iterations int     `json:"iterations"`
+	Seed       int64   `json:"seed"`
+	Objective  float64 `json:"objective"`
+	Sizes      []int   `json:"sizes,omitempty"`
+	Source     string  `json:"source,omitempty"`
+	Created    string  `json:"created,omitempty"`
+}
+
+func parseObject(data []byte) (*File, error) {
+	var j fileJSON
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&j); err != nil {
+		return nil, err
+	}
+	if p := skipSpace(data, int(dec.InputOffset())); p != len(data) {
+		return nil, fmt.Errorf("offset %d: data after the JSON object", p)
+	}
+	// encoding/json matches member names without regard to case; the
+	// format's names are exact.
+	if err := exactNames(data, "format", "metric", "dim", "shards", "centroids", "shard_of", "training"); err != nil {
+		return nil, err
+	}
+	if j.Training != nil {
+		var raw struct{ Training json.RawMessage }
+		if err := json.Unmarshal(data, &raw); err != nil {
+			return nil, err
+		}
+		if err := exactNames(raw.Training, "points", "iterations", "seed", "objective", "sizes", "source", "created"); err != nil {
+			return nil, fmt.Errorf("training: %w", err)
+		}
+	}
+	switch {
+	case j.Format == nil:
+		return nil, fmt.Errorf("missing \"format\" (want %q)", Format)
+	case *j.Format != Format:
+		return nil, fmt.Errorf("format %q, want %q", *j.Format, Format)
+	case j.Metric == nil:
+		return nil, errors.New("missing \"metric\"")
+	case j.Shards == nil:
+		return nil, errors.New("missing \"shards\"")
+	case *j.Shards < 1:
+		return nil, fmt.Errorf("shards is %d, want at least 1", *j.Shards)
+	case len(j.Centroids) == 0 || string(j.Centroids) == "null":
+		return nil, errors.New("missing \"centroids\"")
+	}
+	m, err := ParseMetric(*j.Metric)
+	if err != nil {
+		return nil, err
+	}
+	want := 0
+	if j.Dim != nil {
+		if *j.Dim < 1 {
+			return nil, fmt.Errorf("dim is %d, want at least 1", *j.Dim)
+		}
+		want = *j.Dim
+	}
+	rows, dim, err := parseRows(j.Centroids, want)
+	if err != nil {
+		return nil, err
+	}
+	f := &File{Metric: m, Dim: dim, Shards: *j.Shards, Centroids: rows, ShardOf: j.ShardOf}
+	if t := j.Training; t != nil {
+		f.Training = &Training{t.Points, t.Iterations, t.Seed, t.Objective, t.Sizes, t.Source, t.Created}
+	}
+	return f, nil
+}
+
+// exactNames reports an error if the JSON object obj has a member whose name
+// is not one of names, spelled exactly.
+func exactNames(obj []byte, names ...string) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(obj, &m); err != nil {
+		return err
+	}
+	for name := range m {
+		if !slices.Contains(names, name) {
+			return fmt.Errorf("unknown field %q", name)
+		}
+	}
+	return nil
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func skipSpace(b []byte, p int) int {
+	for p < len(b) && isSpace(b[p]) {
+		p++
+	}
+	return p
+}
+
+// parseRows parses a JSON array of arrays of numbers into rows sharing one
+// backing array. want is the required row length, or 0 to take the first
+// row's. It returns the rows and their length; trailing data is an error.
+func parseRows(b []byte, want int) ([][]float32, int, error) {
+	p := skipSpace(b, 0)
+	if p == len(b) || b[p] != '[' {
+		return nil, 0, fmt.Errorf("offset %d: centroids: want '['", p)
+	}
+	p = skipSpace(b, p+1)
+	var flat []float32
+	var ends []int
+	if p < len(b) && b[p] == ']' {
+		p++
+	} else {
+		for row := 0; ; row++ {
+			if p == len(b) || b[p] != '[' {
+				return nil, 0, fmt.Errorf("row %d: want '[' starting a row of numbers", row)
+			}
+			p = skipSpace(b, p+1)
+			start := len(flat)
+			if p < len(b) && b[p] == ']' {
+				p++
+			} else {
+				for {
+					e, x, err := parseNumber(b, p)
+					if err != nil {
+						return nil, 0, fmt.Errorf("row %d: number %d: %w", row, len(flat)-start, err)
+					}
+					flat = append(flat, x)
+					p = skipSpace(b, e)
+					if p < len(b) && b[p] == ',' {
+						p = skipSpace(b, p+1)
+						continue
+					}
+					if p < len(b) && b[p] == ']' {
+						p++
+						break
+					}
+					return nil, 0, fmt.Errorf("row %d: after number %d: want ',' or ']'", row, len(flat)-start-1)
+				}
+			}
+			n := len(flat) - start
+			if want == 0 {
+				want = n
+				if n == 0 {
+					return nil, 0, fmt.Errorf("row %d: has no numbers", row)
+				}
+			}
+			if n != want {
+				return nil, 0, fmt.Errorf("row %d: has %d numbers, want %d", row, n, want)
+			}
+			ends = append(ends, len(flat))
+			p = skipSpace(b, p)
+			if p < len(b) && b[p] == ',' {
+				p = skipSpace(b, p+1)
+				continue
+			}
+			if p < len(b) && b[p] == ']' {
+				p++
+				break
+			}
+			return nil, 0, fmt.Errorf("after row %d: want ',' or ']'", row)
+		}
+	}
+	if p = skipSpace(b, p); p != len(b) {
+		return nil, 0, fmt.Errorf("offset %d: data after the centroids", p)
+	}
+	rows := make([][]float32, len(ends))
+	start := 0
+	for i, end := range ends {
+		rows[i] = flat[start:end:end]
+		start = end
+	}
+	return rows, want, nil
+}
+
+// parseNumber parses the JSON number at b[p:] as a float32 (one rounding,
+// from decimal) and returns the offset after it.
+func parseNumber(b []byte, p int) (int, float32, error) {
+	s := p
+	if p < len(b) && b[p] == '-' {
+		p++
+	}
+	digits := func() int {
+		d := p
+		for p < len(b) && '0' <= b[p] && b[p] <= '9' {
+			p++
+		}
+		return p - d
+	}
+	switch n := digits(); {
+	case n == 0:
+		return 0, 0, errors.New("want a number")
+	case n > 1 && b[p-n] == '0':
+		return 0, 0, fmt.Errorf("%q: leading zero", b[s:p])
+	}
+	if p < len(b) && b[p] == '.' {
+		p++
+		if digits() == 0 {
+			return 0, 0, fmt.Errorf("%q: want digits after '.'", b[s:p])
+		}
+	}
+	if p < len(b) && (b[p] == 'e' || b[p] == 'E') {
+		p++
+		if p < len(b) && (b[p] == '+' || b[p] == '-') {
+			p++
+		}
+		if digits() == 0 {
+			return 0, 0, fmt.Errorf("%q: want digits in the exponent", b[s:p])
+		}
+	}
+	x, err := strconv.ParseFloat(string(b[s:p]), 32)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%s is out of float32 range", b[s:p])
+	}
+	return p, float32(x), nil
+}
+
+// validate checks the invariants New relies on.
+func (f *File) validate() error {
+	k := len(f.Centroids)
+	switch {
+	case !f.Metric.valid():
+		return fmt.Errorf("unknown metric %v", f.Metric)
+	case k == 0:
+		return errors.New("no centroids")
+	case f.Dim < 1:
+		return fmt.Errorf("dim is %d, want at least 1", f.Dim)
+	case f.Shards < 0:
+		return fmt.Errorf("shards is %d, want at least 1", f.Shards)
+	case f.Shards > k:
+		return fmt.Errorf("%d centroids for %d shards: want at least one centroid per shard", k, f.Shards)
+	}
+	for i, c := range f.Centroids {
+		if len(c) != f.Dim {
+			return fmt.Errorf("row %d: has %d numbers, want %d", i, len(c), f.Dim)
+		}
+		for j, x := range c {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				return fmt.Errorf("row %d: number %d is %v", i, j, x)
+			}
+		}
+	}
+	if f.ShardOf == nil {
+		return nil
+	}
+	shards := f.Shards
+	if shards == 0 {
+		shards = k
+	}
+	if len(f.ShardOf) != k {
+		return fmt.Errorf("shard_of has %d entries, want one per centroid (%d)", len(f.ShardOf), k)
+	}
+	owned := make([]bool, shards)
+	for i, s := range f.ShardOf {
+		if s < 0 || s >= shards {
+			return fmt.Errorf("shard_of[%d] is %d, want 0 <= shard < %d", i, s, shards)
+		}
+		owned[s] = true
+	}
+	for s, ok := range owned {
+		if !ok {
+			return fmt.Errorf("shard %d owns no centroid", s)
+		}
+	}
+	return nil
+}
+
+// Save validates f and writes it to path in the object form, numbers in
+// their shortest float32 round-trip form, one centroid per line. It writes a
+// temporary file in the same directory and renames it, so readers see the
+// old file or the new one, never a part.
+func Save(path string, f *File) error {
+	b, err := f.marshal()
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return writeAtomic(path, b)
+}
+
+// SaveBare validates f and writes its centroids as PgDog's bare array of
+// arrays, atomically like Save. The bare form has no metric, shard count or
+// mapping: it means centroid i is shard i, so SaveBare refuses a File whose
+// mapping is anything else. The metric and training record are not saved.
+func SaveBare(path string, f *File) error {
+	b, err := f.marshalBare()
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return writeAtomic(path, b)
+}
+
+func (f *File) marshal() ([]byte, error) {
+	if err := f.validate(); err != nil {
+		return nil, err
+	}
+	shards := f.Shards
+	if shards == 0 {
+		shards = len(f.Centroids)
+	}
+	b := make([]byte, 0, 128+len(f.Centroids)*(f.Dim*12+2))
+	b = fmt.Appendf(b, "{\"format\":%q,\"metric\":%q,\"dim\":%d,\"shards\":%d,\n\"centroids\":", Format, f.Metric, f.Dim, shards)
+	b = appendRows(b, f.Centroids)
+	if f.ShardOf != nil {
+		b = append(b, ",\n\"shard_of\":["...)
+		for i, s := range f.ShardOf {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(b, int64(s), 10)
+		}
+		b = append(b, ']')
+	}
+	if t := f.Training; t != nil {
+		tj, err := json.Marshal(trainingJSON{t.Points, t.Iterations, t.Seed, t.Objective, t.Sizes, t.Source, t.Created})
+		if err != nil {
+			return nil, fmt.Errorf("training: %w", err)
+		}
+		b = append(b, ",\n\"training\":"...)
+		b = append(b, tj...)
+	}
+	return append(b, "}\n"...), nil
+}
+
+func (f *File) marshalBare() ([]byte, error) {
+	if err := f.validate(); err != nil {
+		return nil, err
+	}
+	k := len(f.Centroids)
+	if f.Shards != 0 && f.Shards != k {
+		return nil, fmt.Errorf("bare form: %d centroids for %d shards; the bare form means one centroid per shard", k, f.Shards)
+	}
+	for i, s := range f.ShardOf {
+		if s != i {
+			return nil, fmt.Errorf("bare form: centroid %d is on shard %d; the bare form means centroid i is shard i", i, s)
+		}
+	}
+	b := make([]byte, 0, 2+k*(f.Dim*12+2))
+	return append(appendRows(b, f.Centroids), '\n'), nil
+}
+
+func appendRows(b []byte, rows [][]float32) []byte {
+	b = append(b, '[')
+	for i, row := range rows {
+		if i > 0 {
+			b = append(b, ",\n"...)
+		}
+		b = append(b, '[')
+		for j, x := range row {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendFloat(b, float64(x), 'g', -1, 32)
+		}
+		b = append(b, ']')
+	}
+	return append(b, ']')
+}
+
+func writeAtomic(path string, b []byte) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = tmp.Write(b); err != nil {
+		return err
+	}
+	if err = tmp.Chmod(0o644); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+)
+
+// writePlot draws two bar charts, points per shard above points per
+// centroid, into a PNG file.
+func writePlot(path string, perShard, perCentroid []int) error {
+	top, err := bars("Points per shard", "shard", perShard)
+	if err != nil {
+		return err
+	}
+	bottom, err := bars("Points per centroid", "centroid", perCentroid)
+	if err != nil {
+		return err
+	}
+	const w, h = 10 * vg.Inch, 8 * vg.Inch
+	img := vgimg.New(w, h)
+	dc := draw.New(img)
+	tiles := draw.Tiles{Rows: 2, Cols: 1, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
+		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 4}
+	canvases := plot.Align([][]*plot.Plot{{top}, {bottom}}, tiles, dc)
+	top.Draw(canvases[0][0])
+	bottom.Draw(canvases[1][0])
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return f.Close()
+}
+
+func bars(title, xlabel string, sizes []int) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = xlabel
+	p.Y.Label.Text = "points"
+	vals := make(plotter.Values, len(sizes))
+	total := 0
+	for i, s := range sizes {
+		vals[i] = float64(s)
+		total += s
+	}
+	width := vg.Length(480) / vg.Length(max(1, len(sizes)))
+	b, err := plotter.NewBarChart(vals, width*0.8)
+	if err != nil {
+		return nil, err
+	}
+	b.LineStyle.Width = 0
+	b.Color = plotter.DefaultLineStyle.Color
+	p.Add(b)
+	if len(sizes) > 0 {
+		mean := float64(total) / float64(len(sizes))
+		line, err := plotter.NewLine(plotter.XYs{{X: -0.5, Y: mean}, {X: float64(len(sizes)) - 0.5, Y: mean}})
+		if err == nil {
+			line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+			p.Add(line)
+			p.Legend.Add(fmt.Sprintf("mean %.0f", mean), line)
+			p.Legend.Top = true
+		}
+	}
+	return p, nil
+}

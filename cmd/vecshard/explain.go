@@ -1,0 +1,361 @@
+package main
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+
+	pgvector "github.com/pgvector/pgvector-go"
+
+	"github.com/vecshard/vecshard/idkey"
+	"github.com/vecshard/vecshard/router"
+	"github.com/vecshard/vecshard/vecdecode"
+)
+
+const explainHelp = `
+Usage: vecshard explain --config FILE --shards N "SQL" [--param VALUE ...] [--binary]
+
+Prints the decision the plugin would take for one statement (a shard, ALL,
+no decision or an error; READ or WRITE) and why: which configured table,
+which key column, which value, the nearest centroids or the jump-hash key.
+
+Parameters ($1, $2, ...) are given in order with --param, as text. An empty
+--param '' is SQL NULL (the plugin cannot tell NULL from an empty value).
+With --binary they are sent the way a binary-format client sends them:
+vectors and sparse vectors as pgvector-go's EncodeBinary writes them, bigint
+ids as a big-endian int8 (int2/int4 when the SQL casts to them), uuids as
+their 16 bytes, text as its bytes. A parameter's type comes from the
+router's own reading of the statement (the key column it feeds) or from a
+cast in the SQL ($1::vector); parameters of unknown type stay text.
+Flags may come before or after the SQL.
+
+Example:
+  vecshard explain --config vecshard.toml --shards 4 \
+    "SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 10" --param '[0.1,0.2,0.3]' --binary
+`
+
+func runExplain(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("explain", explainHelp, stdout, stderr)
+	config := fs.String("config", "", "the plugin's TOML configuration `FILE`")
+	shards := fs.Int("shards", 0, "the pooler's shard count `N`")
+	var params stringList
+	fs.Var(&params, "param", "the `VALUE` of the next parameter, as text (repeat for $1, $2, ...)")
+	bin := fs.Bool("binary", false, "send the parameters in binary format")
+	if stop, status := parseFlags(fs, interspersed(fs, args), stdout); stop {
+		return status
+	}
+	if !requireFlags(fs, stderr, "config", "shards") {
+		return exitUsage
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintf(stderr, "vecshard explain: want exactly one SQL statement, got %d arguments (quote the SQL; see --help)\n", fs.NArg())
+		return exitUsage
+	}
+	if *shards < 1 {
+		fmt.Fprintf(stderr, "vecshard explain: --shards must be at least 1, not %d\n", *shards)
+		return exitUsage
+	}
+	query := fs.Arg(0)
+
+	snap, err := router.Load(*config)
+	if err != nil {
+		fmt.Fprintf(stdout, "problem: %v\n", err)
+		fmt.Fprintln(stdout, "decision: NO_DECISION (the plugin answers NO_DECISION to everything when its configuration does not load)")
+		return exitProblem
+	}
+	r := router.New(snap)
+
+	ps := make([]router.Param, len(params))
+	for i, p := range params {
+		ps[i] = router.Param{Data: []byte(p)}
+	}
+	var notes []string
+	cached := false
+	if *bin && len(ps) > 0 {
+		// Learn each parameter's type from the router's reading of the
+		// statement, then encode and route again.
+		_, ex := r.Explain(query, ps, *shards)
+		ps, notes = encodeBinary(query, params, ex)
+		cached = true
+	}
+	d, ex := r.Explain(query, ps, *shards)
+	if cached {
+		ex.Cached = false // the plan is cached by the first, typing pass only
+	}
+	printExplanation(stdout, d, ex, ps, notes, snap)
+	return exitOK
+}
+
+// castRE finds $n::type casts in SQL. Good enough to pick an encoding for
+// a parameter the router does not read; the router itself parses the SQL.
+var castRE = regexp.MustCompile(`\$([0-9]+)\s*::\s*"?([A-Za-z_][A-Za-z0-9_.]*)`)
+
+var paramSourceRE = regexp.MustCompile(`^\$([0-9]+)`)
+
+// encodeBinary encodes the text parameters in binary format, each by the
+// type the router decoded it as, else by its cast in the SQL; parameters of
+// unknown type stay text. notes says what was done to each.
+func encodeBinary(query string, params []string, ex router.Explanation) ([]router.Param, []string) {
+	types := map[int]string{}
+	for _, m := range castRE.FindAllStringSubmatch(query, -1) {
+		n, _ := strconv.Atoi(m[1])
+		types[n] = strings.ToLower(m[2])
+	}
+	casts := map[int]string{}
+	for n, t := range types {
+		casts[n] = t
+	}
+	for _, tg := range ex.Targets {
+		for _, v := range tg.Values {
+			m := paramSourceRE.FindStringSubmatch(v.Source)
+			if m == nil || v.Type == "" {
+				continue
+			}
+			n, _ := strconv.Atoi(m[1])
+			types[n] = v.Type
+		}
+	}
+	ps := make([]router.Param, len(params))
+	notes := make([]string, len(params))
+	for i, text := range params {
+		n := i + 1
+		ps[i] = router.Param{Data: []byte(text)}
+		if text == "" {
+			notes[i] = "NULL"
+			continue
+		}
+		typ, ok := types[n]
+		if !ok {
+			notes[i] = "text (type unknown: add a cast such as $" + strconv.Itoa(n) + "::bigint to send it in binary)"
+			continue
+		}
+		data, err := encodeParam(typ, casts[n], text)
+		if err != nil {
+			notes[i] = fmt.Sprintf("text (cannot encode as binary %s: %v)", typ, err)
+			continue
+		}
+		if data == nil {
+			notes[i] = "text (" + typ + " has no binary encoding in pgvector-go; clients send it as text)"
+			continue
+		}
+		ps[i] = router.Param{Data: data, Binary: true}
+		notes[i] = fmt.Sprintf("binary %s, %d bytes", typ, len(data))
+	}
+	return ps, notes
+}
+
+// encodeParam returns the binary form of text as type typ (cast: the SQL's
+// cast on the parameter, which picks the integer width), or nil when typ is
+// sent as text.
+func encodeParam(typ, cast, text string) ([]byte, error) {
+	switch typ {
+	case "vector":
+		v, err := vecdecode.VectorText(nil, []byte(text))
+		if err != nil {
+			return nil, err
+		}
+		return pgvector.NewVector(v).EncodeBinary(nil)
+	case "sparsevec":
+		var s vecdecode.Sparse
+		if err := vecdecode.SparsevecText(&s, []byte(text)); err != nil {
+			return nil, err
+		}
+		m := make(map[int32]float32, len(s.Indices))
+		for i, ix := range s.Indices {
+			m[ix] = s.Values[i]
+		}
+		return pgvector.NewSparseVectorFromMap(m, int32(s.Dim)).EncodeBinary(nil)
+	case "halfvec":
+		return nil, nil
+	case "bigint", "int8", "int4", "integer", "int", "int2", "smallint":
+		v, err := idkey.ParseBigint([]byte(text))
+		if err != nil {
+			return nil, err
+		}
+		switch cast {
+		case "int2", "smallint":
+			if v != int64(int16(v)) {
+				return nil, fmt.Errorf("%d does not fit the cast's smallint", v)
+			}
+			return binary.BigEndian.AppendUint16(nil, uint16(v)), nil
+		case "int4", "integer", "int":
+			if v != int64(int32(v)) {
+				return nil, fmt.Errorf("%d does not fit the cast's integer", v)
+			}
+			return binary.BigEndian.AppendUint32(nil, uint32(v)), nil
+		}
+		return binary.BigEndian.AppendUint64(nil, uint64(v)), nil
+	case "uuid":
+		u, err := idkey.ParseUUID([]byte(text))
+		if err != nil {
+			return nil, err
+		}
+		return u[:], nil
+	case "text", "varchar", "character varying":
+		return []byte(text), nil
+	}
+	return nil, fmt.Errorf("unsupported type %q", typ)
+}
+
+func printExplanation(w io.Writer, d router.Decision, ex router.Explanation, ps []router.Param, notes []string, snap *router.Snapshot) {
+	rw := "READ"
+	if ex.Write {
+		rw = "WRITE"
+	}
+	if ex.Statement != "" {
+		cached := ""
+		if ex.Cached {
+			cached = ", plan from cache"
+		}
+		fmt.Fprintf(w, "statement: %s (%s%s)\n", ex.Statement, rw, cached)
+	}
+	for i, p := range ps {
+		format := "text"
+		if p.Binary {
+			format = "binary"
+		}
+		line := fmt.Sprintf("param $%d: %s", i+1, format)
+		if notes != nil && notes[i] != "" {
+			line = fmt.Sprintf("param $%d: %s", i+1, notes[i])
+		} else if len(p.Data) == 0 {
+			line += " (NULL)"
+		}
+		fmt.Fprintln(w, line)
+	}
+	if ex.Hint != "" {
+		fmt.Fprintf(w, "hint: /* %s */ decides\n", ex.Hint)
+	}
+	for _, tg := range ex.Targets {
+		fmt.Fprintf(w, "table %s", tg.Table)
+		if tg.Ref != "" && tg.Ref != tg.Table {
+			fmt.Fprintf(w, " (referenced as %s)", tg.Ref)
+		}
+		fmt.Fprintf(w, ": %s, key %s column %s", tg.Role, tg.Key, tg.Column)
+		if tg.Match != "" {
+			fmt.Fprintf(w, ", key from %s", tg.Match)
+		} else {
+			fmt.Fprint(w, ", no usable key")
+		}
+		if d.Kind == router.Error && tg.Shard < 0 {
+			fmt.Fprintln(w, " -> no shard")
+		} else {
+			fmt.Fprintf(w, " -> %s\n", shardText(tg.Shard))
+		}
+		var t *router.Table
+		for _, ct := range snap.Tables() {
+			if ct.Name == tg.Table {
+				t = ct
+			}
+		}
+		for _, v := range tg.Values {
+			printValue(w, v, t)
+		}
+	}
+	if ex.Note != "" {
+		fmt.Fprintf(w, "note: %s\n", ex.Note)
+	}
+	switch d.Kind {
+	case router.Shard:
+		fmt.Fprintf(w, "decision: SHARD %d, %s\n", d.Shard, rwOf(d))
+	case router.All:
+		fmt.Fprintf(w, "decision: ALL, %s\n", rwOf(d))
+	case router.Error:
+		fmt.Fprintf(w, "decision: ERROR %s, %s: %s\n", d.Code, rwOf(d), d.Message)
+		if d.Detail != "" {
+			fmt.Fprintf(w, "detail: %s\n", d.Detail)
+		}
+	default:
+		fmt.Fprintln(w, "decision: NO_DECISION (PgDog or the next plugin decides)")
+	}
+}
+
+func rwOf(d router.Decision) string {
+	if d.Write {
+		return "WRITE"
+	}
+	return "READ"
+}
+
+func shardText(s int) string {
+	if s < 0 {
+		return "ALL"
+	}
+	return "shard " + strconv.Itoa(s)
+}
+
+// printValue prints one key value: where it came from, how it decoded and
+// where it led.
+func printValue(w io.Writer, v router.ValueExplanation, t *router.Table) {
+	fmt.Fprintf(w, "  value %s", v.Source)
+	if v.Binary {
+		fmt.Fprint(w, " (binary)")
+	}
+	switch {
+	case v.Err != "":
+		fmt.Fprintf(w, ": %s: %s\n", orUnknown(v.Type), v.Err)
+		return
+	case v.Type == "":
+		fmt.Fprintln(w, ": NULL or not readable: no key")
+		return
+	}
+	if v.Dim > 0 {
+		fmt.Fprintf(w, ": %s of %d dimensions", v.Type, v.Dim)
+		if len(v.Centroids) > 0 {
+			fmt.Fprint(w, "; nearest centroids:")
+			for i, c := range v.Centroids {
+				fmt.Fprintf(w, " #%d", c)
+				if scores := scoresOf(v); i < len(scores) {
+					fmt.Fprintf(w, " (%s %.6g)", scoreName(t), scores[i])
+				}
+				if t != nil && t.Set != nil {
+					fmt.Fprintf(w, " on shard %d", t.Set.ShardOf(c))
+				}
+				if i < len(v.Centroids)-1 {
+					fmt.Fprint(w, ",")
+				}
+			}
+		}
+	} else {
+		fmt.Fprintf(w, ": %s, jump-hash key %#016x", v.Type, v.JumpKey)
+	}
+	fmt.Fprintf(w, " -> %s\n", shardText(v.Shard))
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "value"
+	}
+	return s
+}
+
+// scoreName names a similarity in the table's metric.
+func scoreName(t *router.Table) string {
+	if t == nil {
+		return "score"
+	}
+	switch t.Metric.String() {
+	case "cosine":
+		return "cosine similarity"
+	case "l2":
+		return "-squared L2 distance"
+	case "inner_product":
+		return "inner product"
+	}
+	return "score"
+}
+
+// scoresOf returns the similarities of v.Centroids when the router reports
+// them (ValueExplanation.Scores, requested in docs/ARCHITECTURE.md), else
+// nil. Looked up by name so that this builds with and without the field.
+func scoresOf(v router.ValueExplanation) []float32 {
+	f := reflect.ValueOf(v).FieldByName("Scores")
+	if !f.IsValid() {
+		return nil
+	}
+	s, _ := f.Interface().([]float32)
+	return s
+}

@@ -1,0 +1,412 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/vecshard/vecshard/cmd/vecshard/internal/copyfmt"
+	"github.com/vecshard/vecshard/router"
+)
+
+const (
+	dir    = "../../testdata/cli/"
+	config = dir + "vecshard.toml"
+)
+
+func runCLI(t *testing.T, args ...string) (status int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	status = run(args, &out, &errb)
+	return status, out.String(), errb.String()
+}
+
+func TestHelp(t *testing.T) {
+	for _, cmd := range []string{"check", "explain", "split"} {
+		status, out, errOut := runCLI(t, cmd, "--help")
+		if status != exitOK || !strings.Contains(out, "Example:") || !strings.Contains(out, "vecshard "+cmd+" --config") || errOut != "" {
+			t.Errorf("%s --help: status %d, stdout %q, stderr %q", cmd, status, out, errOut)
+		}
+	}
+	if status, _, errOut := runCLI(t, "frobnicate"); status != exitUsage || !strings.Contains(errOut, "unknown command") {
+		t.Errorf("unknown command: status %d, stderr %q", status, errOut)
+	}
+	if status, _, _ := runCLI(t); status != exitUsage {
+		t.Errorf("no command: status %d", status)
+	}
+	if status, _, errOut := runCLI(t, "check"); status != exitUsage || !strings.Contains(errOut, "--config is required") {
+		t.Errorf("check without --config: status %d, stderr %q", status, errOut)
+	}
+	if status, _, errOut := runCLI(t, "explain", "--config", config, "SELECT 1"); status != exitUsage || !strings.Contains(errOut, "--shards is required") {
+		t.Errorf("explain without --shards: status %d, stderr %q", status, errOut)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		args   []string
+		status int
+		want   []string
+	}{
+		{[]string{"--config", config}, exitOK, []string{
+			"shards: 4",
+			"table items: key vector, column embedding (vector), metric cosine, probes 1",
+			"k = 8, dim = 4, shards = 4",
+			"centroids per shard: 0: 2, 1: 2, 2: 2, 3: 2",
+			"training: 1000 points, 20 iterations, seed 1, objective 812.5",
+			"[130 120 125 125 118 132 125 125]",
+			"table public.users: key id, column id (bigint)",
+			"table sessions: key id, column sid (uuid)",
+			"OK: the plugin would route with this configuration (on 4 shards)",
+		}},
+		{[]string{"--config", config, "--shards", "4"}, exitOK, []string{"OK: the plugin would route with this configuration on 4 shards"}},
+		{[]string{"--config", config, "--shards", "8"}, exitProblem, []string{"problem: ", "shards = 4 but the pooler has 8 shards"}},
+		{[]string{"--config", dir + "bad-dims.toml"}, exitProblem, []string{"cannot be loaded", "bad-dims.json", "has 3 numbers, want 4"}},
+		{[]string{"--config", dir + "unknown-key.toml"}, exitProblem, []string{"problem: ", "shard_count"}},
+		{[]string{"--config", dir + "missing.toml"}, exitProblem, []string{"missing.toml"}},
+	}
+	for _, tt := range tests {
+		status, out, _ := runCLI(t, append([]string{"check"}, tt.args...)...)
+		if status != tt.status {
+			t.Errorf("check %v: status %d, want %d\n%s", tt.args, status, tt.status, out)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("check %v: output lacks %q:\n%s", tt.args, w, out)
+			}
+		}
+	}
+}
+
+func TestExplain(t *testing.T) {
+	knn := "SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 5"
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{knn, "--param", "[0,0,0,-1]"}, []string{
+			"param $1: text", "key from ORDER BY <=>", "vector of 4 dimensions", "#7 on shard 3", "decision: SHARD 3, READ"}},
+		{[]string{knn, "--param", "[0,0,0,-1]", "--binary"}, []string{
+			"param $1: binary vector, 20 bytes", "value $1 (binary)", "decision: SHARD 3, READ"}},
+		{[]string{"--binary", "--param", "[0,0,0,-1]", knn}, []string{"binary vector", "decision: SHARD 3, READ"}},
+		{[]string{knn, "--param", "[0,0,1]"}, []string{"decision: ERROR 22000, READ: expected 4 dimensions, not 3"}},
+		{[]string{knn, "--param", "[0,0,1]", "--binary"}, []string{"binary vector, 16 bytes", "expected 4 dimensions, not 3"}},
+		// FORMATS.md golden keys: bigint 42 and 1, uuid 550e8400-..., on 4 shards.
+		{[]string{"SELECT * FROM users WHERE id = $1", "--param", "42"}, []string{
+			"jump-hash key 0x810879608e4259cc -> shard 0", "decision: SHARD 0, READ"}},
+		{[]string{"SELECT * FROM users WHERE id = $1", "--param", "42", "--binary"}, []string{
+			"binary bigint, 8 bytes", "jump-hash key 0x810879608e4259cc", "decision: SHARD 0, READ"}},
+		{[]string{"SELECT * FROM users WHERE id = $1::int4", "--param", "1", "--binary"}, []string{
+			"binary bigint, 4 bytes", "jump-hash key 0xb456bcfc34c2cb2c", "decision: SHARD 3, READ"}},
+		{[]string{"DELETE FROM sessions WHERE sid = $1", "--param", "{550E8400E29B41D4A716446655440000}", "--binary"}, []string{
+			"binary uuid, 16 bytes", "jump-hash key 0x9c00a35619d3aa77", "decision: SHARD 0, WRITE"}},
+		{[]string{"SELECT * FROM users WHERE id = $1", "--param", ""}, []string{"(NULL)", "decision: ALL, READ"}},
+		{[]string{"INSERT INTO users (id) VALUES (1), (42)"}, []string{"shard 3 (row 1) and shard 0 (row 2)", "decision: ERROR 0A000, WRITE"}},
+		{[]string{"SELECT * FROM items"}, []string{"no usable key", "decision: ALL, READ"}},
+		{[]string{"SHOW search_path"}, []string{"decision: NO_DECISION"}},
+		{[]string{"SELECT * FROM users WHERE id = $1 AND name = $2", "--param", "7", "--param", "eve", "--binary"}, []string{
+			"param $1: binary bigint", "param $2: text (type unknown", "decision: SHARD"}},
+	}
+	for _, tt := range tests {
+		args := append([]string{"explain", "--config", config, "--shards", "4"}, tt.args...)
+		status, out, errOut := runCLI(t, args...)
+		if status != exitOK {
+			t.Errorf("explain %q: status %d\n%s%s", tt.args, status, out, errOut)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("explain %q: output lacks %q:\n%s", tt.args, w, out)
+			}
+		}
+	}
+	status, out, _ := runCLI(t, "explain", "--config", dir+"bad-dims.toml", "--shards", "4", "SELECT 1")
+	if status != exitProblem || !strings.Contains(out, "NO_DECISION") {
+		t.Errorf("explain with a bad config: status %d\n%s", status, out)
+	}
+}
+
+func TestInterspersed(t *testing.T) {
+	fs := newFlagSet("x", "", io.Discard, io.Discard)
+	fs.String("config", "", "")
+	fs.Bool("binary", false, "")
+	var ps stringList
+	fs.Var(&ps, "param", "")
+	got := interspersed(fs, []string{"SQL", "--param", "-1", "--binary", "--config=c", "-param", "x", "--", "--param"})
+	want := []string{"--param", "-1", "--binary", "--config=c", "-param", "x", "--", "SQL", "--param"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("interspersed = %q, want %q", got, want)
+	}
+}
+
+func TestParseColumns(t *testing.T) {
+	got, err := parseColumns(`id, Embedding ,"Title ""x""",b`)
+	if want := []string{"id", "embedding", `Title "x"`, "b"}; err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("parseColumns = %q, %v; want %q", got, err, want)
+	}
+	for _, bad := range []string{"a,,b", "a,", `"a`, `"a"b`} {
+		if _, err := parseColumns(bad); err == nil {
+			t.Errorf("parseColumns(%q) accepted", bad)
+		}
+	}
+}
+
+// splitCase is one input file to split, with the shard each data row must
+// land on (from the design docs' golden values or the centroid geometry).
+type splitCase struct {
+	name   string
+	input  string
+	table  string
+	flags  []string
+	opt    copyfmt.Options
+	shards []int
+}
+
+var splitCases = []splitCase{
+	{
+		// Centroid i is the i-th axis (i < 4) or its negative (i - 4), and
+		// centroid i is on shard i % 4: each row goes to its vector's
+		// dominant axis.
+		name: "csv with header", input: "items.csv", table: "items",
+		flags:  []string{"--format", "csv", "--header"},
+		opt:    copyfmt.Options{Format: copyfmt.CSV, Header: true},
+		shards: []int{0, 1, 2, 3, 0, 1, 2, 3},
+	},
+	{
+		name: "text with header", input: "items.txt", table: "items",
+		flags:  []string{"--header"},
+		opt:    copyfmt.Options{Header: true},
+		shards: []int{0, 1, 2, 3, 0, 1, 2, 3},
+	},
+	{
+		// FORMATS.md: bigint 1 -> 3, 42 -> 0, -1 -> 2, max -> 3 on 4 shards.
+		name: "text with --columns", input: "users.txt", table: "public.users",
+		flags:  []string{"--columns", "id,name"},
+		shards: []int{3, 0, 2, 3, -1, -1, -1},
+	},
+	{
+		// FORMATS.md: uuid 550e8400-... -> 0 on 4 shards, in any spelling.
+		name: "csv CRLF uuid", input: "sessions.csv", table: "sessions",
+		flags:  []string{"--format", "csv", "--header"},
+		opt:    copyfmt.Options{Format: copyfmt.CSV, Header: true},
+		shards: []int{0, 0, -1, -1},
+	},
+}
+
+// checkSplit verifies a split: the outputs hold every input row exactly
+// once, byte for byte and in input order, each on the shard the router
+// decides for an INSERT of its key (and on the expected shard where one is
+// known); every output starts with the input's header.
+func checkSplit(t *testing.T, input, outDir, table string, opt copyfmt.Options, ext string, shards int, want []int) {
+	t.Helper()
+	snap, err := router.Load(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := router.New(snap)
+	tb := findTable(snap, table)
+	query := fmt.Sprintf("INSERT INTO %s (%s) VALUES ($1)", qualifiedName(tb), quoteIdent(tb.KeyColumn()))
+
+	inHeader, inRows := readFile(t, input, opt, tb.KeyColumn())
+	outs := make([][]fileRow, shards)
+	var total int64
+	for s := 0; s < shards; s++ {
+		path := filepath.Join(outDir, fmt.Sprintf("shard-%d.%s", s, ext))
+		h, rows := readFile(t, path, opt, tb.KeyColumn())
+		if h != inHeader {
+			t.Errorf("%s: header %q, want %q", path, h, inHeader)
+		}
+		outs[s] = rows
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += st.Size() - int64(len(h))
+	}
+	st, err := os.Stat(input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := st.Size() - int64(len(inHeader)); total != want {
+		t.Errorf("outputs hold %d data bytes, the input %d", total, want)
+	}
+	for i, row := range inRows {
+		d := r.Route(query, []router.Param{{Data: []byte(row.key)}}, shards)
+		if d.Kind != router.Shard {
+			t.Fatalf("row %d: router decision %+v", i+1, d)
+		}
+		if i < len(want) && want[i] >= 0 && d.Shard != want[i] {
+			t.Errorf("row %d (%q): router says shard %d, the golden value is %d", i+1, row.key, d.Shard, want[i])
+		}
+		s := d.Shard
+		if len(outs[s]) == 0 {
+			t.Fatalf("row %d (%q) is missing from shard %d", i+1, row.raw, s)
+		}
+		if outs[s][0].raw != row.raw {
+			t.Fatalf("row %d: shard %d has %q next, want %q", i+1, s, outs[s][0].raw, row.raw)
+		}
+		outs[s] = outs[s][1:]
+	}
+	for s, rest := range outs {
+		if len(rest) > 0 {
+			t.Errorf("shard %d has %d rows that are not in the input, first %q", s, len(rest), rest[0].raw)
+		}
+	}
+	if len(want) > 0 && len(inRows) != len(want) {
+		t.Errorf("input has %d rows, the test expects %d", len(inRows), len(want))
+	}
+}
+
+type fileRow struct{ raw, key string }
+
+// readFile reads a COPY file with the test's own reader, keeping each row's
+// raw bytes and its key field (found by name in the header, else first).
+func readFile(t *testing.T, path string, opt copyfmt.Options, keyCol string) (header string, rows []fileRow) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := copyfmt.NewReader(f, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := 0
+	for {
+		row, err := r.Next()
+		if err == io.EOF {
+			return header, rows
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if row.N == 0 {
+			header = string(row.Raw)
+			names, _ := row.Fields()
+			key = indexOf(names, keyCol)
+			if key < 0 {
+				t.Fatalf("%s: no %s in header %q", path, keyCol, names)
+			}
+			continue
+		}
+		v, _ := row.Field(key)
+		rows = append(rows, fileRow{string(row.Raw), string(v)})
+	}
+}
+
+func TestSplit(t *testing.T) {
+	for _, tc := range splitCases {
+		t.Run(tc.name, func(t *testing.T) {
+			out := t.TempDir()
+			args := append([]string{"split", "--config", config, "--shards", "4", "--table", tc.table,
+				"--input", dir + tc.input, "--out-dir", out}, tc.flags...)
+			status, stdout, stderr := runCLI(t, args...)
+			if status != exitOK {
+				t.Fatalf("status %d\n%s%s", status, stdout, stderr)
+			}
+			if !strings.Contains(stdout, fmt.Sprintf("%d rows", len(tc.shards))) {
+				t.Errorf("summary lacks the row count %d:\n%s", len(tc.shards), stdout)
+			}
+			ext := "txt"
+			if tc.opt.Format == copyfmt.CSV {
+				ext = "csv"
+			}
+			checkSplit(t, dir+tc.input, out, tc.table, tc.opt, ext, 4, tc.shards)
+			entries, _ := os.ReadDir(out)
+			if len(entries) != 4 {
+				t.Errorf("out-dir holds %d entries, want the 4 shard files", len(entries))
+			}
+		})
+	}
+}
+
+// TestSplitLarge splits a generated file much larger than the read buffer,
+// with long rows, and checks it row for row.
+func TestSplitLarge(t *testing.T) {
+	tmp := t.TempDir()
+	input := filepath.Join(tmp, "big.csv")
+	rng := rand.New(rand.NewPCG(1, 2))
+	var b bytes.Buffer
+	b.WriteString("title,embedding,id\n")
+	for i := 0; i < 3000; i++ {
+		v := make([]string, 4)
+		for j := range v {
+			v[j] = fmt.Sprint(rng.Float32()*2 - 1)
+		}
+		title := strings.Repeat("x", rng.IntN(300))
+		if i%7 == 0 {
+			title = `"quoted, with ""quotes"" and` + "\n" + `a newline"`
+		}
+		fmt.Fprintf(&b, "%s,\"[%s]\",%d\n", title, strings.Join(v, ","), i)
+	}
+	if err := os.WriteFile(input, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(tmp, "out")
+	status, stdout, stderr := runCLI(t, "split", "--config", config, "--shards", "4", "--table", "items",
+		"--input", input, "--format", "csv", "--header", "--out-dir", out)
+	if status != exitOK {
+		t.Fatalf("status %d\n%s%s", status, stdout, stderr)
+	}
+	checkSplit(t, input, out, "items", copyfmt.Options{Format: copyfmt.CSV, Header: true}, "csv", 4, nil)
+}
+
+func TestSplitErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		args  []string
+		input string // written to a file when set
+		want  string
+	}{
+		{"bad vector", []string{"--table", "items", "--input", dir + "items-bad.csv", "--format", "csv", "--header"}, "",
+			"items-bad.csv: line 3 (row 2): embedding = \"[0,1,0]\": expected 4 dimensions, not 3"},
+		{"bad bigint", []string{"--table", "users", "--columns", "id,name"}, "1\ta\n2\tb\n12x\tc\n",
+			`line 3 (row 3): id = "12x": invalid input syntax for type bigint: "12x"`},
+		{"NULL key", []string{"--table", "users", "--columns", "id,name"}, "1\ta\n\\N\tb\n",
+			`line 2 (row 2): id = NULL`},
+		{"field count", []string{"--table", "users", "--columns", "id,name"}, "1\ta\n2\tb\tc\n",
+			`line 2 (row 2): 3 fields, want 2`},
+		{"no key column", []string{"--table", "users", "--columns", "name,age"}, "1\ta\n",
+			`does not include public.users's key column id`},
+		{"no column names", []string{"--table", "users"}, "1\ta\n",
+			`give --columns`},
+		{"header without key", []string{"--table", "users", "--header"}, "name\tage\n1\ta\n",
+			`line 1 (header): no column id`},
+		{"unterminated quote", []string{"--table", "users", "--format", "csv", "--header"}, "id,name\n1,\"a\n",
+			`line 2 (row 1): unterminated CSV quoted field`},
+		{"end marker", []string{"--table", "users", "--columns", "id,name"}, "1\ta\n\\.\n",
+			`end-of-data marker`},
+		{"unknown table", []string{"--table", "nope", "--columns", "id"}, "1\n", `table "nope" is not in`},
+		{"wrong shard count", []string{"--table", "users", "--columns", "id,name", "--shards", "3"}, "1\ta\n",
+			`configures shards = 4 but the pooler has 3 shards`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmp := t.TempDir()
+			out := filepath.Join(tmp, "out")
+			args := append([]string{"split", "--config", config, "--shards", "4", "--out-dir", out}, tt.args...)
+			if tt.input != "" {
+				path := filepath.Join(tmp, "in.txt")
+				if err := os.WriteFile(path, []byte(tt.input), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				args = append(args, "--input", path)
+			}
+			status, stdout, stderr := runCLI(t, args...)
+			if status != exitProblem || !strings.Contains(stderr, tt.want) {
+				t.Errorf("status %d, stderr %q; want 1 and %q\n%s", status, stderr, tt.want, stdout)
+			}
+			entries, _ := os.ReadDir(out)
+			if len(entries) != 0 {
+				t.Errorf("a failed split left %d files in the out-dir", len(entries))
+			}
+		})
+	}
+}

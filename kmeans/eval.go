@@ -1,0 +1,182 @@
+package kmeans
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/vecshard/vecshard/centroids"
+)
+
+// EvalResult is the quality of a centroid set as a router.
+type EvalResult struct {
+	// Queries is the number of queries, TopK the neighbours per query.
+	Queries, TopK int
+	// Probes lists the probe counts and Recall the mean recall@TopK for
+	// each: the fraction of a query's exact TopK neighbours (over the
+	// training points) that lie on the shards of its Probes[i] most
+	// similar centroids.
+	Probes []int
+	Recall []float64
+	// ShardSizes counts the training points the router sends to each
+	// shard; Imbalance is max/mean of it.
+	ShardSizes []int
+	Imbalance  float64
+}
+
+// Router describes the routing under evaluation: centroids (k rows), the
+// shard of every centroid and the metric.
+type Router struct {
+	Centroids Matrix
+	ShardOf   []int
+	Shards    int
+	Metric    centroids.Metric
+}
+
+// scores is what the metric maximizes for query q and rows r:
+// q.r / |r| for Cosine, q.r - |r|^2/2 for L2, q.r for InnerProduct.
+func rowBias(m Matrix, metric centroids.Metric) (Matrix, []float32) {
+	bias := make([]float32, m.Rows)
+	switch metric {
+	case centroids.Cosine:
+		return Normalized(m), bias
+	case centroids.L2:
+		for i := range bias {
+			r := m.Row(i)
+			bias[i] = dot(r, r) / 2
+		}
+	}
+	return m, bias
+}
+
+// Eval computes, for every row of queries, its exact topK neighbours among
+// train by the router's metric (brute force on all cores; ties to the
+// lower index) and the recall of searching only the shards of its p most
+// similar centroids, for every p in probes. It also reports how evenly the
+// router spreads train over the shards.
+func Eval(train, queries Matrix, r Router, topK int, probes []int, workers int) (*EvalResult, error) {
+	k := r.Centroids.Rows
+	switch {
+	case train.Dim != r.Centroids.Dim || queries.Dim != r.Centroids.Dim:
+		return nil, fmt.Errorf("kmeans: eval: dimensions differ: train %d, queries %d, centroids %d", train.Dim, queries.Dim, r.Centroids.Dim)
+	case len(r.ShardOf) != k:
+		return nil, fmt.Errorf("kmeans: eval: %d shard entries for %d centroids", len(r.ShardOf), k)
+	case topK < 1 || topK > train.Rows:
+		return nil, fmt.Errorf("kmeans: eval: top-%d of %d training points", topK, train.Rows)
+	}
+	for _, p := range probes {
+		if p < 1 || p > k {
+			return nil, fmt.Errorf("kmeans: eval: %d probes with %d centroids", p, k)
+		}
+	}
+	routed, _ := Assign(train, r.Centroids, r.Metric, workers)
+	res := &EvalResult{Queries: queries.Rows, TopK: topK, Probes: probes, Recall: make([]float64, len(probes)), ShardSizes: make([]int, r.Shards)}
+	pointShard := make([]int32, train.Rows)
+	for i, c := range routed {
+		pointShard[i] = int32(r.ShardOf[c])
+		res.ShardSizes[r.ShardOf[c]]++
+	}
+	res.Imbalance = Imbalance(res.ShardSizes)
+	if queries.Rows == 0 {
+		return res, nil
+	}
+	neigh := ExactTopK(train, queries, topK, r.Metric, workers)
+	cm, cb := rowBias(r.Centroids, r.Metric)
+	maxP := slices.Max(append([]int{0}, probes...))
+	nc := (queries.Rows + chunkRows - 1) / chunkRows
+	hits := make([][]int, nc)
+	forChunks(queries.Rows, workers, func(ch, lo, hi int) {
+		h := make([]int, len(probes))
+		sc := make([]float32, k)
+		order := make([]int, k)
+		on := make([]bool, r.Shards)
+		for q := lo; q < hi; q++ {
+			dotRows(queries.Row(q), cm, 0, k, sc)
+			for j := range sc {
+				sc[j] -= cb[j]
+				order[j] = j
+			}
+			// Best maxP centroids, best first, ties to the lower index.
+			slices.SortStableFunc(order, func(a, b int) int {
+				switch {
+				case sc[a] > sc[b]:
+					return -1
+				case sc[a] < sc[b]:
+					return 1
+				}
+				return 0
+			})
+			for pi, p := range probes {
+				clear(on)
+				for _, c := range order[:min(p, maxP)] {
+					on[r.ShardOf[c]] = true
+				}
+				for _, n := range neigh[q*topK : (q+1)*topK] {
+					if on[pointShard[n]] {
+						h[pi]++
+					}
+				}
+			}
+		}
+		hits[ch] = h
+	})
+	for pi := range probes {
+		total := 0
+		for _, h := range hits {
+			total += h[pi]
+		}
+		res.Recall[pi] = float64(total) / float64(queries.Rows*topK)
+	}
+	return res, nil
+}
+
+// ExactTopK returns, for every query row, the indices of its topK most
+// similar train rows by metric (Cosine: by cosine; L2: by Euclidean
+// distance; InnerProduct: by dot product), best first, ties to the lower
+// index, as queries.Rows*topK entries. It blocks queries and train rows so
+// that both fit in cache and uses all workers.
+func ExactTopK(train, queries Matrix, topK int, metric centroids.Metric, workers int) []int32 {
+	tm, tb := rowBias(train, metric)
+	qm := queries
+	if metric == centroids.Cosine {
+		qm = Normalized(queries)
+	}
+	out := make([]int32, queries.Rows*topK)
+	const qBlock, tBlock = 64, 128
+	nq := (qm.Rows + qBlock - 1) / qBlock
+	forEach(nq, workers, func(b int) {
+		q0, q1 := b*qBlock, min(qm.Rows, (b+1)*qBlock)
+		nb := q1 - q0
+		bestS := make([]float32, nb*topK)
+		bestI := make([]int32, nb*topK)
+		for i := range bestS {
+			bestS[i] = float32(math.Inf(-1))
+			bestI[i] = -1
+		}
+		block := make([]float32, nb*tBlock)
+		for t0 := 0; t0 < tm.Rows; t0 += tBlock {
+			t1 := min(tm.Rows, t0+tBlock)
+			dotBlock(qm, q0, q1, tm, t0, t1, block, tBlock)
+			for qi := 0; qi < nb; qi++ {
+				s := bestS[qi*topK : (qi+1)*topK]
+				ix := bestI[qi*topK : (qi+1)*topK]
+				row := block[qi*tBlock : qi*tBlock+(t1-t0)]
+				for t, v := range row {
+					v -= tb[t0+t]
+					if v <= s[topK-1] {
+						continue // not better than the worst kept (ties keep the lower index)
+					}
+					// Insert, keeping s sorted best first.
+					p := topK - 1
+					for p > 0 && s[p-1] < v {
+						s[p], ix[p] = s[p-1], ix[p-1]
+						p--
+					}
+					s[p], ix[p] = v, int32(t0+t)
+				}
+			}
+		}
+		copy(out[q0*topK:q1*topK], bestI)
+	})
+	return out
+}

@@ -1,0 +1,304 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// func dot1x4(x, c0, c1, c2, c3 *float32, n int, out *[4]float32)
+//
+// Eight accumulators (two per centroid, even and odd 8-float blocks) hide
+// the FMA latency; the row x is loaded once per block and shared.
+TEXT ·dot1x4(SB), NOSPLIT, $0-56
+	MOVQ x+0(FP), SI
+	MOVQ c0+8(FP), R8
+	MOVQ c1+16(FP), R9
+	MOVQ c2+24(FP), R10
+	MOVQ c3+32(FP), R11
+	MOVQ n+40(FP), CX
+	MOVQ out+48(FP), DI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	XORQ AX, AX
+	MOVQ CX, DX
+	ANDQ $-16, DX
+
+loop16:
+	CMPQ AX, DX
+	JGE  done16
+	VMOVUPS (SI)(AX*4), Y8
+	VMOVUPS 32(SI)(AX*4), Y9
+	VFMADD231PS (R8)(AX*4), Y8, Y0
+	VFMADD231PS 32(R8)(AX*4), Y9, Y4
+	VFMADD231PS (R9)(AX*4), Y8, Y1
+	VFMADD231PS 32(R9)(AX*4), Y9, Y5
+	VFMADD231PS (R10)(AX*4), Y8, Y2
+	VFMADD231PS 32(R10)(AX*4), Y9, Y6
+	VFMADD231PS (R11)(AX*4), Y8, Y3
+	VFMADD231PS 32(R11)(AX*4), Y9, Y7
+	ADDQ $16, AX
+	JMP  loop16
+
+done16:
+	VADDPS Y4, Y0, Y0
+	VADDPS Y5, Y1, Y1
+	VADDPS Y6, Y2, Y2
+	VADDPS Y7, Y3, Y3
+	MOVQ   CX, DX
+	ANDQ   $-8, DX
+	CMPQ   AX, DX
+	JGE    reduce
+	VMOVUPS (SI)(AX*4), Y8
+	VFMADD231PS (R8)(AX*4), Y8, Y0
+	VFMADD231PS (R9)(AX*4), Y8, Y1
+	VFMADD231PS (R10)(AX*4), Y8, Y2
+	VFMADD231PS (R11)(AX*4), Y8, Y3
+	ADDQ $8, AX
+
+reduce:
+	VEXTRACTF128 $1, Y0, X8
+	VADDPS       X8, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VEXTRACTF128 $1, Y1, X8
+	VADDPS       X8, X1, X1
+	VHADDPS      X1, X1, X1
+	VHADDPS      X1, X1, X1
+	VEXTRACTF128 $1, Y2, X8
+	VADDPS       X8, X2, X2
+	VHADDPS      X2, X2, X2
+	VHADDPS      X2, X2, X2
+	VEXTRACTF128 $1, Y3, X8
+	VADDPS       X8, X3, X3
+	VHADDPS      X3, X3, X3
+	VHADDPS      X3, X3, X3
+
+tail:
+	CMPQ AX, CX
+	JGE  store
+	VMOVSS (SI)(AX*4), X8
+	VFMADD231SS (R8)(AX*4), X8, X0
+	VFMADD231SS (R9)(AX*4), X8, X1
+	VFMADD231SS (R10)(AX*4), X8, X2
+	VFMADD231SS (R11)(AX*4), X8, X3
+	INCQ AX
+	JMP  tail
+
+store:
+	VMOVSS X0, (DI)
+	VMOVSS X1, 4(DI)
+	VMOVSS X2, 8(DI)
+	VMOVSS X3, 12(DI)
+	VZEROUPPER
+	RET
+
+// func dot2x4(x0, x1, c0, c1, c2, c3 *float32, n int, out *[8]float32)
+//
+// A 2 x 4 register tile: each 8-float block of the four centroid rows is
+// loaded once and used for both points, so the loop does 6 loads per 8 FMAs.
+TEXT ·dot2x4(SB), NOSPLIT, $0-64
+	MOVQ x0+0(FP), SI
+	MOVQ x1+8(FP), BX
+	MOVQ c0+16(FP), R8
+	MOVQ c1+24(FP), R9
+	MOVQ c2+32(FP), R10
+	MOVQ c3+40(FP), R11
+	MOVQ n+48(FP), CX
+	MOVQ out+56(FP), DI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	XORQ AX, AX
+	MOVQ CX, DX
+	ANDQ $-8, DX
+
+loop8:
+	CMPQ AX, DX
+	JGE  reduce2
+	VMOVUPS (SI)(AX*4), Y8
+	VMOVUPS (BX)(AX*4), Y9
+	VMOVUPS (R8)(AX*4), Y10
+	VMOVUPS (R9)(AX*4), Y11
+	VMOVUPS (R10)(AX*4), Y12
+	VMOVUPS (R11)(AX*4), Y13
+	VFMADD231PS Y10, Y8, Y0
+	VFMADD231PS Y10, Y9, Y4
+	VFMADD231PS Y11, Y8, Y1
+	VFMADD231PS Y11, Y9, Y5
+	VFMADD231PS Y12, Y8, Y2
+	VFMADD231PS Y12, Y9, Y6
+	VFMADD231PS Y13, Y8, Y3
+	VFMADD231PS Y13, Y9, Y7
+	ADDQ $8, AX
+	JMP  loop8
+
+reduce2:
+	VEXTRACTF128 $1, Y0, X8
+	VADDPS       X8, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VEXTRACTF128 $1, Y1, X8
+	VADDPS       X8, X1, X1
+	VHADDPS      X1, X1, X1
+	VHADDPS      X1, X1, X1
+	VEXTRACTF128 $1, Y2, X8
+	VADDPS       X8, X2, X2
+	VHADDPS      X2, X2, X2
+	VHADDPS      X2, X2, X2
+	VEXTRACTF128 $1, Y3, X8
+	VADDPS       X8, X3, X3
+	VHADDPS      X3, X3, X3
+	VHADDPS      X3, X3, X3
+	VEXTRACTF128 $1, Y4, X8
+	VADDPS       X8, X4, X4
+	VHADDPS      X4, X4, X4
+	VHADDPS      X4, X4, X4
+	VEXTRACTF128 $1, Y5, X8
+	VADDPS       X8, X5, X5
+	VHADDPS      X5, X5, X5
+	VHADDPS      X5, X5, X5
+	VEXTRACTF128 $1, Y6, X8
+	VADDPS       X8, X6, X6
+	VHADDPS      X6, X6, X6
+	VHADDPS      X6, X6, X6
+	VEXTRACTF128 $1, Y7, X8
+	VADDPS       X8, X7, X7
+	VHADDPS      X7, X7, X7
+	VHADDPS      X7, X7, X7
+
+tail2:
+	CMPQ AX, CX
+	JGE  store2
+	VMOVSS (SI)(AX*4), X8
+	VMOVSS (BX)(AX*4), X9
+	VMOVSS (R8)(AX*4), X10
+	VFMADD231SS X10, X8, X0
+	VFMADD231SS X10, X9, X4
+	VMOVSS (R9)(AX*4), X10
+	VFMADD231SS X10, X8, X1
+	VFMADD231SS X10, X9, X5
+	VMOVSS (R10)(AX*4), X10
+	VFMADD231SS X10, X8, X2
+	VFMADD231SS X10, X9, X6
+	VMOVSS (R11)(AX*4), X10
+	VFMADD231SS X10, X8, X3
+	VFMADD231SS X10, X9, X7
+	INCQ AX
+	JMP  tail2
+
+store2:
+	VMOVSS X0, (DI)
+	VMOVSS X1, 4(DI)
+	VMOVSS X2, 8(DI)
+	VMOVSS X3, 12(DI)
+	VMOVSS X4, 16(DI)
+	VMOVSS X5, 20(DI)
+	VMOVSS X6, 24(DI)
+	VMOVSS X7, 28(DI)
+	VZEROUPPER
+	RET
+
+// func dot1(x, y *float32, n int) float32
+TEXT ·dot1(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), R8
+	MOVQ n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	XORQ AX, AX
+	MOVQ CX, DX
+	ANDQ $-32, DX
+
+loop32:
+	CMPQ AX, DX
+	JGE  done32
+	VMOVUPS (SI)(AX*4), Y8
+	VMOVUPS 32(SI)(AX*4), Y9
+	VMOVUPS 64(SI)(AX*4), Y10
+	VMOVUPS 96(SI)(AX*4), Y11
+	VFMADD231PS (R8)(AX*4), Y8, Y0
+	VFMADD231PS 32(R8)(AX*4), Y9, Y1
+	VFMADD231PS 64(R8)(AX*4), Y10, Y2
+	VFMADD231PS 96(R8)(AX*4), Y11, Y3
+	ADDQ $32, AX
+	JMP  loop32
+
+done32:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	MOVQ   CX, DX
+	ANDQ   $-8, DX
+
+loop8b:
+	CMPQ AX, DX
+	JGE  reduce1
+	VMOVUPS (SI)(AX*4), Y8
+	VFMADD231PS (R8)(AX*4), Y8, Y0
+	ADDQ $8, AX
+	JMP  loop8b
+
+reduce1:
+	VEXTRACTF128 $1, Y0, X8
+	VADDPS       X8, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+
+tail1:
+	CMPQ AX, CX
+	JGE  store1
+	VMOVSS (SI)(AX*4), X8
+	VFMADD231SS (R8)(AX*4), X8, X0
+	INCQ AX
+	JMP  tail1
+
+store1:
+	VMOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func accum64(dst *float64, src *float32, n int)
+//
+// dst[i] += float64(src[i]) for i < n.
+TEXT ·accum64(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+	MOVQ CX, DX
+	ANDQ $-8, DX
+
+loopa:
+	CMPQ AX, DX
+	JGE  taila
+	VCVTPS2PD (SI)(AX*4), Y0
+	VCVTPS2PD 16(SI)(AX*4), Y1
+	VADDPD    (DI)(AX*8), Y0, Y0
+	VADDPD    32(DI)(AX*8), Y1, Y1
+	VMOVUPD   Y0, (DI)(AX*8)
+	VMOVUPD   Y1, 32(DI)(AX*8)
+	ADDQ $8, AX
+	JMP  loopa
+
+taila:
+	CMPQ AX, CX
+	JGE  donea
+	VCVTSS2SD (SI)(AX*4), X0, X0
+	VADDSD    (DI)(AX*8), X0, X0
+	VMOVSD    X0, (DI)(AX*8)
+	INCQ AX
+	JMP  taila
+
+donea:
+	VZEROUPPER
+	RET

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+)
+
+// TestLayout holds cgo's view of the ABI types against ABI.md section 1.
+func TestLayout(t *testing.T) {
+	want := map[string]uintptr{
+		"Parameter": 24, "Parameter.data": 8, "Parameter.format": 16,
+		"Query": 32, "Query.query": 8, "Query.num_parameters": 16, "Query.parameters": 24,
+		"Route": 24, "Route.shard": 4, "Route.num_order_by": 8, "Route.order_by": 16,
+		"Error": 32, "Error.code": 8, "Error.message": 16, "Error.detail": 24,
+		"Output": 48, "Output.output": 8, "RoutingOutput": 40,
+		"DatabaseConfig": 24, "DatabaseConfig.role": 4, "DatabaseConfig.host": 8, "DatabaseConfig.port": 16,
+		"Config": 32, "Config.databases": 8, "Config.name": 16, "Config.shards": 24,
+		"CopyInput": 32, "CopyInput.data": 8, "CopyInput.delimiter": 16, "CopyInput.has_headers": 20,
+		"CopyInput.sharding_column": 24,
+		"Input":                     72, "Input.input_type": 32, "Input.input": 40, "RoutingInput": 32,
+	}
+	got := layout()
+	for name, w := range want {
+		if g, ok := got[name]; !ok || g != w {
+			t.Errorf("%s = %d, want %d (present %v)", name, g, w, ok)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("layout reports %d entries, the test checks %d", len(got), len(want))
+	}
+}
+
+func TestLogLevel(t *testing.T) {
+	for _, tc := range []struct {
+		in    string
+		level slog.Level
+		ok    bool
+	}{
+		{"", slog.LevelInfo, true},
+		{"debug", slog.LevelDebug, true},
+		{"info", slog.LevelInfo, true},
+		{"warn", slog.LevelWarn, true},
+		{"error", slog.LevelError, true},
+		{"loud", slog.LevelInfo, false},
+		{"DEBUG", slog.LevelInfo, false},
+	} {
+		level, ok := logLevel(tc.in)
+		if level != tc.level || ok != tc.ok {
+			t.Errorf("logLevel(%q) = %v, %v; want %v, %v", tc.in, level, ok, tc.level, tc.ok)
+		}
+	}
+}
+
+func TestInternTable(t *testing.T) {
+	tab := newInternTable(3)
+	e := tab.error("22000", "expected 3 dimensions, not 2", "")
+	if goString(e.severity) != "ERROR" || goString(e.code) != "22000" ||
+		goString(e.message) != "expected 3 dimensions, not 2" || goString(e.detail) != "" {
+		t.Fatalf("error strings: %q %q %q %q", goString(e.severity), goString(e.code), goString(e.message), goString(e.detail))
+	}
+	// The same strings come back as the same C pointers: nothing new is made.
+	e2 := tab.error("22000", "expected 3 dimensions, not 2", "")
+	if e2 != e || tab.len() != 2 {
+		t.Fatalf("re-interning allocated: %v vs %v, %d strings", e2, e, tab.len())
+	}
+	// Fill the table: one more string fits, then the fallbacks take over.
+	e3 := tab.error("22P02", "malformed vector literal", "at offset 3")
+	if goString(e3.code) != "22P02" || goString(e3.message) != genericMessage || goString(e3.detail) != "" {
+		t.Fatalf("full table: %q %q %q", goString(e3.code), goString(e3.message), goString(e3.detail))
+	}
+	e4 := tab.error("42P01", "other", "")
+	if goString(e4.code) != "XX000" || goString(e4.message) != genericMessage {
+		t.Fatalf("full table, new code: %q %q", goString(e4.code), goString(e4.message))
+	}
+	for i := range 100 {
+		tab.error(fmt.Sprint(i), fmt.Sprint("message ", i), fmt.Sprint("detail ", i))
+	}
+	if n := tab.len(); n != 3 {
+		t.Fatalf("table grew to %d strings past its bound of 3", n)
+	}
+}
+
+func writeFile(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConfigFiles(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "vecshard.toml")
+	writeFile(t, cfg, `
+[[tables]]
+name = "items"
+key = "vector"
+centroids = "c.json"
+[[tables]]
+name = "docs"
+key = "vector"
+centroids = "/abs/d.json"
+[[tables]]
+name = "again"
+key = "vector"
+centroids = "c.json"
+[[tables]]
+name = "users"
+key = "id"
+`)
+	want := []string{cfg, filepath.Join(dir, "c.json"), "/abs/d.json"}
+	if got := configFiles(cfg); !slices.Equal(got, want) {
+		t.Errorf("configFiles = %q, want %q", got, want)
+	}
+	writeFile(t, cfg, "not = = toml")
+	if got := configFiles(cfg); !slices.Equal(got, []string{cfg}) {
+		t.Errorf("configFiles(bad) = %q, want just the config", got)
+	}
+}
+
+func TestFingerprint(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	writeFile(t, a, "one")
+	fp := stat([]string{a, b}) // b absent
+	if fp.changed() {
+		t.Fatal("changed without a change")
+	}
+	writeFile(t, b, "appears")
+	if !fp.changed() {
+		t.Fatal("a file that appeared is not a change")
+	}
+	fp = stat([]string{a, b})
+	writeFile(t, a, "two") // same size: the modification time must tell
+	if err := os.Chtimes(a, time.Time{}, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if !fp.changed() {
+		t.Fatal("a rewritten file is not a change")
+	}
+	fp = stat([]string{a, b})
+	os.Remove(b)
+	if !fp.changed() {
+		t.Fatal("a removed file is not a change")
+	}
+	if (fingerprint{}).changed() {
+		t.Fatal("an empty fingerprint changed")
+	}
+}

@@ -1,0 +1,163 @@
+package router
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vecshard/vecshard/centroids"
+	"github.com/vecshard/vecshard/idkey"
+	"github.com/vecshard/vecshard/vecdecode"
+)
+
+func TestLoadGood(t *testing.T) {
+	s := loadGood(t)
+	if s.Shards() != 4 || len(s.Tables()) != 9 {
+		t.Fatalf("shards %d, %d tables", s.Shards(), len(s.Tables()))
+	}
+	abs, _ := filepath.Abs("testdata/c3k4.json")
+	items := s.Table("", "items")
+	if items == nil || items.Key != KeyVector || items.VectorColumn != "embedding" || items.IDColumn != "id" ||
+		items.Metric != centroids.Cosine || items.Probes != 1 || items.Set.Dim() != 3 || items.Set.K() != 4 ||
+		items.VectorType != vecdecode.Vector || items.KeyColumn() != "embedding" {
+		t.Errorf("items: %+v", items)
+	}
+	if p, _ := filepath.Abs(items.CentroidsPath); p != abs {
+		t.Errorf("centroids path %s, want %s (relative to the config file)", items.CentroidsPath, abs)
+	}
+	docs := s.Table("public", "docs")
+	if docs == nil || docs.VectorType != vecdecode.Halfvec || docs.Probes != 2 || !docs.AllowKeyUpdate || docs.Set.K() != 8 {
+		t.Errorf("docs: %+v", docs)
+	}
+	if s.Table("other", "docs") != nil || s.Table("", "docs") != docs || s.Table("any", "items") != items {
+		t.Error("schema matching")
+	}
+	if bare := s.Table("", "bare"); bare.Metric != centroids.InnerProduct || bare.Set.Shards() != 4 || bare.Set.Metric() != centroids.InnerProduct {
+		t.Errorf("bare: metric %v shards %d", bare.Metric, bare.Set.Shards())
+	}
+	if places := s.Table("", "places"); places.Metric != centroids.L2 {
+		t.Errorf("places: metric %v, want the file's l2", places.Metric)
+	}
+	users := s.Table("", "users")
+	if users.Key != KeyID || users.IDType != idkey.Bigint || users.Set != nil || users.KeyColumn() != "id" {
+		t.Errorf("users: %+v", users)
+	}
+	if ol := s.Table("", "Order Lines"); ol == nil || ol.IDColumn != "OrderId" {
+		t.Errorf("quoted name: %+v", ol)
+	}
+	if s.Table("", "order lines") != nil {
+		t.Error("quoted names are case-sensitive")
+	}
+}
+
+const goodItems = `
+[[tables]]
+name = "items"
+key = "vector"
+vector_column = "embedding"
+centroids = "c3k4.json"
+`
+
+func TestLoadBad(t *testing.T) {
+	cases := []struct {
+		name, toml        string
+		table, field, msg string
+	}{
+		{"unknown-table-key", goodItems + "vector_colum = \"x\"\n", "items", "vector_colum", "unknown key"},
+		{"unknown-top-key", "shard = 4\n" + goodItems, "", "shard", "unknown key"},
+		{"unknown-section", goodItems + "[extra]\nx = 1\n", "", "extra", "unknown key"},
+		{"syntax", "shards = \n", "", "", "toml"},
+		{"no-tables", "shards = 4\n", "", "tables", "no [[tables]]"},
+		{"bad-shards", "shards = 0\n" + goodItems, "", "shards", "at least 1"},
+		{"bad-cache", "plan_cache_size = -1\n" + goodItems, "", "plan_cache_size", "negative"},
+		{"no-name", "[[tables]]\nkey = \"id\"\nid_column = \"id\"\nid_type = \"bigint\"\n", "#1", "name", "missing"},
+		{"bad-name", "[[tables]]\nname = \"a.b.c\"\nkey = \"id\"\nid_column = \"id\"\nid_type = \"bigint\"\n", "a.b.c", "name", "schema.table"},
+		{"no-key", "[[tables]]\nname = \"t\"\n", "t", "key", "missing"},
+		{"bad-key", "[[tables]]\nname = \"t\"\nkey = \"hash\"\n", "t", "key", `"hash"`},
+		{"missing-file", strings.Replace(goodItems, "c3k4.json", "nope.json", 1), "items", "centroids", "nope.json"},
+		{"no-vector-column", "[[tables]]\nname = \"t\"\nkey = \"vector\"\ncentroids = \"c3k4.json\"\n", "t", "vector_column", "missing"},
+		{"no-centroids", "[[tables]]\nname = \"t\"\nkey = \"vector\"\nvector_column = \"v\"\n", "t", "centroids", "missing"},
+		{"dim-mismatch", goodItems + "dim = 4\n", "items", "dim", "3 dimensions"},
+		{"ragged-centroids", strings.Replace(goodItems, "c3k4.json", "ragged.json", 1), "items", "centroids", ""},
+		{"metric-mismatch", goodItems + "metric = \"l2\"\n", "items", "metric", "trained for \"cosine\""},
+		{"bad-metric", goodItems + "metric = \"dot\"\n", "items", "metric", `"dot"`},
+		{"probes-zero", goodItems + "probes = 0\n", "items", "probes", "out of range 1..4"},
+		{"probes-too-many", goodItems + "probes = 5\n", "items", "probes", "out of range 1..4"},
+		{"bad-vector-type", goodItems + "vector_type = \"bit\"\n", "items", "vector_type", `"bit"`},
+		{"duplicate", goodItems + goodItems, "items", "name", "twice"},
+		{"duplicate-quoted", goodItems + strings.Replace(goodItems, `"items"`, `'"items"'`, 1), "\"items\"", "name", "twice"},
+		{"overlap", goodItems + strings.Replace(goodItems, `"items"`, `"public.items"`, 1), "public.items", "name", "overlaps"},
+		{"shards-mismatch", "shards = 3\n" + goodItems, "items", "centroids", "shards = 3"},
+		{"id-no-column", "[[tables]]\nname = \"u\"\nkey = \"id\"\nid_type = \"bigint\"\n", "u", "id_column", "missing"},
+		{"id-no-type", "[[tables]]\nname = \"u\"\nkey = \"id\"\nid_column = \"id\"\n", "u", "id_type", "missing"},
+		{"id-bad-type", "[[tables]]\nname = \"u\"\nkey = \"id\"\nid_column = \"id\"\nid_type = \"int\"\n", "u", "id_type", `"int"`},
+		{"id-with-centroids", "[[tables]]\nname = \"u\"\nkey = \"id\"\nid_column = \"id\"\nid_type = \"uuid\"\ncentroids = \"c3k4.json\"\n", "u", "centroids", "only vector tables"},
+		{"id-with-probes", "[[tables]]\nname = \"u\"\nkey = \"id\"\nid_column = \"id\"\nid_type = \"uuid\"\nprobes = 2\n", "u", "probes", "only vector tables"},
+		{"id-allow-key-update", "[[tables]]\nname = \"u\"\nkey = \"id\"\nid_column = \"id\"\nid_type = \"text\"\nallow_key_update = true\n", "u", "allow_key_update", "only vector tables"},
+		{"wrong-type", "shards = \"four\"\n" + goodItems, "", "", "shards"},
+	}
+	dir := t.TempDir()
+	for _, f := range []string{"c3k4.json"} {
+		b, err := os.ReadFile(filepath.Join("testdata", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, f), b, 0o644)
+	}
+	os.WriteFile(filepath.Join(dir, "ragged.json"), []byte(`[[1,0,0],[0,1]]`), 0o644)
+	for _, c := range cases {
+		path := filepath.Join(dir, c.name+".toml")
+		if err := os.WriteFile(path, []byte(c.toml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s, err := Load(path)
+		if err == nil {
+			t.Errorf("%s: loaded %+v", c.name, s)
+			continue
+		}
+		var ce *ConfigError
+		if !errors.As(err, &ce) {
+			t.Errorf("%s: %T %v is not a *ConfigError", c.name, err, err)
+			continue
+		}
+		msg := err.Error()
+		t.Logf("%s: %s", c.name, msg)
+		if ce.File != path || !strings.HasPrefix(msg, path) {
+			t.Errorf("%s: %q does not name the file", c.name, msg)
+		}
+		if ce.Table != c.table {
+			t.Errorf("%s: table %q, want %q (%s)", c.name, ce.Table, c.table, msg)
+		}
+		if ce.Field != c.field {
+			t.Errorf("%s: field %q, want %q (%s)", c.name, ce.Field, c.field, msg)
+		}
+		if !strings.Contains(strings.ToLower(msg), strings.ToLower(c.msg)) {
+			t.Errorf("%s: %q does not contain %q", c.name, msg, c.msg)
+		}
+	}
+	if _, err := Load(filepath.Join(dir, "absent.toml")); err == nil {
+		t.Error("absent file loaded")
+	}
+}
+
+func TestSplitName(t *testing.T) {
+	for _, c := range []struct{ in, schema, rel string }{
+		{"items", "", "items"},
+		{"public.items", "public", "items"},
+		{`"My Schema"."Items"`, "My Schema", "Items"},
+		{`"a""b"`, "", `a"b`},
+		{`s."t.x"`, "s", "t.x"},
+	} {
+		s, r, err := splitName(c.in)
+		if err != nil || s != c.schema || r != c.rel {
+			t.Errorf("splitName(%q) = %q, %q, %v", c.in, s, r, err)
+		}
+	}
+	for _, bad := range []string{"", ".", "a.", `"a`, "a b", `"a"x`, "a.b.c"} {
+		if _, _, err := splitName(bad); err == nil {
+			t.Errorf("splitName(%q) succeeded", bad)
+		}
+	}
+}

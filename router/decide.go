@@ -1,0 +1,476 @@
+package router
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/vecshard/vecshard/idkey"
+	"github.com/vecshard/vecshard/vecdecode"
+)
+
+// scratch is per-call decode memory, recycled through Snapshot.pool so
+// that a steady stream of calls allocates nothing.
+type scratch struct {
+	vec []float32 // cap vecdecode.MaxDim
+	sp  vecdecode.Sparse
+	top []int
+	buf []byte // unescaped array elements
+}
+
+func newScratch() any {
+	return &scratch{vec: make([]float32, 0, vecdecode.MaxDim), top: make([]int, 0, 64)}
+}
+
+// Sentinel results of value resolution (shards are >= 0).
+const (
+	vAll      = -1 // no single shard: route to all
+	vNull     = -2 // SQL NULL: no key
+	vUnusable = -3 // an expression, a missing parameter, a type the router cannot read
+)
+
+// call is the state of one Route: it lives on the caller's stack.
+type call struct {
+	s       *Snapshot
+	params  []Param
+	shards  int
+	sc      *scratch
+	ex      *Explanation
+	unbound bool // the plan needs parameters and none were bound
+}
+
+func (c *call) scratch() *scratch {
+	if c.sc == nil {
+		c.sc = c.s.pool.Get().(*scratch)
+	}
+	return c.sc
+}
+
+func (c *call) decide(p *plan) Decision {
+	if c.shards < 1 {
+		if c.ex != nil {
+			c.ex.Note = "the host reported no shards"
+		}
+		return Decision{}
+	}
+	if p.hint.shard >= 0 {
+		if p.hint.shard >= c.shards {
+			return Decision{Kind: Error, Write: p.write, Code: "22023",
+				Message: fmt.Sprintf("vecshard: pgdog_shard: %d is out of range: the pooler has %d shards (0..%d); fix the hint", p.hint.shard, c.shards, c.shards-1)}
+		}
+		return Decision{Kind: Shard, Shard: p.hint.shard, Write: p.write}
+	}
+	if p.kind == planNone && p.err == nil {
+		return Decision{}
+	}
+	for i := range p.targets {
+		if d, bad := c.checkShards(p.targets[i].t); bad {
+			d.Write = p.write
+			return d
+		}
+	}
+	if p.hint.hasKey && len(p.targets) > 0 {
+		t := p.targets[0].t
+		v := valueSrc{kind: srcLit, lit: p.hint.key, text: "pgdog_sharding_key"}
+		c.explainTarget(&p.targets[0], "pgdog_sharding_key")
+		sh, err := c.value(t, &v, false)
+		if err != nil {
+			err.Write = p.write
+			return *err
+		}
+		if sh >= 0 {
+			return Decision{Kind: Shard, Shard: sh, Write: p.write}
+		}
+		return Decision{Kind: Error, Write: p.write, Code: "22023",
+			Message: "vecshard: the pgdog_sharding_key hint has no usable value; write /* pgdog_sharding_key: V */ with V as " + t.Name + "." + t.KeyColumn() + " would be written"}
+	}
+	if p.err != nil {
+		d := *p.err
+		d.Write = p.write
+		return d
+	}
+
+	first, other := -1, -1
+	anyAll, insert := false, false
+	var firstT, otherT *target
+	for i := range p.targets {
+		tg := &p.targets[i]
+		sh, err := c.target(tg)
+		if err != nil {
+			err.Write = p.write
+			return *err
+		}
+		insert = insert || tg.insert
+		switch {
+		case sh < 0:
+			anyAll = true
+		case first < 0:
+			first, firstT = sh, tg
+		case sh != first && other < 0:
+			other, otherT = sh, tg
+		}
+	}
+	if c.unbound {
+		// Routed before Bind (no parameters yet): the shard is unknown.
+		if c.ex != nil {
+			c.ex.Note = "the statement has parameters and none were bound"
+		}
+		return Decision{}
+	}
+	switch {
+	case !anyAll && other < 0:
+		return Decision{Kind: Shard, Shard: first, Write: p.write}
+	case !p.write:
+		return Decision{Kind: All}
+	case other >= 0:
+		return Decision{Kind: Error, Write: true, Code: "0A000",
+			Message: fmt.Sprintf("vecshard: the statement writes on shard %d (%s) and shard %d (%s); nothing was sent: split it into one statement per shard", first, firstT.ref, other, otherT.ref)}
+	case insert:
+		return Decision{Kind: Error, Write: true, Code: "0A000",
+			Message: "vecshard: the statement inserts rows on one shard and reads or writes another table on all shards; nothing was sent: split it into separate statements"}
+	}
+	return Decision{Kind: All, Write: true}
+}
+
+// checkShards compares the configured shard counts with the host's.
+func (c *call) checkShards(t *Table) (Decision, bool) {
+	if n := c.s.shards; n != 0 && n != c.shards {
+		return Decision{Kind: Error, Code: "F0000",
+			Message: fmt.Sprintf("vecshard: %s configures shards = %d but the pooler has %d shards; fix shards in %s (and the centroid files) to match the pooler", c.s.path, n, c.shards, c.s.path)}, true
+	}
+	if t.Set != nil && t.Set.Shards() != c.shards {
+		return Decision{Kind: Error, Code: "F0000",
+			Message: fmt.Sprintf("vecshard: the centroids of %s (%s) are for %d shards but the pooler has %d shards; train centroids for %d shards or fix the pooler's shard count", t.Name, t.CentroidsPath, t.Set.Shards(), c.shards, c.shards)}, true
+	}
+	return Decision{}, false
+}
+
+// target resolves one table reference to a shard or vAll.
+func (c *call) target(tg *target) (int, *Decision) {
+	t := tg.t
+	if tg.insert {
+		c.explainTarget(tg, "VALUES")
+		first := -1
+		firstRow := 0
+		for i := range tg.rows {
+			sh, err := c.value(t, &tg.rows[i], false)
+			if err != nil {
+				return 0, err
+			}
+			if c.unbound {
+				return vAll, nil // decide answers NO_DECISION
+			}
+			switch {
+			case sh == vNull:
+				return 0, &Decision{Kind: Error, Code: "23502",
+					Message: fmt.Sprintf("vecshard: INSERT into %s has a NULL sharding key %s in row %d, so the row cannot be placed on a shard; give every row a %s", t.Name, t.KeyColumn(), i+1, t.KeyColumn())}
+			case sh < 0:
+				return 0, &Decision{Kind: Error, Code: "0A000",
+					Message: fmt.Sprintf("vecshard: INSERT into %s computes the sharding key %s of row %d with an expression the pooler cannot evaluate; send the value as a parameter or a literal", t.Name, t.KeyColumn(), i+1)}
+			case first < 0:
+				first, firstRow = sh, i
+			case sh != first:
+				return 0, &Decision{Kind: Error, Code: "0A000",
+					Message: fmt.Sprintf("vecshard: INSERT into %s has rows for shard %d (row %d) and shard %d (row %d); nothing was sent: insert each shard's rows in a separate statement", t.Name, first, firstRow+1, sh, i+1)}
+			}
+		}
+		c.explainShard(first)
+		return first, nil
+	}
+	for i := range tg.conds {
+		cd := &tg.conds[i]
+		c.explainTarget(tg, cd.op)
+		var sh int
+		var err *Decision
+		if cd.array {
+			sh, err = c.array(t, &cd.vals[0])
+		} else {
+			sh, err = c.anyOf(t, cd.vals)
+		}
+		if err != nil {
+			return 0, err
+		}
+		if sh >= 0 {
+			c.explainShard(sh)
+			return sh, nil
+		}
+	}
+	if tg.order != nil {
+		c.explainTarget(tg, tg.orderOp)
+		sh, err := c.value(t, tg.order, true)
+		if err != nil {
+			return 0, err
+		}
+		if sh >= 0 {
+			c.explainShard(sh)
+			return sh, nil
+		}
+	}
+	if c.ex != nil && (len(tg.conds) == 0 && tg.order == nil) {
+		c.explainTarget(tg, "")
+	}
+	c.explainShard(vAll)
+	return vAll, nil
+}
+
+// anyOf is the shard of key IN (vals): the one shard all non-NULL values
+// map to, else vAll.
+func (c *call) anyOf(t *Table, vals []valueSrc) (int, *Decision) {
+	one := vAll
+	for i := range vals {
+		sh, err := c.value(t, &vals[i], false)
+		if err != nil {
+			return 0, err
+		}
+		switch {
+		case sh == vNull:
+			continue // matches no row
+		case sh < 0:
+			return vAll, nil
+		case one < 0:
+			one = sh
+		case sh != one:
+			return vAll, nil
+		}
+	}
+	return one, nil
+}
+
+// value resolves one key value of table t to its shard or a sentinel.
+// order selects the ORDER BY rule (probes) for vector tables.
+func (c *call) value(t *Table, v *valueSrc, order bool) (int, *Decision) {
+	var data []byte
+	binary := false
+	switch v.kind {
+	case srcUnusable:
+		if c.ex != nil {
+			c.explainValue(ValueExplanation{Source: "expression", Shard: -1})
+		}
+		return vUnusable, nil
+	case srcNull:
+		if c.ex != nil {
+			c.explainValue(ValueExplanation{Source: v.text, Shard: -1})
+		}
+		return vNull, nil
+	case srcLit:
+		data = v.lit
+	case srcParam:
+		if v.param >= len(c.params) {
+			if len(c.params) == 0 {
+				c.unbound = true
+				return vUnusable, nil
+			}
+			return 0, &Decision{Kind: Error, Code: "08P01",
+				Message: fmt.Sprintf("vecshard: the statement uses $%d but only %d parameters were bound; bind a value for every parameter", v.param+1, len(c.params))}
+		}
+		p := c.params[v.param]
+		if len(p.Data) == 0 {
+			if c.ex != nil {
+				c.explainValue(ValueExplanation{Source: v.text, Binary: p.Binary, Shard: -1})
+			}
+			return vNull, nil
+		}
+		data, binary = p.Data, p.Binary
+	}
+	if t.Key == KeyID {
+		return c.idValue(t, v, data, binary)
+	}
+	return c.vecValue(t, v, data, binary, order)
+}
+
+func (c *call) idValue(t *Table, v *valueSrc, data []byte, binary bool) (int, *Decision) {
+	switch v.as {
+	case tcVector, tcHalfvec, tcSparsevec, tcOther:
+		if c.ex != nil {
+			c.explainValue(ValueExplanation{Source: v.text, Binary: binary, Shard: -1, Err: "not a " + t.IDType.String()})
+		}
+		return vUnusable, nil
+	}
+	if binary {
+		switch v.wire {
+		case tcNone:
+		case tcText:
+			binary = false // binary text is its UTF-8 bytes
+		case tcInt:
+			if t.IDType != idkey.Bigint {
+				return vUnusable, nil
+			}
+		case tcUUID:
+			if t.IDType != idkey.UUID {
+				return vUnusable, nil
+			}
+		default:
+			return vUnusable, nil
+		}
+	}
+	key, err := idkey.Key(t.IDType, binary, data)
+	if err != nil {
+		if c.ex != nil {
+			c.explainValue(ValueExplanation{Source: v.text, Binary: binary, Type: t.IDType.String(), Shard: -1, Err: err.Error()})
+		}
+		return 0, decodeError(err, t, v)
+	}
+	sh := idkey.Shard(key, c.shards)
+	if c.ex != nil {
+		c.explainValue(ValueExplanation{Source: v.text, Binary: binary, Type: t.IDType.String(), JumpKey: key, Shard: sh})
+	}
+	return sh, nil
+}
+
+func vecType(tc tclass, dflt vecdecode.Type) (vecdecode.Type, bool) {
+	switch tc {
+	case tcNone:
+		return dflt, true
+	case tcVector:
+		return vecdecode.Vector, true
+	case tcHalfvec:
+		return vecdecode.Halfvec, true
+	case tcSparsevec:
+		return vecdecode.Sparsevec, true
+	}
+	return 0, false
+}
+
+func (c *call) vecValue(t *Table, v *valueSrc, data []byte, binary bool, order bool) (int, *Decision) {
+	typ, ok := vecType(v.as, t.VectorType)
+	if !ok {
+		if c.ex != nil {
+			c.explainValue(ValueExplanation{Source: v.text, Binary: binary, Shard: -1, Err: "not a vector"})
+		}
+		return vUnusable, nil
+	}
+	if binary {
+		switch v.wire {
+		case tcNone:
+		case tcText:
+			binary = false
+		default:
+			if typ, ok = vecType(v.wire, t.VectorType); !ok {
+				return vUnusable, nil
+			}
+		}
+	}
+	sc := c.scratch()
+	set := t.Set
+	var dim int
+	var err error
+	if typ == vecdecode.Sparsevec {
+		if binary {
+			err = vecdecode.SparsevecBinary(&sc.sp, data)
+		} else {
+			err = vecdecode.SparsevecText(&sc.sp, data)
+		}
+		dim = sc.sp.Dim
+	} else {
+		sc.vec, err = vecdecode.Dense(typ, binary, sc.vec[:0], data)
+		dim = len(sc.vec)
+	}
+	if err != nil {
+		if c.ex != nil {
+			c.explainValue(ValueExplanation{Source: v.text, Binary: binary, Type: typ.String(), Shard: -1, Err: err.Error()})
+		}
+		return 0, decodeError(err, t, v)
+	}
+	if dim != set.Dim() {
+		if c.ex != nil {
+			c.explainValue(ValueExplanation{Source: v.text, Binary: binary, Type: typ.String(), Dim: dim, Shard: -1, Err: "dimension mismatch"})
+		}
+		return 0, &Decision{Kind: Error, Code: "22000",
+			Message: fmt.Sprintf("expected %d dimensions, not %d", set.Dim(), dim),
+			Detail:  fmt.Sprintf("vecshard routes %s by its %d-dimensional centroids; send %s values of %d dimensions", t.Name, set.Dim(), t.VectorColumn, set.Dim())}
+	}
+	if !order || t.Probes == 1 {
+		var cent, sh int
+		if typ == vecdecode.Sparsevec {
+			cent, sh = set.NearestSparse(sc.sp.Indices, sc.sp.Values)
+		} else {
+			cent, sh = set.Nearest(sc.vec)
+		}
+		if sh < 0 {
+			sh = vAll // cannot happen after the dimension check; never guess
+		}
+		if c.ex != nil {
+			if c.ex != nil {
+				c.explainValue(ValueExplanation{Source: v.text, Binary: binary, Type: typ.String(), Dim: dim, Centroids: []int{cent}, Shard: sh})
+			}
+		}
+		return sh, nil
+	}
+	if cap(sc.top) < t.Probes {
+		sc.top = make([]int, 0, t.Probes)
+	}
+	if typ == vecdecode.Sparsevec {
+		sc.top = set.TopPSparse(sc.sp.Indices, sc.sp.Values, t.Probes, sc.top[:0])
+	} else {
+		sc.top = set.TopP(sc.vec, t.Probes, sc.top[:0])
+	}
+	sh := vAll
+	for i, cent := range sc.top {
+		s := set.ShardOf(cent)
+		if i == 0 {
+			sh = s
+		} else if s != sh {
+			sh = vAll
+			break
+		}
+	}
+	if c.ex != nil {
+		if c.ex != nil {
+			c.explainValue(ValueExplanation{Source: v.text, Binary: binary, Type: typ.String(), Dim: dim, Centroids: append([]int(nil), sc.top...), Shard: sh})
+		}
+	}
+	return sh, nil
+}
+
+// decodeError turns a decoder's error into the client's error: the
+// decoder's SQLSTATE and message (the server's words), and where the value
+// came from in the detail.
+func decodeError(err error, t *Table, v *valueSrc) *Decision {
+	code, msg, detail := "22P02", err.Error(), ""
+	var ve *vecdecode.Error
+	var ie *idkey.Error
+	switch {
+	case errors.As(err, &ve):
+		code, msg, detail = ve.Code, ve.Msg, ve.Detail
+		if detail != "" {
+			detail += "; "
+		}
+		detail += ve.Type.String() + " input, byte " + strconv.Itoa(ve.Offset) + "; "
+	case errors.As(err, &ie):
+		code, msg = ie.Code, ie.Msg
+	}
+	src := v.text
+	if src == "" {
+		src = "a value"
+	}
+	return &Decision{Kind: Error, Code: code, Message: msg,
+		Detail: detail + "vecshard could not read " + src + " as " + t.Name + "." + t.KeyColumn() + " to route the statement; send a valid value"}
+}
+
+// Explain helpers: no-ops (one nil check) on the routing path.
+
+func (c *call) explainTarget(tg *target, match string) {
+	if c.ex == nil {
+		return
+	}
+	c.ex.Targets = append(c.ex.Targets, TargetExplanation{Table: tg.t.Name, Ref: tg.ref, Role: tg.role,
+		Key: tg.t.Key.String(), Column: tg.t.KeyColumn(), Match: match, Shard: -1})
+}
+
+func (c *call) explainValue(v ValueExplanation) {
+	if c.ex == nil || len(c.ex.Targets) == 0 {
+		return
+	}
+	tx := &c.ex.Targets[len(c.ex.Targets)-1]
+	tx.Values = append(tx.Values, v)
+}
+
+func (c *call) explainShard(sh int) {
+	if c.ex == nil || len(c.ex.Targets) == 0 {
+		return
+	}
+	if sh < 0 {
+		sh = -1
+	}
+	c.ex.Targets[len(c.ex.Targets)-1].Shard = sh
+}

@@ -1,0 +1,167 @@
+package router
+
+import (
+	"sync/atomic"
+)
+
+// Param is one bound parameter as the host passes it: the bytes of its
+// value in text (Binary false) or binary format. A nil or empty Data is SQL
+// NULL (the C ABI cannot tell NULL from an empty value).
+type Param struct {
+	Data   []byte
+	Binary bool
+}
+
+// Kind is the kind of a Decision.
+type Kind uint8
+
+// The decision kinds.
+const (
+	// NoDecision lets PgDog (or the next plugin) decide.
+	NoDecision Kind = iota
+	// Shard sends the statement to Decision.Shard.
+	Shard
+	// All sends the statement to every shard.
+	All
+	// Error refuses the statement: the client gets Code, Message, Detail.
+	Error
+)
+
+// String returns the name of the kind.
+func (k Kind) String() string {
+	switch k {
+	case NoDecision:
+		return "NO_DECISION"
+	case Shard:
+		return "SHARD"
+	case All:
+		return "ALL"
+	case Error:
+		return "ERROR"
+	}
+	return "Kind(?)"
+}
+
+// Decision is what the router decided for one statement.
+type Decision struct {
+	Kind  Kind
+	Shard int  // the shard, 0 <= Shard < shards, when Kind == Shard
+	Write bool // the statement writes (or locks); false: READ
+
+	// When Kind == Error: the SQLSTATE (5 characters), the message for the
+	// client (it ends in what the user should do) and an optional detail.
+	Code, Message, Detail string
+}
+
+// Router routes statements with the current Snapshot. It is safe for
+// concurrent use; Swap may run while statements are being routed.
+type Router struct {
+	cur atomic.Pointer[Snapshot]
+}
+
+// New returns a router that uses s. A nil s answers NoDecision to
+// everything (the configuration could not be loaded).
+func New(s *Snapshot) *Router {
+	r := &Router{}
+	r.cur.Store(s)
+	return r
+}
+
+// Swap makes s the snapshot of every later call. Calls already running
+// finish with the old one. Reloading is Load then Swap; when Load fails the
+// caller keeps the old snapshot.
+func (r *Router) Swap(s *Snapshot) { r.cur.Store(s) }
+
+// Snapshot returns the current snapshot (nil if none).
+func (r *Router) Snapshot() *Snapshot { return r.cur.Load() }
+
+// Route decides where the statement query goes, given its bound parameters
+// (none in the simple protocol) and the host's shard count. It neither
+// retains query nor any Param.Data. On a cached plan it does not allocate.
+func (r *Router) Route(query string, params []Param, shards int) Decision {
+	s := r.cur.Load()
+	if s == nil {
+		return Decision{}
+	}
+	return s.Route(query, params, shards)
+}
+
+// Explain routes like Route and also tells how it decided. It is meant for
+// operators (cmd/vecshard explain) and allocates freely.
+func (r *Router) Explain(query string, params []Param, shards int) (Decision, Explanation) {
+	s := r.cur.Load()
+	if s == nil {
+		return Decision{}, Explanation{Note: "no configuration loaded"}
+	}
+	return s.Explain(query, params, shards)
+}
+
+// Route is Router.Route with this snapshot.
+func (s *Snapshot) Route(query string, params []Param, shards int) Decision {
+	p := s.cache.get(query)
+	if p == nil {
+		p = analyze(s, query)
+		s.cache.put(query, p)
+	}
+	c := call{s: s, params: params, shards: shards}
+	d := c.decide(p)
+	if c.sc != nil {
+		s.pool.Put(c.sc)
+	}
+	return d
+}
+
+// Explain is Router.Explain with this snapshot.
+func (s *Snapshot) Explain(query string, params []Param, shards int) (Decision, Explanation) {
+	ex := Explanation{}
+	p := s.cache.get(query)
+	ex.Cached = p != nil
+	if p == nil {
+		p = analyze(s, query)
+		s.cache.put(query, p)
+	}
+	ex.Statement, ex.Write, ex.Note = p.stmt, p.write, p.note
+	ex.Hint = p.hint.text
+	c := call{s: s, params: params, shards: shards, ex: &ex}
+	d := c.decide(p)
+	if c.sc != nil {
+		s.pool.Put(c.sc)
+	}
+	ex.Decision = d.Kind.String()
+	return d, ex
+}
+
+// Explanation tells how a decision was reached.
+type Explanation struct {
+	Statement string // the first statement's command: SELECT, INSERT, ...
+	Write     bool   // the statement was classified as a write
+	Cached    bool   // the plan came from the plan cache
+	Hint      string // the comment hint that applies ("pgdog_shard: 2"), if any
+	Note      string // why there is no decision, or the parse error
+	Decision  string // NO_DECISION, SHARD, ALL, ERROR
+	Targets   []TargetExplanation
+}
+
+// TargetExplanation is one reference to a configured table.
+type TargetExplanation struct {
+	Table  string // the configured name
+	Ref    string // as referenced, with schema and alias
+	Role   string // read, insert, update, delete, merge, copy, truncate
+	Key    string // "vector" or "id"
+	Column string // the key column
+	Match  string // where the key came from: "ORDER BY <=>", "=", "IN", "= ANY", "VALUES", or "" (no usable key)
+	Values []ValueExplanation
+	Shard  int // the target's shard, -1 for ALL
+}
+
+// ValueExplanation is one key value and where it led.
+type ValueExplanation struct {
+	Source    string // $1, '[1,2,3]'::vector, 42, NULL, or "expression"
+	Binary    bool   // the parameter was in binary format
+	Type      string // how it was decoded: vector, halfvec, sparsevec, bigint, uuid, text
+	Dim       int    // vectors: the decoded dimension
+	Centroids []int  // vectors: the best centroids, best first (probes of them for ORDER BY, else 1)
+	JumpKey   uint64 // ids: the 64-bit key given to jump hash
+	Shard     int    // -1: no single shard (NULL, unusable, or top centroids on several shards)
+	Err       string // the decoding error, if any
+}

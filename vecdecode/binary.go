@@ -1,0 +1,206 @@
+package vecdecode
+
+import (
+	"encoding/binary"
+	"math"
+)
+
+// VectorBinary decodes the binary form of a vector (big-endian uint16 dim,
+// uint16 unused = 0, dim float4) into dst[:0] and returns the result. It does
+// not allocate when cap(dst) >= dim.
+//
+// It rejects what pgvector's vector_recv and the server's Bind handling
+// reject, in the same order: a short header, dim outside 1..MaxDim (dim is
+// unsigned: 0xffff is too many), unused != 0, a NaN or infinite element
+// (checked in order, before a missing element is noticed), too few bytes,
+// then bytes left over. A non-nil error is an *Error.
+func VectorBinary(dst []float32, src []byte) ([]float32, error) {
+	const t = Vector
+	dst = dst[:0]
+	dim, err := denseHeader(t, src)
+	if err != nil {
+		return dst, err
+	}
+	body := src[4:]
+	if len(body) < 4*dim {
+		// The server reads element by element: report a bad element that is
+		// there before the missing one.
+		n := len(body) / 4
+		for j := 0; j < n; j++ {
+			if w := binary.BigEndian.Uint32(body[4*j:]); w&0x7f800000 == 0x7f800000 {
+				return dst, errNotFinite(t, w&0x7fffff != 0, 4+4*j)
+			}
+		}
+		return dst, errShort(t, 4+4*n)
+	}
+	if cap(dst) < dim {
+		dst = make([]float32, 0, dim)
+	}
+	out := dst[:dim]
+	in := body[:4*dim]
+	for j := range out {
+		w := binary.BigEndian.Uint32(in[4*j:])
+		if w&0x7f800000 == 0x7f800000 {
+			return dst, errNotFinite(t, w&0x7fffff != 0, 4+4*j)
+		}
+		out[j] = math.Float32frombits(w)
+	}
+	if len(body) != 4*dim {
+		return dst, errExtra(t, 4+4*dim)
+	}
+	return out, nil
+}
+
+// HalfvecBinary decodes the binary form of a halfvec (big-endian uint16
+// dim, uint16 unused = 0, dim IEEE binary16) into dst[:0], converting each
+// element to float32 exactly (subnormals included). Errors are as for
+// VectorBinary.
+func HalfvecBinary(dst []float32, src []byte) ([]float32, error) {
+	const t = Halfvec
+	dst = dst[:0]
+	dim, err := denseHeader(t, src)
+	if err != nil {
+		return dst, err
+	}
+	body := src[4:]
+	if len(body) < 2*dim {
+		n := len(body) / 2
+		for j := 0; j < n; j++ {
+			if h := binary.BigEndian.Uint16(body[2*j:]); !halfIsFinite(h) {
+				return dst, errNotFinite(t, h&0x3ff != 0, 4+2*j)
+			}
+		}
+		return dst, errShort(t, 4+2*n)
+	}
+	if cap(dst) < dim {
+		dst = make([]float32, 0, dim)
+	}
+	out := dst[:dim]
+	in := body[:2*dim]
+	for j := range out {
+		h := binary.BigEndian.Uint16(in[2*j:])
+		if !halfIsFinite(h) {
+			return dst, errNotFinite(t, h&0x3ff != 0, 4+2*j)
+		}
+		out[j] = halfToFloat32(h)
+	}
+	if len(body) != 2*dim {
+		return dst, errExtra(t, 4+2*dim)
+	}
+	return out, nil
+}
+
+// denseHeader reads and checks the 4-byte header of vector and halfvec.
+func denseHeader(t Type, src []byte) (int, error) {
+	if len(src) < 4 {
+		return 0, errShort(t, len(src)&^1)
+	}
+	dim := int(binary.BigEndian.Uint16(src))
+	unused := int(binary.BigEndian.Uint16(src[2:]))
+	if dim < 1 {
+		return 0, errNoDims(t, 0)
+	}
+	if dim > MaxDim {
+		return 0, errTooManyDims(t, 0)
+	}
+	if unused != 0 {
+		return 0, errUnused(t, unused, 2)
+	}
+	return dim, nil
+}
+
+// SparsevecBinary decodes the binary form of a sparsevec (big-endian int32
+// dim, int32 nnz, int32 unused = 0, nnz int32 0-based indices, nnz float4
+// values) into s, reusing the capacity of s.Indices and s.Values; it does not
+// allocate when both have room for nnz elements.
+//
+// It rejects what pgvector's sparsevec_recv rejects, in its order: dim
+// outside 1..MaxSparseDim, nnz < 0, nnz > MaxDim or nnz > dim, unused != 0;
+// then each index in turn (outside 0..dim-1, decreasing, repeated), then
+// each value (NaN, infinite, zero); a value missing is noticed only when
+// reached, bytes left over last. Nothing is allocated before the header is
+// checked, so a header claiming 16000 elements on a short input costs
+// nothing. A non-nil error is an *Error; s is then not meaningful.
+func SparsevecBinary(s *Sparse, src []byte) error {
+	const t = Sparsevec
+	s.Dim = 0
+	s.Indices, s.Values = s.Indices[:0], s.Values[:0]
+	if len(src) < 12 {
+		return errShort(t, len(src)&^3)
+	}
+	dim := int32(binary.BigEndian.Uint32(src))
+	nnz := int32(binary.BigEndian.Uint32(src[4:]))
+	unused := int32(binary.BigEndian.Uint32(src[8:]))
+	switch {
+	case dim < 1:
+		return errNoDims(t, 0)
+	case dim > MaxSparseDim:
+		return errTooManyDims(t, 0)
+	case nnz < 0:
+		return newError(t, 4, CodeData, "sparsevec cannot have negative number of elements")
+	case nnz > MaxDim:
+		return errTooManyNonZero(4)
+	case nnz > dim:
+		return newError(t, 4, CodeLimit, "sparsevec cannot have more elements than dimensions")
+	case unused != 0:
+		return errUnused(t, int(unused), 8)
+	}
+	n := int(nnz)
+	body := src[12:]
+	// Indices, in order, as far as they go.
+	avail := min(n, len(body)/4)
+	for j := 0; j < avail; j++ {
+		x := int32(binary.BigEndian.Uint32(body[4*j:]))
+		off := 12 + 4*j
+		if x < 0 || x >= dim {
+			return newError(t, off, CodeData, "sparsevec index out of bounds")
+		}
+		if j > 0 {
+			prev := int32(binary.BigEndian.Uint32(body[4*j-4:]))
+			if x < prev {
+				return newError(t, off, CodeData, "sparsevec indices must be in ascending order")
+			}
+			if x == prev {
+				return newError(t, off, CodeData, "sparsevec indices must not contain duplicates")
+			}
+		}
+	}
+	if avail < n {
+		return errShort(t, 12+4*avail)
+	}
+	// Values, in order, as far as they go.
+	vals := body[4*n:]
+	avail = min(n, len(vals)/4)
+	for j := 0; j < avail; j++ {
+		w := binary.BigEndian.Uint32(vals[4*j:])
+		off := 12 + 4*n + 4*j
+		if w&0x7f800000 == 0x7f800000 {
+			return errNotFinite(t, w&0x7fffff != 0, off)
+		}
+		if w&0x7fffffff == 0 {
+			return newError(t, off, CodeData, "binary representation of sparsevec cannot contain zero values")
+		}
+	}
+	if avail < n {
+		return errShort(t, 12+4*n+4*avail)
+	}
+	if len(vals) != 4*n {
+		return errExtra(t, 12+8*n)
+	}
+	// All checked: copy out.
+	if cap(s.Indices) < n {
+		s.Indices = make([]int32, 0, n)
+	}
+	if cap(s.Values) < n {
+		s.Values = make([]float32, 0, n)
+	}
+	idx, val := s.Indices[:n], s.Values[:n]
+	for j := range idx {
+		idx[j] = int32(binary.BigEndian.Uint32(body[4*j:]))
+	}
+	for j := range val {
+		val[j] = math.Float32frombits(binary.BigEndian.Uint32(vals[4*j:]))
+	}
+	s.Dim, s.Indices, s.Values = int(dim), idx, val
+	return nil
+}
