@@ -14,6 +14,7 @@ import (
 
 	"github.com/vecshard/vecshard/centroids"
 	"github.com/vecshard/vecshard/router"
+	"github.com/vecshard/vecshard/vecdecode"
 )
 
 // routeCase is one statement shape of BenchmarkRoute*: the query text and
@@ -159,7 +160,7 @@ func BenchmarkRouteParallel(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
-				var d router.Decision
+				d := router.Decision{Kind: router.Shard}
 				for pb.Next() {
 					d = r.Route(c.query, c.params, 4)
 				}
@@ -167,6 +168,30 @@ func BenchmarkRouteParallel(b *testing.B) {
 					b.Errorf("%+v", d)
 				}
 			})
+		})
+	}
+}
+
+// BenchmarkRouteFloor: the work a cached vector route cannot avoid, on the
+// same data as BenchmarkRoute: decode the bound vector and find its nearest
+// centroid. BenchmarkRoute/<name> divided by BenchmarkRouteFloor/<name> is
+// the router's overhead factor, measured in one run.
+func BenchmarkRouteFloor(b *testing.B) {
+	s, cases := routeSetup(b, router.DefaultPlanCacheSize)
+	set := s.Table("", "items").Set
+	dst := make([]float32, 0, vecdecode.MaxDim)
+	for _, c := range cases[:3] {
+		p := c.params[len(c.params)-1]
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var err error
+				dst, err = vecdecode.Dense(vecdecode.Vector, p.Binary, dst[:0], p.Data)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, sinkDecision.Shard = set.Nearest(dst)
+			}
 		})
 	}
 }

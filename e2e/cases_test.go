@@ -110,32 +110,32 @@ func routingCases() []testCase {
 	add(4, "SELECT id FROM items ORDER BY embedding <=> '[0.1, 2, 0.1]'::vector LIMIT 1", "shard=1 read")
 	add(4, "SELECT id FROM items ORDER BY embedding <=> '[0,0,0]' LIMIT 1", "shard=0 read") // zero vector: lowest index
 	add(4, "INSERT INTO items (id, embedding) VALUES (1, '[1,0,0]'), (2, '[0.9,0.1,0]')", "shard=0 write")
-	add(4, "INSERT INTO items (id, embedding) VALUES (1, '[1,0,0]'), (2, '[0,1,0]')", "error")
-	add(4, "INSERT INTO items (id) VALUES (1)", "error")
-	add(4, "INSERT INTO items SELECT * FROM staging", "error")
-	add(4, "UPDATE items SET embedding = $1 WHERE id = 3", "error", vecText(1, 0, 0))
+	add(4, "INSERT INTO items (id, embedding) VALUES (1, '[1,0,0]'), (2, '[0,1,0]')", "error 0A000")
+	add(4, "INSERT INTO items (id) VALUES (1)", "error 42P10")
+	add(4, "INSERT INTO items SELECT * FROM staging", "error 0A000")
+	add(4, "UPDATE items SET embedding = $1 WHERE id = 3", "error 0A000", vecText(1, 0, 0))
 	// No usable key: every shard.
 	add(4, "SELECT count(*) FROM items", "all read")
 	add(4, "SELECT * FROM items WHERE id = 5", "all read")
 	add(4, "UPDATE items SET note = 'x' WHERE id = 5", "all write")
 	add(4, "DELETE FROM items", "all write")
 	// COPY into a configured table is refused before any data flows.
-	add(4, "COPY items FROM STDIN", "error")
-	add(4, "COPY items (id, embedding) FROM STDIN WITH (FORMAT csv)", "error")
+	add(4, "COPY items FROM STDIN", "error 0A000")
+	add(4, "COPY items (id, embedding) FROM STDIN WITH (FORMAT csv)", "error 0A000")
 	// Bad vectors: the decoder's error, never a guess.
-	add(4, "SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 1", "error 22000", vecText(1, 2))        // expected 3 dimensions, not 2
-	add(4, "SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 1", "error 22000", vecBin(1, 2, 3, 4))   // expected 3 dimensions, not 4
-	add(4, "SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 1", "error 22P02", text("[1,2"))         // malformed
-	add(4, "SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 1", "error 22000", text("[NaN,1,1]"))    // NaN not allowed
-	add(4, "SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 1", "error 22003", text("[1e39,0,0]"))   // out of range
-	add(4, "SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 1", "error", bin([]byte{0, 3, 0, 0, 0})) // insufficient data
+	add(4, "SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 1", "error 22000", vecText(1, 2))              // expected 3 dimensions, not 2
+	add(4, "SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 1", "error 22000", vecBin(1, 2, 3, 4))         // expected 3 dimensions, not 4
+	add(4, "SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 1", "error 22P02", text("[1,2"))               // malformed
+	add(4, "SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 1", "error 22000", text("[NaN,1,1]"))          // NaN not allowed
+	add(4, "SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 1", "error 22003", text("[1e39,0,0]"))         // out of range
+	add(4, "SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 1", "error 08P01", bin([]byte{0, 3, 0, 0, 0})) // insufficient data
 	add(4, "SELECT id FROM items ORDER BY embedding <=> '[1,2'", "error 22P02")
 	// The host's shard count must be the configured one.
-	add(8, "SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 1", "error", vecText(1, 0, 0))
-	add(8, "SELECT * FROM users WHERE id = 42", "error")
+	add(8, "SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 1", "error F0000", vecText(1, 0, 0))
+	add(8, "SELECT * FROM users WHERE id = 42", "error F0000")
 	// Hints.
 	add(4, "/* pgdog_shard: 2 */ SELECT * FROM items", "shard=2 read")
-	add(4, "/* pgdog_shard: 9 */ SELECT * FROM items", "error")
+	add(4, "/* pgdog_shard: 9 */ SELECT * FROM items", "error 22023")
 	add(4, "/* pgdog_sharding_key: 42 */ SELECT * FROM users", "shard=0 read")
 	// halfvec and sparsevec columns.
 	add(4, "SELECT id FROM hitems ORDER BY embedding <-> $1 LIMIT 5", "shard=0 read", halfText(1, 0.125, 0.125))
@@ -164,7 +164,7 @@ func routingCases() []testCase {
 	add(4, "UPDATE users SET name = $1 WHERE id = $2", "shard=0 write", text("bob"), text("42"))
 	add(4, "DELETE FROM users WHERE id = -1", "shard=2 write")
 	add(4, "INSERT INTO users (id, name) VALUES ($1, $2)", "shard=3 write", int8bin(1), text("x"))
-	add(4, "UPDATE users SET id = 5 WHERE id = 42", "error")
+	add(4, "UPDATE users SET id = 5 WHERE id = 42", "error 0A000")
 	add(4, "SELECT * FROM users", "all read")
 	// uuid ids: every PostgreSQL spelling, and 16 binary bytes.
 	accounts := "SELECT * FROM accounts WHERE uid = $1"

@@ -38,6 +38,9 @@ func TestMain(m *testing.M) {
 		defer os.RemoveAll(scratch)
 		build.scratch = scratch
 		if dir := os.Getenv("VECSHARD_E2E_BUILD"); dir != "" {
+			if !filepath.IsAbs(dir) {
+				dir = filepath.Join(root, dir) // "build" means the module's build/
+			}
 			build.dir = dir
 		} else {
 			build.dir = scratch
@@ -364,6 +367,12 @@ func valgrindLib(t *testing.T) (valgrind, lib string) {
 	return valgrind, vgLib.path
 }
 
+// noPreempt turns off the Go runtime's signal-based goroutine preemption
+// under valgrind: the injected call to runtime.asyncPreempt spills registers
+// below the interrupted goroutine's stack pointer, which memcheck reports as
+// invalid reads and writes. Goroutines are still preempted at function calls.
+const noPreempt = "GODEBUG=asyncpreemptoff=1"
+
 func memcheck(valgrind string) []string {
 	return []string{valgrind, "--tool=memcheck", "--error-exitcode=99",
 		"--leak-check=full", "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite",
@@ -378,7 +387,7 @@ var errorSummary = regexp.MustCompile(`ERROR SUMMARY: (\d+) errors`)
 func TestValgrind(t *testing.T) {
 	valgrind, lib := valgrindLib(t)
 	cs := routingCases()
-	r := runHost(t, []string{"VECSHARD_CONFIG=" + fixture(t)}, memcheck(valgrind),
+	r := runHost(t, []string{"VECSHARD_CONFIG=" + fixture(t), noPreempt}, memcheck(valgrind),
 		"--threads", "2", "--repeat", "2", lib, writeScript(t, cs))
 	m := errorSummary.FindStringSubmatch(r.stderr)
 	if r.exit != 0 || m == nil || m[1] != "0" {
@@ -393,8 +402,20 @@ func TestValgrind(t *testing.T) {
 func TestValgrindCatchesLeaks(t *testing.T) {
 	valgrind, lib := valgrindLib(t)
 	cs := []testCase{{shards: 4, query: "SELECT * FROM users WHERE id = 42", expect: "shard=0 read"}}
-	r := runHost(t, []string{"VECSHARD_CONFIG=" + fixture(t)}, memcheck(valgrind), "--leak-test", lib, writeScript(t, cs))
+	r := runHost(t, []string{"VECSHARD_CONFIG=" + fixture(t), noPreempt}, memcheck(valgrind), "--leak-test", lib, writeScript(t, cs))
 	if r.exit != 99 || !strings.Contains(r.stderr, "64 bytes in 1 blocks are definitely lost") {
 		t.Fatalf("memcheck missed a deliberate leak:\n%s", r)
+	}
+}
+
+// TestDumpScript writes the generated routing script to the file named by
+// VECSHARD_E2E_SCRIPT, for running the host by hand (benchmarks, debugging).
+func TestDumpScript(t *testing.T) {
+	path := os.Getenv("VECSHARD_E2E_SCRIPT")
+	if path == "" {
+		t.Skip("set VECSHARD_E2E_SCRIPT=path to write the routing script")
+	}
+	if err := os.WriteFile(path, []byte(script(routingCases())), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

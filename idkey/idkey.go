@@ -87,18 +87,18 @@ func syntaxError(t Type, src []byte) error {
 }
 
 // Key returns the 64-bit key of one id value of type t, given in PostgreSQL's
-// binary format when binary is set, else in its text format.
+// binary format when bin is set, else in its text format.
 //
 // Binary bigint is a big-endian two's-complement int2, int4 or int8 (2, 4 or
 // 8 bytes); binary uuid is exactly 16 bytes; text in either format is its raw
 // bytes. The caller handles SQL NULL (an empty parameter) before calling Key:
 // to Key an empty src is an empty value.
-func Key(t Type, binary bool, src []byte) (uint64, error) {
+func Key(t Type, bin bool, src []byte) (uint64, error) {
 	switch t {
 	case Bigint:
 		var v int64
 		var err error
-		if binary {
+		if bin {
 			v, err = bigintBinary(src)
 		} else {
 			v, err = ParseBigint(src)
@@ -108,7 +108,7 @@ func Key(t Type, binary bool, src []byte) (uint64, error) {
 		}
 		return BigintKey(v), nil
 	case UUID:
-		if binary {
+		if bin {
 			if len(src) != 16 {
 				return 0, uuidLengthError(len(src))
 			}

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"math"
 	"slices"
+
+	"github.com/vecshard/vecshard/centroids"
 )
 
 // assignBalanced is the capacity-constrained assignment step used when
@@ -74,4 +76,183 @@ func (p *problem) assignBalanced(s *state, it int) float64 {
 		obj += float64(cst)
 	}
 	return obj
+}
+
+// rebalanceRouted moves centroids, after capacity-constrained training,
+// until routing every point to its most similar centroid also respects the
+// per-centroid capacity (k == shards), or maxRounds passes. The means of a
+// balanced partition need not have balanced Voronoi cells, and the router
+// only sees the cells. Each round scans all points, then moves every
+// centroid whose cell is too full away from the mean of its lowest-margin
+// points (those nearest another cell), and every centroid whose cell is
+// below the mean size towards the mean of the outside points that rank it
+// second with the smallest gap: on the unit sphere by a rotation, otherwise
+// along a straight line. Each step is the smallest (found by bisection)
+// that moves the wanted number of those points, other centroids held
+// fixed.
+func (p *problem) rebalanceRouted(s *state) {
+	const maxRounds = 60
+	n, k := p.x.Rows, p.k
+	limit := max((n+k-1)/k, int(math.Floor(p.cfg.Balance*float64(n)/float64(k))))
+	mean := n / k
+	scores := make([]float32, n*k)
+	first := make([]float32, n)  // best score
+	best := make([]int32, n)     // best centroid
+	second := make([]float32, n) // best score among the other centroids
+	secIdx := make([]int32, n)
+	for round := 0; round < maxRounds; round++ {
+		forChunks(n, p.cfg.Workers, func(_, lo, hi int) {
+			dotBlock(p.x, lo, hi, s.c, 0, k, scores[lo*k:hi*k], k)
+			for i := lo; i < hi; i++ {
+				sc := scores[i*k : (i+1)*k]
+				b, b2i, b1, b2 := 0, 0, float32(math.Inf(-1)), float32(math.Inf(-1))
+				for j := range sc {
+					v := s.score(sc[j], j)
+					if v > b1 {
+						b, b2i, b1, b2 = j, b, v, b1
+					} else if v > b2 {
+						b2i, b2 = j, v
+					}
+				}
+				best[i], first[i], second[i], secIdx[i] = int32(b), b1, b2, int32(b2i)
+			}
+		})
+		members := make([][]int32, k)
+		runnersUp := make([][]int32, k)
+		for i, b := range best {
+			members[b] = append(members[b], int32(i))
+			runnersUp[secIdx[i]] = append(runnersUp[secIdx[i]], int32(i))
+		}
+		over := false
+		for j := range members {
+			if len(members[j]) > limit {
+				over = true
+			}
+		}
+		if !over {
+			return
+		}
+		forEach(k, p.cfg.Workers, func(j int) {
+			m := members[j]
+			switch {
+			case len(m) > limit:
+				// Aim a little below the limit: neighbours moving in the
+				// same round push points into this cell.
+				excess := min(len(m)-1, len(m)-limit+limit/50)
+				gap := func(i int32) float32 { return first[i] - second[i] }
+				p.moveCentroid(s, j, m, gap, excess, -1, func(i int32, v float64) bool { return v < float64(second[i]) })
+			case len(m) < mean:
+				r := runnersUp[j]
+				if len(r) == 0 {
+					return
+				}
+				gap := func(i int32) float32 { return first[i] - second[i] }
+				want := min(len(r), (mean-len(m)+1)/2)
+				p.moveCentroid(s, j, r, gap, want, +1, func(i int32, v float64) bool { return v > float64(first[i]) })
+			}
+		})
+		p.refresh(s)
+	}
+}
+
+// maxStep bounds one move: radians on the sphere, else a fraction of |c|.
+const maxStep = 0.05
+
+// moveCentroid moves centroid j towards (dir +1) or away from (dir -1)
+// the mean of the want points of pts with the smallest gap, by the
+// smallest step after which moved(i, new score of i for j) holds for want
+// points of pts.
+func (p *problem) moveCentroid(s *state, j int, pts []int32, gap func(int32) float32, want, dir int, moved func(int32, float64) bool) {
+	if want <= 0 {
+		return
+	}
+	d := p.x.Dim
+	slices.SortFunc(pts, func(a, b int32) int {
+		if c := cmp.Compare(gap(a), gap(b)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	u := make([]float64, d)
+	for _, i := range pts[:want] {
+		addTo(u, p.x.Row(int(i)))
+	}
+	c := s.c.Row(j)
+	cosine := p.cfg.Metric == centroids.Cosine
+	var cu float64
+	for t := range u {
+		u[t] /= float64(want)
+		cu += float64(c[t]) * u[t]
+	}
+	w := make([]float32, d)
+	var wn float64
+	for t := range u {
+		v := u[t] - float64(c[t])
+		if cosine {
+			v = u[t] - cu*float64(c[t]) // tangent component
+		}
+		wn += v * v
+		w[t] = float32(v)
+	}
+	if wn == 0 {
+		return
+	}
+	for t := range w {
+		w[t] = float32(float64(w[t]) / math.Sqrt(wn))
+	}
+	// Per point: a = x.c, b = x.w; the new score for a step th along w
+	// (negative: away) has a closed form.
+	a := make([]float32, len(pts))
+	b := make([]float32, len(pts))
+	for t, i := range pts {
+		x := p.x.Row(int(i))
+		a[t] = dot(x, c)
+		b[t] = dot(x, w)
+	}
+	cw := float64(dot(c, w))
+	half := float64(s.half[j])
+	count := func(th float64) int {
+		th *= float64(dir)
+		cnt := 0
+		for t, i := range pts {
+			var v float64
+			switch p.cfg.Metric {
+			case centroids.Cosine:
+				v = math.Cos(th)*float64(a[t]) + math.Sin(th)*float64(b[t]) - half
+			case centroids.L2:
+				v = float64(a[t]) + th*float64(b[t]) - (half + th*cw + th*th/2)
+			default:
+				v = float64(a[t]) + th*float64(b[t])
+			}
+			if moved(i, v) {
+				cnt++
+			}
+		}
+		return cnt
+	}
+	// Small steps only: the search is first-order in the other cells.
+	hi := maxStep
+	if !cosine {
+		hi = maxStep * math.Sqrt(float64(dot(c, c)))
+	}
+	lo := 0.0
+	for it := 0; it < 30; it++ {
+		mid := (lo + hi) / 2
+		if count(mid) >= want {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	th := hi * float64(dir)
+	for t := range c {
+		if cosine {
+			c[t] = float32(math.Cos(th)*float64(c[t]) + math.Sin(th)*float64(w[t]))
+		} else {
+			c[t] += float32(th) * w[t]
+		}
+	}
+	if cosine {
+		normalizeInto(c, c)
+	}
 }

@@ -272,13 +272,19 @@ func countSizes(assign []int32, k int) []int {
 
 // finish fills in the routed assignment and the shards of the winner.
 func (p *problem) finish(r *Result) {
+	if p.cfg.Balance > 0 && p.k == p.cfg.Shards {
+		s := &state{c: r.Centroids, half: make([]float32, p.k), dhalf: make([]float32, p.k)}
+		p.refresh(s)
+		p.rebalanceRouted(s)
+		r.Centroids = s.c
+	}
 	if p.cfg.Balance > 0 {
 		r.Routed, r.RoutedObjective = Assign(p.x, r.Centroids, p.cfg.Metric, p.cfg.Workers)
 		r.RoutedSizes = countSizes(r.Routed, p.k)
 	} else {
 		r.Routed, r.RoutedSizes, r.RoutedObjective = r.Assign, r.Sizes, r.Objective
 	}
-	if r.ShardOf == nil {
+	if r.ShardOf == nil || p.cfg.Balance > 0 {
 		r.ShardOf = AssignShards(r.RoutedSizes, p.cfg.Shards)
 	}
 	r.ShardSizes = make([]int, p.cfg.Shards)

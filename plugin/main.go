@@ -37,9 +37,9 @@ import (
 // main is required by -buildmode=c-shared and never runs.
 func main() {}
 
-// maxParams is how many parameters route converts without allocating; a
-// statement with more borrows a slice from paramPool.
-const maxParams = 16
+// maxPooledParams bounds the capacity of the parameter slices the plugin
+// keeps for reuse, so one statement with a huge Bind does not pin memory.
+const maxPooledParams = 1024
 
 //export pgdog_init
 func pgdog_init() {
@@ -75,22 +75,28 @@ func pgdog_route_query(input C.Input) (out C.Output) {
 	// The host's bytes, not a copy: router.Route does not retain them.
 	query := unsafe.String((*byte)(unsafe.Pointer(q.query)), n)
 
-	var stack [maxParams]router.Param
-	params := stack[:0]
-	if np := int(q.num_parameters); np > 0 && q.parameters != nil {
-		if np > maxParams {
-			params = make([]router.Param, 0, np)
+	np := int(q.num_parameters)
+	if np <= 0 || q.parameters == nil {
+		encode(&out, r.Route(query, nil, int(input.config.shards)))
+		return out
+	}
+	// router.Route lets its params escape, so a slice per call would be a
+	// heap allocation per call; reuse them instead.
+	pp := global.params.Get().(*[]router.Param)
+	params := (*pp)[:0]
+	for _, p := range unsafe.Slice(q.parameters, np) {
+		var data []byte
+		if p.len > 0 && p.data != nil {
+			data = unsafe.Slice((*byte)(unsafe.Pointer(p.data)), int(p.len))
 		}
-		for _, p := range unsafe.Slice(q.parameters, np) {
-			var data []byte
-			if p.len > 0 && p.data != nil {
-				data = unsafe.Slice((*byte)(unsafe.Pointer(p.data)), int(p.len))
-			}
-			params = append(params, router.Param{Data: data, Binary: p.format == 1})
-		}
+		params = append(params, router.Param{Data: data, Binary: p.format == 1})
 	}
 	d := r.Route(query, params, int(input.config.shards))
-	clear(params) // drop the last references to host memory
+	clear(params) // the host's memory is not ours after the call
+	if cap(params) <= maxPooledParams {
+		*pp = params[:0]
+		global.params.Put(pp)
+	}
 	encode(&out, d)
 	return out
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/BurntSushi/toml"
 
-	"github.com/vecshard/vecshard/centroids"
 	"github.com/vecshard/vecshard/router"
 )
 
@@ -42,6 +41,7 @@ type plugin struct {
 	router  atomic.Pointer[router.Router]
 	logger  atomic.Pointer[slog.Logger]
 	strings *internTable
+	params  sync.Pool // of *[]router.Param, reused by route calls
 
 	mu      sync.Mutex // serializes init, fini and reloads
 	watcher *watcher
@@ -49,6 +49,10 @@ type plugin struct {
 
 func newPlugin() *plugin {
 	p := &plugin{strings: newInternTable(maxInterned)}
+	p.params.New = func() any {
+		s := make([]router.Param, 0, 8)
+		return &s
+	}
 	p.logger.Store(slog.New(slog.NewTextHandler(os.Stderr, nil)))
 	return p
 }
@@ -93,7 +97,7 @@ func (p *plugin) init() {
 			"config", path, "err", err)
 	} else {
 		p.router.Store(router.New(snap))
-		log.Info("vecshard: config loaded", append([]any{"config", path}, describe(path)...)...)
+		log.Info("vecshard: config loaded", append([]any{"config", path}, describe(snap)...)...)
 	}
 	p.watcher = w
 	go w.run(p)
@@ -137,7 +141,7 @@ func (p *plugin) reload(w *watcher) {
 	} else {
 		p.router.Store(router.New(snap))
 	}
-	log.Info("vecshard: config reloaded", append([]any{"config", w.path}, describe(w.path)...)...)
+	log.Info("vecshard: config reloaded", append([]any{"config", w.path}, describe(snap)...)...)
 }
 
 // watcher notices changes to the config file and the centroid files it
@@ -223,10 +227,7 @@ func (fp fingerprint) changed() bool {
 // fileConfig is the part of the config file the watcher needs. The router
 // owns the format and its validation; this only finds the centroid files.
 type fileConfig struct {
-	Shards int `toml:"shards"`
 	Tables []struct {
-		Name      string `toml:"name"`
-		Key       string `toml:"key"`
 		Centroids string `toml:"centroids"`
 	} `toml:"tables"`
 }
@@ -263,48 +264,23 @@ func configFiles(path string) []string {
 	return files
 }
 
-// describe summarizes a loaded config for the log: its tables and, per
-// vector table, the centroid file's k, dimension and shards.
-func describe(path string) []any {
-	c, err := readFileConfig(path)
-	if err != nil {
-		return nil
-	}
-	tables := make([]string, 0, len(c.Tables))
-	for _, t := range c.Tables {
+// describe summarizes a loaded snapshot for the log: its tables with their
+// keys, the configured shard count, and each vector table's centroids.
+func describe(s *router.Snapshot) []any {
+	var tables, cents []string
+	for _, t := range s.Tables() {
 		tables = append(tables, fmt.Sprintf("%s(%s)", t.Name, t.Key))
+		if t.Set != nil {
+			cents = append(cents, fmt.Sprintf("%s: k=%d dim=%d shards=%d metric=%s probes=%d",
+				t.Name, t.Set.K(), t.Set.Dim(), t.Set.Shards(), t.Metric, t.Probes))
+		}
 	}
 	attrs := []any{"tables", tables}
-	if c.Shards != 0 {
-		attrs = append(attrs, "shards", c.Shards)
+	if s.Shards() != 0 {
+		attrs = append(attrs, "shards", s.Shards())
 	}
-	return append(attrs, centroidSummary(path, c)...)
-}
-
-// centroidSummary reads each vector table's centroid file again (only at
-// load time) to report k, dimension and shards.
-func centroidSummary(path string, c *fileConfig) []any {
-	var sums []string
-	for _, t := range c.Tables {
-		if t.Centroids == "" {
-			continue
-		}
-		f := t.Centroids
-		if !filepath.IsAbs(f) {
-			f = filepath.Join(filepath.Dir(path), f)
-		}
-		cf, err := centroids.Load(f)
-		if err != nil {
-			continue
-		}
-		shards := cf.Shards
-		if shards == 0 {
-			shards = len(cf.Centroids)
-		}
-		sums = append(sums, fmt.Sprintf("%s: k=%d dim=%d shards=%d", t.Name, len(cf.Centroids), cf.Dim, shards))
+	if cents != nil {
+		attrs = append(attrs, "centroids", cents)
 	}
-	if sums == nil {
-		return nil
-	}
-	return []any{"centroids", sums}
+	return attrs
 }

@@ -68,6 +68,17 @@ type valueSrc struct {
 	wire  tclass // srcParam: the type the parameter is sent as (a cast right on $n); tcNone: the column's
 	as    tclass // the outermost cast; tcNone: the column's type
 	text  string // as written, for Explain
+	memo  *litMemo
+}
+
+// litMemo is a literal key resolved when the plan was built: the literal is
+// part of the query text, so every call with this plan would decode the
+// same bytes to the same result.
+type litMemo struct {
+	key  uint64    // id tables: the jump key (the shard depends on the host's count)
+	near int       // vector tables: the nearest centroid's shard (INSERT, =)
+	top  int       // vector tables: the ORDER BY result under probes (a shard or vAll)
+	err  *Decision // the value is refused; copied before use
 }
 
 // tclass is what the router needs to know about a SQL type name.
@@ -133,6 +144,7 @@ func analyze(s *Snapshot, query string) *plan {
 		a.stmt(raw.Stmt)
 	}
 	p.write = a.write
+	s.memoize(p)
 	switch {
 	case a.err != nil:
 		p.kind = planError
@@ -271,7 +283,8 @@ func (a *analyzer) with(w *pg.WithClause) {
 // A scope is the range table of one SELECT/UPDATE/DELETE level: the
 // configured tables in it get the key conditions of its WHERE and inner JOINs.
 type scope struct {
-	ents []scopeEnt
+	ents  []scopeEnt
+	later []*pg.Node // nested expressions, walked after the scope's own targets
 }
 
 type scopeEnt struct {
@@ -289,10 +302,15 @@ func (sc *scope) add(t *Table, rv *pg.RangeVar, role string, insert bool) {
 	sc.ents = append(sc.ents, e)
 }
 
-// flush moves the scope's targets into the plan.
+// flush moves the scope's targets into the plan, then analyses what is
+// nested in its FROM items, so that a statement's own tables come before
+// those of its subqueries (the pgdog_sharding_key hint uses the first).
 func (a *analyzer) flush(sc *scope) {
 	for _, e := range sc.ents {
 		a.p.targets = append(a.p.targets, *e.tgt)
+	}
+	for _, n := range sc.later {
+		a.walk(n)
 	}
 }
 
@@ -359,11 +377,11 @@ func (a *analyzer) fromItem(sc *scope, n *pg.Node) {
 				a.where(sc, j.Quals, l0, l1)
 			}
 		}
-		a.walk(j.Quals)
+		sc.later = append(sc.later, j.Quals)
 	case *pg.Node_RangeSubselect:
-		a.walk(x.RangeSubselect.Subquery)
+		sc.later = append(sc.later, x.RangeSubselect.Subquery)
 	default:
-		a.walk(n)
+		sc.later = append(sc.later, n)
 	}
 }
 
@@ -468,11 +486,11 @@ func valueOf(n *pg.Node) valueSrc {
 		var lit string
 		switch v := c.Val.(type) {
 		case *pg.A_Const_Ival:
-			lit = strconv.Itoa(int(v.Ival.Ival))
+			lit = strconv.Itoa(int(v.Ival.GetIval()))
 		case *pg.A_Const_Fval:
-			lit = v.Fval.Fval
+			lit = v.Fval.GetFval()
 		case *pg.A_Const_Sval:
-			lit = v.Sval.Sval
+			lit = v.Sval.GetSval()
 			return valueSrc{kind: srcLit, lit: []byte(lit), text: quoteLit(lit)}
 		default:
 			return valueSrc{}
@@ -531,8 +549,10 @@ func (a *analyzer) order(sc *scope, sort *pg.Node, tlist []*pg.Node) {
 			}
 		}
 	} else if c := n.GetAConst(); c != nil {
-		if iv, ok := c.Val.(*pg.A_Const_Ival); ok && iv.Ival.Ival >= 1 && int(iv.Ival.Ival) <= len(tlist) {
-			n = tlist[iv.Ival.Ival-1].GetResTarget().GetVal()
+		if iv, ok := c.Val.(*pg.A_Const_Ival); ok {
+			if i := int(iv.Ival.GetIval()); i >= 1 && i <= len(tlist) {
+				n = tlist[i-1].GetResTarget().GetVal()
+			}
 		}
 	}
 	a.distance(sc, n, 0)
@@ -615,10 +635,9 @@ func (a *analyzer) selectStmt(s *pg.SelectStmt) {
 	if len(s.SortClause) > 0 {
 		a.order(sc, s.SortClause[0], s.TargetList)
 	}
-	a.walk(s.WhereClause)
-	a.walkAll(s.TargetList, s.DistinctClause, s.GroupClause, s.HavingClause,
-		s.WindowClause, s.ValuesLists, s.SortClause, s.LimitOffset, s.LimitCount)
 	a.flush(sc)
+	a.walkAll(s.WhereClause, s.TargetList, s.DistinctClause, s.GroupClause, s.HavingClause,
+		s.WindowClause, s.ValuesLists, s.SortClause, s.LimitOffset, s.LimitCount)
 }
 
 func (a *analyzer) insertStmt(s *pg.InsertStmt) {
@@ -640,12 +659,13 @@ func (a *analyzer) insertStmt(s *pg.InsertStmt) {
 			idx = i
 		}
 	}
+	var nested []any
 	switch {
 	case sel == nil:
 		a.fail("23502", "INSERT into %s with DEFAULT VALUES has no sharding key %s, so the row cannot be placed on a shard; insert the row with a value for %s", t.Name, key, key)
 	case len(sel.ValuesLists) == 0 || len(sel.FromClause) > 0 || sel.WithClause != nil:
 		a.fail("0A000", "INSERT ... SELECT into %s cannot be routed: the rows' shards are not known before the rows exist; insert the rows with VALUES and their %s instead", t.Name, key)
-		a.walk(s.SelectStmt)
+		nested = append(nested, s.SelectStmt)
 	case len(s.Cols) == 0:
 		a.fail("42P10", "INSERT into %s has no column list, so its sharding key %s cannot be found; name the columns", t.Name, key)
 	case idx < 0:
@@ -659,16 +679,17 @@ func (a *analyzer) insertStmt(s *pg.InsertStmt) {
 				tg.rows = append(tg.rows, valueSrc{})
 			}
 		}
-		a.walkAll(sel.ValuesLists)
+		nested = append(nested, sel.ValuesLists)
 	}
 	if oc := s.OnConflictClause; oc != nil {
 		if oc.Action == pg.OnConflictAction_ONCONFLICT_UPDATE {
 			a.keyUpdate(t, oc.TargetList, "INSERT ... ON CONFLICT DO UPDATE")
 		}
-		a.walkAll(oc.TargetList, oc.WhereClause)
+		nested = append(nested, oc.TargetList, oc.WhereClause)
 	}
-	a.walkAll(s.ReturningList)
 	a.p.targets = append(a.p.targets, tg)
+	a.walkAll(nested...)
+	a.walkAll(s.ReturningList)
 }
 
 // keyUpdate refuses SET of the key column unless the table allows it.
@@ -704,8 +725,8 @@ func (a *analyzer) updateStmt(s *pg.UpdateStmt) {
 		a.fromItem(sc, f)
 	}
 	a.where(sc, s.WhereClause, 0, len(sc.ents))
-	a.walkAll(s.TargetList, s.WhereClause, s.ReturningList)
 	a.flush(sc)
+	a.walkAll(s.TargetList, s.WhereClause, s.ReturningList)
 }
 
 func (a *analyzer) deleteStmt(s *pg.DeleteStmt) {
@@ -721,8 +742,8 @@ func (a *analyzer) deleteStmt(s *pg.DeleteStmt) {
 		a.fromItem(sc, f)
 	}
 	a.where(sc, s.WhereClause, 0, len(sc.ents))
-	a.walkAll(s.WhereClause, s.ReturningList)
 	a.flush(sc)
+	a.walkAll(s.WhereClause, s.ReturningList)
 }
 
 func (a *analyzer) mergeStmt(s *pg.MergeStmt) {
@@ -744,8 +765,8 @@ func (a *analyzer) mergeStmt(s *pg.MergeStmt) {
 	}
 	sc := &scope{}
 	a.fromItem(sc, s.SourceRelation)
-	a.walkAll(s.JoinCondition, s.MergeWhenClauses)
 	a.flush(sc)
+	a.walkAll(s.JoinCondition, s.MergeWhenClauses)
 }
 
 func (a *analyzer) copyStmt(s *pg.CopyStmt) {
@@ -753,11 +774,11 @@ func (a *analyzer) copyStmt(s *pg.CopyStmt) {
 		a.write = true
 	}
 	if t := a.table(s.Relation); t != nil {
+		a.p.targets = append(a.p.targets, target{t: t, ref: refName(s.Relation), role: "copy", insert: s.IsFrom})
 		if s.IsFrom {
 			a.fail("0A000", `COPY into %s cannot be routed through the pooler: a row can span several CopyData messages; use "vecshard split" to split the file per shard and COPY each part directly`, t.Name)
 			return
 		}
-		a.p.targets = append(a.p.targets, target{t: t, ref: refName(s.Relation), role: "copy"})
 	}
 	if s.Query != nil {
 		a.stmt(s.Query)

@@ -347,6 +347,13 @@ func parseConfig(path string, data []byte) (*Snapshot, error) {
 		if fc.Shards != 0 && fileShards != fc.Shards {
 			return nil, bad(label, "centroids", "the centroid file %s is for %d shards, the configuration says shards = %d", cpath, fileShards, fc.Shards)
 		}
+		// Without a configured count the files must agree: one pooler has
+		// one shard count, so a disagreeing table could never be routed.
+		for _, o := range s.tables {
+			if o.Set != nil && o.Set.Shards() != fileShards {
+				return nil, bad(label, "centroids", "the centroid file %s is for %d shards, but %s (table %q) is for %d", cpath, fileShards, o.CentroidsPath, o.Name, o.Set.Shards())
+			}
+		}
 		set, err := centroids.New(f)
 		if err != nil {
 			return nil, bad(label, "centroids", "%v", err)

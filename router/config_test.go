@@ -89,6 +89,7 @@ func TestLoadBad(t *testing.T) {
 		{"duplicate", goodItems + goodItems, "items", "name", "twice"},
 		{"duplicate-quoted", goodItems + strings.Replace(goodItems, `"items"`, `'"items"'`, 1), "\"items\"", "name", "twice"},
 		{"overlap", goodItems + strings.Replace(goodItems, `"items"`, `"public.items"`, 1), "public.items", "name", "overlaps"},
+		{"files-disagree", goodItems + strings.NewReplacer(`"items"`, `"other"`, "c3k4.json", "c3k3s3.json").Replace(goodItems), "other", "centroids", "is for 3 shards, but"},
 		{"shards-mismatch", "shards = 3\n" + goodItems, "items", "centroids", "shards = 3"},
 		{"id-no-column", "[[tables]]\nname = \"u\"\nkey = \"id\"\nid_type = \"bigint\"\n", "u", "id_column", "missing"},
 		{"id-no-type", "[[tables]]\nname = \"u\"\nkey = \"id\"\nid_column = \"id\"\n", "u", "id_type", "missing"},
@@ -99,7 +100,7 @@ func TestLoadBad(t *testing.T) {
 		{"wrong-type", "shards = \"four\"\n" + goodItems, "", "", "shards"},
 	}
 	dir := t.TempDir()
-	for _, f := range []string{"c3k4.json"} {
+	for _, f := range []string{"c3k4.json", "c3k3s3.json"} {
 		b, err := os.ReadFile(filepath.Join("testdata", f))
 		if err != nil {
 			t.Fatal(err)

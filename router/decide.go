@@ -64,7 +64,8 @@ func (c *call) decide(p *plan) Decision {
 		return Decision{}
 	}
 	for i := range p.targets {
-		if d, bad := c.checkShards(p.targets[i].t); bad {
+		if t := p.targets[i].t; !c.shardsMatch(t) {
+			d, _ := c.checkShards(t)
 			d.Write = p.write
 			return d
 		}
@@ -130,6 +131,12 @@ func (c *call) decide(p *plan) Decision {
 			Message: "vecshard: the statement inserts rows on one shard and reads or writes another table on all shards; nothing was sent: split it into separate statements"}
 	}
 	return Decision{Kind: All, Write: true}
+}
+
+// shardsMatch reports whether the configured shard counts that apply to t
+// equal the host's.
+func (c *call) shardsMatch(t *Table) bool {
+	return (c.s.shards == 0 || c.s.shards == c.shards) && (t.Set == nil || t.Set.Shards() == c.shards)
 }
 
 // checkShards compares the configured shard counts with the host's.
@@ -253,6 +260,19 @@ func (c *call) value(t *Table, v *valueSrc, order bool) (int, *Decision) {
 		}
 		return vNull, nil
 	case srcLit:
+		if m := v.memo; m != nil && c.ex == nil {
+			if m.err != nil {
+				d := *m.err
+				return 0, &d
+			}
+			if t.Key == KeyID {
+				return idkey.Shard(m.key, c.shards), nil
+			}
+			if order {
+				return m.top, nil
+			}
+			return m.near, nil
+		}
 		data = v.lit
 	case srcParam:
 		if v.param >= len(c.params) {
@@ -473,4 +493,55 @@ func (c *call) explainShard(sh int) {
 		sh = -1
 	}
 	c.ex.Targets[len(c.ex.Targets)-1].Shard = sh
+}
+
+// memoize resolves the plan's literal keys once (see litMemo).
+func (s *Snapshot) memoize(p *plan) {
+	c := call{s: s, shards: 1}
+	defer func() {
+		if c.sc != nil {
+			s.pool.Put(c.sc)
+		}
+	}()
+	memo := func(t *Table, v *valueSrc) {
+		if v.kind != srcLit {
+			return
+		}
+		m := &litMemo{}
+		if t.Key == KeyID {
+			switch v.as {
+			case tcVector, tcHalfvec, tcSparsevec, tcOther:
+				return // not an id: value() says so every time, cheaply
+			}
+			key, err := idkey.Key(t.IDType, false, v.lit)
+			if err != nil {
+				m.err = decodeError(err, t, v)
+			}
+			m.key = key
+		} else {
+			m.near, m.err = c.vecValue(t, v, v.lit, false, false)
+			m.top = m.near
+			if m.err == nil && t.Probes > 1 {
+				m.top, m.err = c.vecValue(t, v, v.lit, false, true)
+			}
+		}
+		v.memo = m
+	}
+	for i := range p.targets {
+		tg := &p.targets[i]
+		for j := range tg.rows {
+			memo(tg.t, &tg.rows[j])
+		}
+		for j := range tg.conds {
+			if tg.conds[j].array {
+				continue
+			}
+			for k := range tg.conds[j].vals {
+				memo(tg.t, &tg.conds[j].vals[k])
+			}
+		}
+		if tg.order != nil {
+			memo(tg.t, tg.order)
+		}
+	}
 }

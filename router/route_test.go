@@ -232,6 +232,8 @@ var routeCases = []routeCase{
 	{"order/binary-short", "SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 5", ps(bin("\x00\x03\x00\x00\x3f\x80")), 0, fails("", "insufficient data left in message")},
 	{"order/binary-unused", "SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 5", ps(bin("\x00\x01\x00\x01\x3f\x80\x00\x00")), 0, fails("", "")},
 	{"order/binary-nan", "SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 5", ps(bin("\x00\x01\x00\x00\x7f\xc0\x00\x00")), 0, fails("22000", "NaN not allowed")},
+	{"order/too-many-dims/text", "SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 5", ps(txt("[" + strings.Repeat("0,", 16000) + "0]")), 0, fails("54000", "vector cannot have more than 16000 dimensions")},
+	{"order/too-many-dims/binary", "SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 5", ps(vecBin(make([]float32, 16001)...)), 0, fails("54000", "more than 16000 dimensions")},
 	{"order/literal-malformed", "SELECT id FROM items ORDER BY embedding <=> '[1,,2]' LIMIT 5", nil, 0, fails("22P02", "")},
 
 	// halfvec (docs: c3k8, probes 2).
@@ -277,6 +279,8 @@ var routeCases = []routeCase{
 	{"id/int2", "SELECT * FROM users WHERE id = $1", ps(i2(-1)), 0, sh(2)},
 	{"id/max", "SELECT * FROM users WHERE id = $1", ps(i8(9223372036854775807)), 0, sh(3)},
 	{"id/literal", "SELECT * FROM users WHERE id = 42", nil, 0, sh(0)},
+	{"id/literal-zero", "SELECT * FROM users WHERE id = 0", nil, 0, sh(0)},
+	{"id/binary-zero", "SELECT * FROM users WHERE id = $1", ps(i8(0)), 0, sh(0)},
 	{"id/literal-negative", "SELECT * FROM users WHERE id = -1", nil, 0, sh(2)},
 	{"id/literal-big", "SELECT * FROM users WHERE id = 9223372036854775807", nil, 0, sh(3)},
 	{"id/literal-string", "SELECT * FROM users WHERE id = '42'", nil, 0, sh(0)},
@@ -355,6 +359,10 @@ var routeCases = []routeCase{
 	{"subquery/scalar", "SELECT (SELECT name FROM users WHERE id = $1) AS n", ps(i8(42)), 0, sh(0)},
 	{"cte/read", "WITH u AS (SELECT * FROM users WHERE id = 1) SELECT * FROM u", nil, 0, sh(3)},
 	{"cte/shadows-table", "WITH users AS (SELECT 1 AS id) SELECT * FROM users WHERE id = 1", nil, 0, none()},
+	{"cte/scope-is-sequential", "WITH a AS (SELECT * FROM users WHERE id = 1), users AS (SELECT 1 AS id) SELECT * FROM a, users", nil, 0, sh(3)},
+	{"cte/name-in-subquery-scope", "SELECT * FROM (WITH users AS (SELECT 1 AS id) SELECT * FROM users) s, users WHERE users.id = 42", nil, 0, sh(0)},
+	{"tablesample", "SELECT * FROM users TABLESAMPLE SYSTEM (10) WHERE id = 1", nil, 0, allR()},
+	{"join-using", "SELECT * FROM users JOIN orders USING (id) WHERE id = 42", nil, 0, sh(0)},
 	{"cte/recursive", "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t WHERE n < 5) SELECT * FROM t", nil, 0, none()},
 	{"cte/delete", "WITH d AS (DELETE FROM users WHERE id = 1 RETURNING *) SELECT * FROM d", nil, 0, shW(3)},
 	{"cte/insert", "WITH n AS (INSERT INTO users (id, name) VALUES ($1, $2) RETURNING id) SELECT id FROM n", ps(i8(42), txt("x")), 0, shW(0)},
@@ -431,6 +439,7 @@ var routeCases = []routeCase{
 	{"copy/to", "COPY items TO STDOUT", nil, 0, allR()},
 	{"copy/query-to", "COPY (SELECT * FROM users WHERE id = 1) TO STDOUT", nil, 0, sh(3)},
 	{"copy/unconfigured", "COPY foo FROM STDIN", nil, 0, none()},
+	{"copy/key-hint", "/* pgdog_sharding_key: 42 */ COPY users FROM STDIN", nil, 0, shW(0)},
 	{"copy/hint", "/* pgdog_shard: 1 */ COPY items FROM STDIN", nil, 0, shW(1)},
 
 	// Hints.
@@ -451,6 +460,9 @@ var routeCases = []routeCase{
 	{"hint/key-vector", "/* pgdog_sharding_key: [1,2,3] */ SELECT * FROM items", nil, 0, sh(2)},
 	{"hint/key-text", "SELECT * FROM tags /* pgdog_sharding_key: hello world */", nil, 0, sh(2)},
 	{"hint/key-bad", "/* pgdog_sharding_key: abc */ SELECT * FROM users", nil, 0, fails("22P02", "bigint")},
+	// text "42" is on shard 1, bigint 42 on shard 0: the hint uses the main table.
+	{"hint/key-main-table-first", "/* pgdog_sharding_key: 42 */ SELECT * FROM tags WHERE name IN (SELECT name FROM users) AND EXISTS (SELECT 1 FROM accounts)", nil, 0, sh(1)},
+	{"hint/key-insert-target-first", "/* pgdog_sharding_key: 42 */ INSERT INTO users (id, t) VALUES (1, (SELECT name FROM tags LIMIT 1))", nil, 0, shW(0)},
 	{"hint/key-no-table", "/* pgdog_sharding_key: 42 */ SELECT 1", nil, 0, none()},
 	{"hint/key-and-shard", "/* pgdog_sharding_key: 42 */ /* pgdog_shard: 2 */ SELECT * FROM users", nil, 0, sh(2)},
 

@@ -37,13 +37,9 @@ func VectorBinary(dst []float32, src []byte) ([]float32, error) {
 		dst = make([]float32, 0, dim)
 	}
 	out := dst[:dim]
-	in := body[:4*dim]
-	for j := range out {
-		w := binary.BigEndian.Uint32(in[4*j:])
-		if w&0x7f800000 == 0x7f800000 {
-			return dst, errNotFinite(t, w&0x7fffff != 0, 4+4*j)
-		}
-		out[j] = math.Float32frombits(w)
+	if j := decodeFloat4(out, body); j >= 0 {
+		w := binary.BigEndian.Uint32(body[4*j:])
+		return dst, errNotFinite(t, w&0x7fffff != 0, 4+4*j)
 	}
 	if len(body) != 4*dim {
 		return dst, errExtra(t, 4+4*dim)
@@ -76,13 +72,9 @@ func HalfvecBinary(dst []float32, src []byte) ([]float32, error) {
 		dst = make([]float32, 0, dim)
 	}
 	out := dst[:dim]
-	in := body[:2*dim]
-	for j := range out {
-		h := binary.BigEndian.Uint16(in[2*j:])
-		if !halfIsFinite(h) {
-			return dst, errNotFinite(t, h&0x3ff != 0, 4+2*j)
-		}
-		out[j] = halfToFloat32(h)
+	if j := decodeHalf(out, body); j >= 0 {
+		h := binary.BigEndian.Uint16(body[2*j:])
+		return dst, errNotFinite(t, h&0x3ff != 0, 4+2*j)
 	}
 	if len(body) != 2*dim {
 		return dst, errExtra(t, 4+2*dim)
@@ -147,47 +139,11 @@ func SparsevecBinary(s *Sparse, src []byte) error {
 	}
 	n := int(nnz)
 	body := src[12:]
-	// Indices, in order, as far as they go.
-	avail := min(n, len(body)/4)
-	for j := 0; j < avail; j++ {
-		x := int32(binary.BigEndian.Uint32(body[4*j:]))
-		off := 12 + 4*j
-		if x < 0 || x >= dim {
-			return newError(t, off, CodeData, "sparsevec index out of bounds")
-		}
-		if j > 0 {
-			prev := int32(binary.BigEndian.Uint32(body[4*j-4:]))
-			if x < prev {
-				return newError(t, off, CodeData, "sparsevec indices must be in ascending order")
-			}
-			if x == prev {
-				return newError(t, off, CodeData, "sparsevec indices must not contain duplicates")
-			}
-		}
+	if len(body) != 8*n {
+		return sparseLengthError(dim, n, body)
 	}
-	if avail < n {
-		return errShort(t, 12+4*avail)
-	}
-	// Values, in order, as far as they go.
-	vals := body[4*n:]
-	avail = min(n, len(vals)/4)
-	for j := 0; j < avail; j++ {
-		w := binary.BigEndian.Uint32(vals[4*j:])
-		off := 12 + 4*n + 4*j
-		if w&0x7f800000 == 0x7f800000 {
-			return errNotFinite(t, w&0x7fffff != 0, off)
-		}
-		if w&0x7fffffff == 0 {
-			return newError(t, off, CodeData, "binary representation of sparsevec cannot contain zero values")
-		}
-	}
-	if avail < n {
-		return errShort(t, 12+4*n+4*avail)
-	}
-	if len(vals) != 4*n {
-		return errExtra(t, 12+8*n)
-	}
-	// All checked: copy out.
+	// The length is right, so the input backs every element: decode and
+	// check in one pass, indices first, as the server does.
 	if cap(s.Indices) < n {
 		s.Indices = make([]int32, 0, n)
 	}
@@ -195,12 +151,75 @@ func SparsevecBinary(s *Sparse, src []byte) error {
 		s.Values = make([]float32, 0, n)
 	}
 	idx, val := s.Indices[:n], s.Values[:n]
+	prev := int32(-1)
 	for j := range idx {
-		idx[j] = int32(binary.BigEndian.Uint32(body[4*j:]))
+		x := int32(binary.BigEndian.Uint32(body[4*j:]))
+		if x <= prev || x >= dim {
+			return sparseIndexError(x, prev, 12+4*j)
+		}
+		idx[j], prev = x, x
 	}
+	vals := body[4*n:]
 	for j := range val {
-		val[j] = math.Float32frombits(binary.BigEndian.Uint32(vals[4*j:]))
+		w := binary.BigEndian.Uint32(vals[4*j:])
+		if w&0x7f800000 == 0x7f800000 || w&0x7fffffff == 0 {
+			return sparseValueError(w, 12+4*n+4*j)
+		}
+		val[j] = math.Float32frombits(w)
 	}
 	s.Dim, s.Indices, s.Values = int(dim), idx, val
 	return nil
+}
+
+// sparseIndexError reports index x, which follows prev (-1 for the first)
+// and is negative, >= dim, or <= prev, in the server's order of checks:
+// bounds first (x > prev here means x >= dim), then order, then duplicates.
+func sparseIndexError(x, prev int32, off int) error {
+	const t = Sparsevec
+	switch {
+	case x < 0 || x > prev:
+		return newError(t, off, CodeData, "sparsevec index out of bounds")
+	case x < prev:
+		return newError(t, off, CodeData, "sparsevec indices must be in ascending order")
+	}
+	return newError(t, off, CodeData, "sparsevec indices must not contain duplicates")
+}
+
+// sparseValueError reports float4 bits w that are NaN, infinite or zero.
+func sparseValueError(w uint32, off int) error {
+	if w&0x7f800000 == 0x7f800000 {
+		return errNotFinite(Sparsevec, w&0x7fffff != 0, off)
+	}
+	return newError(Sparsevec, off, CodeData, "binary representation of sparsevec cannot contain zero values")
+}
+
+// sparseLengthError finds the error the server reports for a sparsevec body
+// of the wrong length: a bad index or value it reads before running out, or
+// else the missing or extra bytes. It allocates nothing.
+func sparseLengthError(dim int32, n int, body []byte) error {
+	const t = Sparsevec
+	avail := min(n, len(body)/4)
+	prev := int32(-1)
+	for j := 0; j < avail; j++ {
+		x := int32(binary.BigEndian.Uint32(body[4*j:]))
+		if x <= prev || x >= dim {
+			return sparseIndexError(x, prev, 12+4*j)
+		}
+		prev = x
+	}
+	if avail < n {
+		return errShort(t, 12+4*avail)
+	}
+	vals := body[4*n:]
+	avail = min(n, len(vals)/4)
+	for j := 0; j < avail; j++ {
+		w := binary.BigEndian.Uint32(vals[4*j:])
+		if w&0x7f800000 == 0x7f800000 || w&0x7fffffff == 0 {
+			return sparseValueError(w, 12+4*n+4*j)
+		}
+	}
+	if avail < n {
+		return errShort(t, 12+4*n+4*avail)
+	}
+	return errExtra(t, 12+8*n)
 }

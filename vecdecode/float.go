@@ -1,6 +1,7 @@
 package vecdecode
 
 import (
+	"encoding/binary"
 	"math"
 	"math/bits"
 	"strconv"
@@ -79,46 +80,44 @@ func parseFloat(s []byte, start int) (float32, int, numKind) {
 		return f, end, k
 	}
 
-	// Decimal. The value is 0.d1d2...dn × 10^dp; mant holds the first
-	// (at most 19) significant digits.
+	// Decimal. The hot loops only accumulate: with at most 19 digits in
+	// all, mant is exact whatever leading zeros there are; longer inputs
+	// take longDecimal, which reads the digits again.
 	digStart := i
 	var mant uint64
-	nd, dp := 0, 0
-	sawDigit := false
 	for ; i < len(s); i++ {
 		d := s[i] - '0'
 		if d > 9 {
 			break
 		}
-		sawDigit = true
-		if nd == 0 && d == 0 {
-			continue // leading zero
-		}
-		if nd < 19 {
-			mant = mant*10 + uint64(d)
-		}
-		nd++
-		dp++
+		mant = mant*10 + uint64(d)
 	}
+	ndig := i - digStart
+	frac := 0
 	if i < len(s) && s[i] == '.' {
 		i++
+		fracStart := i
+		// Fractions are often eight digits or more: take eight at a time
+		// while every byte is in '0'..'9' (high nibble 3, also after +6).
+		for i+8 <= len(s) {
+			v := binary.LittleEndian.Uint64(s[i:])
+			if v&(v+0x0606060606060606)&0xf0f0f0f0f0f0f0f0 != 0x3030303030303030 {
+				break
+			}
+			mant = mant*100000000 + eightDigits(v)
+			i += 8
+		}
 		for ; i < len(s); i++ {
 			d := s[i] - '0'
 			if d > 9 {
 				break
 			}
-			sawDigit = true
-			if nd == 0 && d == 0 {
-				dp--
-				continue
-			}
-			if nd < 19 {
-				mant = mant*10 + uint64(d)
-			}
-			nd++
+			mant = mant*10 + uint64(d)
 		}
+		frac = i - fracStart
+		ndig += frac
 	}
-	if !sawDigit {
+	if ndig == 0 {
 		return 0, start, numNone // ".", "+.", "-.e5"
 	}
 	digEnd := i
@@ -142,13 +141,33 @@ func parseFloat(s []byte, start int) (float32, int, numKind) {
 			i = j
 		}
 	}
-	if nd == 0 {
-		if neg {
-			return float32(math.Copysign(0, -1)), i, numOK
-		}
-		return 0, i, numOK
+	var f float32
+	var k numKind
+	if ndig <= 19 {
+		f, k = decimalToFloat32(mant, exp-frac)
+	} else {
+		f, k = longDecimal(s[digStart:digEnd], exp)
 	}
+	if neg {
+		f = -f
+	}
+	return f, i, k
+}
 
+// eightDigits returns the value of the eight ASCII digits in v, the first
+// in the lowest byte: pairs, then quads, then all eight, by multiplication.
+func eightDigits(v uint64) uint64 {
+	v -= 0x3030303030303030
+	v = v*10 + v>>8 // each byte pair: 10·first + second, in its low byte
+	const mask = 0x000000ff000000ff
+	return (v&mask*(100+1000000<<32) + (v>>16)&mask*(1+10000<<32)) >> 32
+}
+
+// decimalToFloat32 rounds mant × 10^e to float32, once; mant < 10^19.
+func decimalToFloat32(mant uint64, e int) (float32, numKind) {
+	if mant == 0 {
+		return 0, numOK
+	}
 	// Fast path, exact: mant < 2^53 and 10^|e| <= 10^22 are exact float64s,
 	// so r is the value rounded once, to float64. Rounding r again to
 	// float32 gives the correctly rounded value unless r is a float32
@@ -156,35 +175,63 @@ func parseFloat(s []byte, start int) (float32, int, numKind) {
 	// midpoints are float64s, so r lies between the same two midpoints as
 	// the exact value, and only landing on one can change the outcome.
 	// r stays within [1e-22, 2^53·1e22] ⊂ float32's normal range.
-	if nd <= 19 && mant < 1<<53 {
-		e := dp + exp - nd
-		if e >= -22 && e <= 22 {
-			r := float64(mant)
-			if e >= 0 {
-				r *= pow10[e]
-			} else {
-				r /= pow10[-e]
-			}
-			if math.Float64bits(r)&(1<<29-1) != 1<<28 {
-				f := float32(r)
-				if neg {
-					f = -f
-				}
-				return f, i, numOK
-			}
+	if mant < 1<<53 && e >= -22 && e <= 22 {
+		r := float64(mant)
+		if e >= 0 {
+			r *= pow10[e]
+		} else {
+			r /= pow10[-e]
+		}
+		if math.Float64bits(r)&(1<<29-1) != 1<<28 {
+			return float32(r), numOK
 		}
 	}
-	f, k := slowDecimal(s[digStart:digEnd], mant, nd, dp+exp)
-	if neg {
-		f = -f
+	nd := 1
+	for x := mant; x >= 10; x /= 10 {
+		nd++
 	}
-	return f, i, k
+	return slowDecimal(nil, mant, nd, e+nd)
+}
+
+// longDecimal rounds a significand of more than 19 digits (digits: the
+// digit text with any '.') times 10^exp to float32, once.
+func longDecimal(digits []byte, exp int) (float32, numKind) {
+	// The value is 0.d1d2...dn × 10^(dp+exp), d1 != 0; mant holds the
+	// first (at most 19) significant digits.
+	var mant uint64
+	nd, dp := 0, 0
+	frac := false
+	for _, c := range digits {
+		if c == '.' {
+			frac = true
+			continue
+		}
+		if nd == 0 && c == '0' {
+			if frac {
+				dp--
+			}
+			continue
+		}
+		if nd < 19 {
+			mant = mant*10 + uint64(c-'0')
+		}
+		nd++
+		if !frac {
+			dp++
+		}
+	}
+	if nd <= 19 {
+		return decimalToFloat32(mant, dp+exp-nd)
+	}
+	return slowDecimal(digits, mant, nd, dp+exp)
 }
 
 // maxSlowDigits is how many significant digits slowDecimal keeps. Every
-// float32 midpoint has fewer than 120 significant decimal digits (it is an
-// odd multiple of 2^-150 below 2^128), so the first 200 digits and a sticky
-// digit for the rest decide the rounding exactly.
+// float32 midpoint (the value where rounding changes) is q·2^j with
+// q < 2^25 and j >= -150, so it has at most 8 + 150·log10(5) < 114
+// significant decimal digits; the first 200 digits and a sticky digit for
+// the rest therefore place the input on the same side of every midpoint as
+// the full input, which is all rounding needs.
 const maxSlowDigits = 200
 
 // slowDecimal rounds 0.d1d2...dn × 10^k to float32 for the cases the fast

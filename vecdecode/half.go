@@ -49,11 +49,17 @@ func float32ToHalf(f float32) uint16 {
 // halfToFloat32 converts binary16 h to float32 exactly (every binary16 is a
 // float32), including subnormals. Callers reject NaN and infinities first.
 //
-// Shifting the 15 magnitude bits left by 13 gives the float32 whose exponent
-// field is h's; that float32 is h × 2^-112, and multiplying by 2^112 is exact.
+// A normal h moves over bit for bit: the fraction shifts left by 13 and the
+// exponent bias grows from 15 to 127. For a subnormal (or zero), the same
+// shift gives the float32 h × 2^-112, and multiplying by 2^112 is exact.
 func halfToFloat32(h uint16) float32 {
-	f := math.Float32frombits(uint32(h&0x7fff)<<13) * 0x1p112
-	return math.Float32frombits(math.Float32bits(f) | uint32(h&0x8000)<<16)
+	sign := uint32(h&0x8000) << 16
+	m := uint32(h&0x7fff) << 13
+	if h&0x7c00 != 0 {
+		return math.Float32frombits(sign | (m + (127-15)<<23))
+	}
+	f := math.Float32frombits(m) * 0x1p112
+	return math.Float32frombits(math.Float32bits(f) | sign)
 }
 
 // halfIsFinite reports whether binary16 h is neither NaN nor infinite.

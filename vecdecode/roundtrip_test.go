@@ -394,3 +394,32 @@ func TestAllocs(t *testing.T) {
 		}
 	}
 }
+
+func TestEightDigits(t *testing.T) {
+	r := rand.New(rand.NewPCG(6, 6))
+	for i := 0; i < 10000; i++ {
+		n := r.Uint64N(100000000)
+		s := []byte(strconv.FormatUint(n+100000000, 10)[1:]) // eight digits, leading zeros kept
+		if got := eightDigits(binary.LittleEndian.Uint64(s)); got != n {
+			t.Fatalf("eightDigits(%s) = %d", s, got)
+		}
+	}
+	// The eight-at-a-time loop must stop at any non-digit in the window.
+	for _, c := range []struct {
+		in, num string // num: the prefix parseFloat must read
+	}{
+		{"0.1234567,", "0.1234567"},
+		{"0.12345678,1", "0.12345678"},
+		{"0.1234567e1", "0.1234567e1"},
+		{"0.123456789012345678", "0.123456789012345678"},
+		{"0.12345678/", "0.12345678"},
+		{"0.1234567:8", "0.1234567"},
+		{"-12.1234567890123456789", "-12.1234567890123456789"},
+	} {
+		want, _ := strconv.ParseFloat(c.num, 32)
+		got, end, _ := parseFloat([]byte(c.in), 0)
+		if got != float32(want) || end != len(c.num) {
+			t.Errorf("parseFloat(%q) = %v, %d; want %v, %d", c.in, got, end, float32(want), len(c.num))
+		}
+	}
+}

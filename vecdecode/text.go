@@ -107,7 +107,9 @@ func grow(dst []float32, rest []byte) []float32 {
 // out-of-range error; zero values are dropped before indices are checked;
 // the rest are sorted by index, and an index outside 1..dim or given twice
 // is an error. On return s holds 0-based, strictly increasing indices.
-// A non-nil error is an *Error; s is then not meaningful.
+// A non-nil error is an *Error; s is then not meaningful. For the index
+// errors, found only once the whole value is read, Offset is where the
+// dimension starts.
 func SparsevecText(s *Sparse, src []byte) error {
 	const t = Sparsevec
 	s.Dim = 0

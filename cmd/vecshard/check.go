@@ -24,7 +24,7 @@ Example:
 `
 
 func runCheck(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("check", checkHelp, stdout, stderr)
+	fs := newFlagSet("check", checkHelp, stderr)
 	config := fs.String("config", "", "the plugin's TOML configuration `FILE`")
 	shards := fs.Int("shards", 0, "the pooler's shard count `N` to check against (optional)")
 	if stop, status := parseFlags(fs, args, stdout); stop {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -26,7 +27,8 @@ which key column, which value, the nearest centroids or the jump-hash key.
 Parameters ($1, $2, ...) are given in order with --param, as text. An empty
 --param '' is SQL NULL (the plugin cannot tell NULL from an empty value).
 With --binary they are sent the way a binary-format client sends them:
-vectors and sparse vectors as pgvector-go's EncodeBinary writes them, bigint
+vectors and sparse vectors as pgvector-go's EncodeBinary writes them,
+halfvec as pgvector-go's pgx codec writes it, bigint
 ids as a big-endian int8 (int2/int4 when the SQL casts to them), uuids as
 their 16 bytes, text as its bytes. A parameter's type comes from the
 router's own reading of the statement (the key column it feeds) or from a
@@ -39,7 +41,7 @@ Example:
 `
 
 func runExplain(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("explain", explainHelp, stdout, stderr)
+	fs := newFlagSet("explain", explainHelp, stderr)
 	config := fs.String("config", "", "the plugin's TOML configuration `FILE`")
 	shards := fs.Int("shards", 0, "the pooler's shard count `N`")
 	var params stringList
@@ -74,18 +76,13 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 		ps[i] = router.Param{Data: []byte(p)}
 	}
 	var notes []string
-	cached := false
 	if *bin && len(ps) > 0 {
 		// Learn each parameter's type from the router's reading of the
 		// statement, then encode and route again.
 		_, ex := r.Explain(query, ps, *shards)
 		ps, notes = encodeBinary(query, params, ex)
-		cached = true
 	}
 	d, ex := r.Explain(query, ps, *shards)
-	if cached {
-		ex.Cached = false // the plan is cached by the first, typing pass only
-	}
 	printExplanation(stdout, d, ex, ps, notes, snap)
 	return exitOK
 }
@@ -138,10 +135,6 @@ func encodeBinary(query string, params []string, ex router.Explanation) ([]route
 			notes[i] = fmt.Sprintf("text (cannot encode as binary %s: %v)", typ, err)
 			continue
 		}
-		if data == nil {
-			notes[i] = "text (" + typ + " has no binary encoding in pgvector-go; clients send it as text)"
-			continue
-		}
 		ps[i] = router.Param{Data: data, Binary: true}
 		notes[i] = fmt.Sprintf("binary %s, %d bytes", typ, len(data))
 	}
@@ -149,8 +142,7 @@ func encodeBinary(query string, params []string, ex router.Explanation) ([]route
 }
 
 // encodeParam returns the binary form of text as type typ (cast: the SQL's
-// cast on the parameter, which picks the integer width), or nil when typ is
-// sent as text.
+// cast on the parameter, which picks the integer width).
 func encodeParam(typ, cast, text string) ([]byte, error) {
 	switch typ {
 	case "vector":
@@ -170,7 +162,19 @@ func encodeParam(typ, cast, text string) ([]byte, error) {
 		}
 		return pgvector.NewSparseVectorFromMap(m, int32(s.Dim)).EncodeBinary(nil)
 	case "halfvec":
-		return nil, nil
+		// The server's rounding (decimal -> float32 -> binary16), then the
+		// binary form pgvector-go's pgx codec sends: int16 dim, int16 0,
+		// dim x binary16.
+		v, err := vecdecode.HalfvecText(nil, []byte(text))
+		if err != nil {
+			return nil, err
+		}
+		buf := binary.BigEndian.AppendUint16(nil, uint16(len(v)))
+		buf = binary.BigEndian.AppendUint16(buf, 0)
+		for _, f := range v {
+			buf = binary.BigEndian.AppendUint16(buf, halfBits(f))
+		}
+		return buf, nil
 	case "bigint", "int8", "int4", "integer", "int", "int2", "smallint":
 		v, err := idkey.ParseBigint([]byte(text))
 		if err != nil {
@@ -207,11 +211,8 @@ func printExplanation(w io.Writer, d router.Decision, ex router.Explanation, ps 
 		rw = "WRITE"
 	}
 	if ex.Statement != "" {
-		cached := ""
-		if ex.Cached {
-			cached = ", plan from cache"
-		}
-		fmt.Fprintf(w, "statement: %s (%s%s)\n", ex.Statement, rw, cached)
+		// ex.Cached is not shown: a fresh process has an empty plan cache.
+		fmt.Fprintf(w, "statement: %s (%s)\n", ex.Statement, rw)
 	}
 	for i, p := range ps {
 		format := "text"
@@ -240,9 +241,12 @@ func printExplanation(w io.Writer, d router.Decision, ex router.Explanation, ps 
 		} else {
 			fmt.Fprint(w, ", no usable key")
 		}
-		if d.Kind == router.Error && tg.Shard < 0 {
+		switch {
+		case ex.Hint != "":
+			fmt.Fprintln(w) // the hint decides, not the table
+		case d.Kind == router.Error && tg.Shard < 0:
 			fmt.Fprintln(w, " -> no shard")
-		} else {
+		default:
 			fmt.Fprintf(w, " -> %s\n", shardText(tg.Shard))
 		}
 		var t *router.Table
@@ -358,4 +362,22 @@ func scoresOf(v router.ValueExplanation) []float32 {
 	}
 	s, _ := f.Interface().([]float32)
 	return s
+}
+
+// halfBits returns the IEEE binary16 bits of f, which must be exactly
+// representable in binary16 (as every element HalfvecText returns is): the
+// conversion only moves bits, it never rounds.
+func halfBits(f float32) uint16 {
+	b := math.Float32bits(f)
+	sign := uint16(b>>16) & 0x8000
+	exp := int(b>>23&0xff) - 127
+	mant := b & 0x7fffff
+	switch {
+	case b&0x7fffffff == 0:
+		return sign
+	case exp >= -14: // normal: rebias the exponent, keep the top 10 mantissa bits
+		return sign | uint16(exp+15)<<10 | uint16(mant>>13)
+	}
+	// Subnormal: the value is frac * 2^-24 with frac = 1.mant * 2^(exp+24).
+	return sign | uint16((mant|1<<23)>>uint(-1-exp))
 }

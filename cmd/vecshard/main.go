@@ -70,7 +70,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // newFlagSet returns a FlagSet for a subcommand whose -help prints help
 // (synopsis, flags, example) to stdout.
-func newFlagSet(name, help string, stdout, stderr io.Writer) *flag.FlagSet {
+func newFlagSet(name, help string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("vecshard "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vecshard/vecshard/cmd/vecshard/internal/copyfmt"
 	"github.com/vecshard/vecshard/router"
+	"github.com/vecshard/vecshard/vecdecode"
 )
 
 const (
@@ -63,6 +64,8 @@ func TestCheck(t *testing.T) {
 			"[130 120 125 125 118 132 125 125]",
 			"table public.users: key id, column id (bigint)",
 			"table sessions: key id, column sid (uuid)",
+			"table half_items: key vector, column embedding (halfvec), metric cosine, probes 1",
+			"table sparse_items: key vector, column embedding (sparsevec), metric cosine, probes 2",
 			"OK: the plugin would route with this configuration (on 4 shards)",
 		}},
 		{[]string{"--config", config, "--shards", "4"}, exitOK, []string{"OK: the plugin would route with this configuration on 4 shards"}},
@@ -110,6 +113,18 @@ func TestExplain(t *testing.T) {
 		{[]string{"INSERT INTO users (id) VALUES (1), (42)"}, []string{"shard 3 (row 1) and shard 0 (row 2)", "decision: ERROR 0A000, WRITE"}},
 		{[]string{"SELECT * FROM items"}, []string{"no usable key", "decision: ALL, READ"}},
 		{[]string{"SHOW search_path"}, []string{"decision: NO_DECISION"}},
+		{[]string{"/* pgdog_sharding_key: 42 */ UPDATE users SET name = 'x'"}, []string{
+			"hint: /* pgdog_sharding_key: 42 */ decides", "jump-hash key 0x810879608e4259cc -> shard 0", "decision: SHARD 0, WRITE"}},
+		{[]string{"/* pgdog_shard: 9 */ SELECT * FROM items"}, []string{"decision: ERROR 22023, READ", "pgdog_shard: 9 is out of range"}},
+		// probes = 2: the two best centroids are on shards 3 and 0.
+		{[]string{"SELECT * FROM sparse_items ORDER BY embedding <-> $1", "--param", "{1:0.9,4:-1}/4", "--binary"}, []string{
+			"param $1: binary sparsevec, 28 bytes", "sparsevec of 4 dimensions", "#7 on shard 3, #0 on shard 0 -> ALL", "decision: ALL, READ"}},
+		{[]string{"SELECT * FROM sparse_items ORDER BY embedding <-> $1", "--param", "{2:-3}/4"}, []string{
+			"#5 on shard 1, #0 on shard 0 -> ALL"}},
+		{[]string{"SELECT * FROM half_items WHERE embedding = $1", "--param", "[0,1,0,0]", "--binary"}, []string{
+			"param $1: binary halfvec, 12 bytes", "value $1 (binary): halfvec of 4 dimensions", "decision: SHARD 1, READ"}},
+		{[]string{"SELECT * FROM items WHERE embedding = $1::vector", "--param", "[0,0,0,-1]", "--binary"}, []string{
+			"binary vector, 20 bytes", "decision: SHARD 3, READ"}},
 		{[]string{"SELECT * FROM users WHERE id = $1 AND name = $2", "--param", "7", "--param", "eve", "--binary"}, []string{
 			"param $1: binary bigint", "param $2: text (type unknown", "decision: SHARD"}},
 	}
@@ -133,7 +148,7 @@ func TestExplain(t *testing.T) {
 }
 
 func TestInterspersed(t *testing.T) {
-	fs := newFlagSet("x", "", io.Discard, io.Discard)
+	fs := newFlagSet("x", "", io.Discard)
 	fs.String("config", "", "")
 	fs.Bool("binary", false, "")
 	var ps stringList
@@ -408,5 +423,41 @@ func TestSplitErrors(t *testing.T) {
 				t.Errorf("a failed split left %d files in the out-dir", len(entries))
 			}
 		})
+	}
+}
+
+func TestSplitStdin(t *testing.T) {
+	f, err := os.Open(dir + "users.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	stdin := os.Stdin
+	os.Stdin = f
+	defer func() { os.Stdin = stdin }()
+	out := t.TempDir()
+	status, stdout, stderr := runCLI(t, "split", "--config", config, "--shards", "4", "--table", "users",
+		"--columns", "id,name", "--input", "-", "--out-dir", out)
+	if status != exitOK || !strings.Contains(stdout, "standard input: 7 rows") {
+		t.Fatalf("status %d\n%s%s", status, stdout, stderr)
+	}
+	checkSplit(t, dir+"users.txt", out, "users", copyfmt.Options{}, "txt", 4, splitCases[2].shards)
+}
+
+// TestHalfBits checks the binary16 encoding of explain --binary against
+// the decoder: every finite binary16 value survives decode then encode.
+func TestHalfBits(t *testing.T) {
+	for h := 0; h < 1<<16; h++ {
+		if h&0x7c00 == 0x7c00 {
+			continue // Inf and NaN: not pgvector values
+		}
+		src := []byte{0, 1, 0, 0, byte(h >> 8), byte(h)}
+		v, err := vecdecode.HalfvecBinary(nil, src)
+		if err != nil {
+			t.Fatalf("%#04x: %v", h, err)
+		}
+		if got := halfBits(v[0]); got != uint16(h) {
+			t.Fatalf("halfBits(%g) = %#04x, want %#04x", v[0], got, h)
+		}
 	}
 }

@@ -26,7 +26,8 @@ Splits a file in PostgreSQL COPY format (text by default, or CSV) into one
 file per shard, DIR/shard-<n>.txt or DIR/shard-<n>.csv, ready for
 COPY T (columns) FROM on each shard with the same options. Each row goes to
 the shard that INSERT INTO T (key) VALUES (the row's key) would be sent to:
-the plugin's router decides, with all its rules and errors. Rows are copied
+the plugin's router decides (router.Snapshot.Place), with all its rules and
+errors. Rows are copied
 byte for byte, in input order; with --header the header line is repeated at
 the top of every output file. Every input row ends up in exactly one output
 file, or the command fails naming the file, line and row and leaves no
@@ -50,7 +51,7 @@ Example:
 const progressMin = 16 << 20
 
 func runSplit(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("split", splitHelp, stdout, stderr)
+	fs := newFlagSet("split", splitHelp, stderr)
 	config := fs.String("config", "", "the plugin's TOML configuration `FILE`")
 	shards := fs.Int("shards", 0, "the pooler's shard count `N`")
 	table := fs.String("table", "", "the configured table `T` the rows belong to")
@@ -117,7 +118,7 @@ func runSplit(args []string, stdout, stderr io.Writer) int {
 		return exitProblem
 	}
 	s := &splitter{
-		router: router.New(snap), table: t, shards: *shards, opt: opt, columns: cols,
+		snap: snap, table: t, shards: *shards, opt: opt, columns: cols,
 		input: *input, outDir: *outDir, stderr: stderr,
 	}
 	n, err := s.run()
@@ -205,7 +206,7 @@ func parseColumns(s string) ([]string, error) {
 
 // splitter is one run of split.
 type splitter struct {
-	router  *router.Router
+	snap    *router.Snapshot
 	table   *router.Table
 	shards  int
 	opt     copyfmt.Options
@@ -307,8 +308,6 @@ func (s *splitter) run() (rows int, err error) {
 		}
 	}
 	ncols := len(s.columns)
-	query := fmt.Sprintf("INSERT INTO %s (%s) VALUES ($1)", qualifiedName(s.table), quoteIdent(s.table.KeyColumn()))
-	params := make([]router.Param, 1)
 
 	for {
 		row, err := r.Next()
@@ -343,32 +342,24 @@ func (s *splitter) run() (rows int, err error) {
 		if row.NumFields() != ncols {
 			return 0, fmt.Errorf("%s: %d fields, want %d (the columns %s)", at, row.NumFields(), ncols, s.columnsText())
 		}
-		// Route the row as the INSERT of its key would be routed, with the
-		// key as a text parameter: the router's rules, errors included.
+		// Place the row as an INSERT of its key would be placed, with the
+		// key as a text parameter: the router's rule, errors included.
 		key, null := row.Field(keyCol)
-		params[0] = router.Param{Data: key}
+		param := router.Param{Data: key}
 		if null {
-			params[0].Data = nil
+			param.Data = nil
 		}
-		d := s.router.Route(query, params, s.shards)
-		switch d.Kind {
-		case router.Shard:
-		case router.Error:
-			msg := d.Message
-			if d.Detail != "" {
-				msg += " (" + d.Detail + ")"
-			}
-			return 0, fmt.Errorf("%s: %s = %s: %s", at, s.table.KeyColumn(), clip(key, null), msg)
-		default:
-			return 0, fmt.Errorf("%s: the router gave no shard for %s (decision %s)", at, clip(key, null), d.Kind)
+		shard, err := s.snap.Place(s.table, param, s.shards)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %s = %s: %v", at, s.table.KeyColumn(), clip(key, null), err)
 		}
-		if d.Shard < 0 || d.Shard >= s.shards {
-			return 0, fmt.Errorf("%s: the router chose shard %d of %d", at, d.Shard, s.shards)
+		if shard < 0 || shard >= s.shards {
+			return 0, fmt.Errorf("%s: the router chose shard %d of %d", at, shard, s.shards)
 		}
-		if _, err := out[d.Shard].w.Write(row.Raw); err != nil {
+		if _, err := out[shard].w.Write(row.Raw); err != nil {
 			return 0, err
 		}
-		s.counts[d.Shard]++
+		s.counts[shard]++
 		rows++
 	}
 	for _, o := range out {

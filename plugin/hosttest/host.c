@@ -49,6 +49,7 @@
  *                   at the end. With --touch-min K the threads keep running
  *                   whole passes of the script until K rewrites are done.
  *   --quiet         print mismatches and the summary only.
+ *   --show-query    print each statement (its first 70 bytes) with its decision.
  *   --no-init / --no-fini   skip pgdog_init / pgdog_fini (for tests).
  *   --leak-test     leak 64 malloc'd bytes on purpose, to prove that a
  *                   valgrind run (and its suppressions) would catch a leak.
@@ -463,6 +464,40 @@ static int same(const Output *a, const Output *b)
     }
 }
 
+/* violation names the way o breaks what vecshard promises a host, or is NULL:
+ * a FORWARD carries no ORDER BY list, an ERROR has all four strings (PgDog
+ * reads them with CStr::from_ptr, so NULL would crash it) with severity
+ * "ERROR" and a 5-character SQLSTATE, and only FORWARD, ERROR and
+ * NO_DECISION are ever returned. */
+static const char *violation(const Output *o)
+{
+    switch (o->decision) {
+    case FORWARD:
+        if (o->output.route.num_order_by != 0 || o->output.route.order_by != NULL)
+            return "FORWARD with an ORDER BY list";
+        if (o->output.route.affinity != READ && o->output.route.affinity != WRITE)
+            return "FORWARD without READ or WRITE";
+        if (o->output.route.shard < ALL)
+            return "FORWARD to an invalid shard";
+        return NULL;
+    case ERROR:
+        if (!o->output.error.severity || !o->output.error.code || !o->output.error.message ||
+            !o->output.error.detail)
+            return "ERROR with a NULL string";
+        if (strcmp(o->output.error.severity, "ERROR") != 0)
+            return "ERROR with severity other than ERROR";
+        if (strlen(o->output.error.code) != 5)
+            return "ERROR whose code is not a SQLSTATE";
+        if (o->output.error.message[0] == '\0')
+            return "ERROR without a message";
+        return NULL;
+    case NO_DECISION:
+        return NULL;
+    default:
+        return "a decision vecshard never returns";
+    }
+}
+
 static int matches(const char *expect, const char *got)
 {
     if (strcmp(expect, "*") == 0)
@@ -525,6 +560,7 @@ static Stmt *script;
 static int nstmts;
 static int repeat = 1;
 static volatile int stop_flag;
+static int show_query;
 
 static double now(void)
 {
@@ -550,7 +586,8 @@ static int run_script(int quiet)
         Output o = call(st);
         char got[96];
         format(&o, got, sizeof got);
-        int ok = matches(st->expect, got);
+        const char *bad = violation(&o);
+        int ok = matches(st->expect, got) && bad == NULL;
         count(&c, &o);
         if (!ok)
             c.mismatches++;
@@ -558,7 +595,10 @@ static int run_script(int quiet)
             if (ok)
                 printf("ok       L%-4d %s", st->lineno, got);
             else
-                printf("MISMATCH L%-4d got %s, want %s", st->lineno, got, st->expect);
+                printf("MISMATCH L%-4d got %s, want %s%s%s", st->lineno, got, st->expect, bad ? ": " : "",
+                       bad ? bad : "");
+            if (show_query)
+                printf("  <- %.70s%s", st->query, strlen(st->query) > 70 ? "..." : "");
             if (o.decision == ERROR)
                 printf("  [%s %s: %s | %s]", str_or(o.output.error.severity), str_or(o.output.error.code),
                        str_or(o.output.error.message), str_or(o.output.error.detail));
@@ -831,6 +871,7 @@ static void usage(void)
             "usage: vecshard-host [--quiet] [--threads N --repeat M]\n"
             "                     [--touch FILE --every-ms MS [--touch-bad] [--touch-min K]]\n"
             "                     [--load --threads 1,2 --seconds S [--line K]] [--no-init] [--no-fini] [--leak-test]\n"
+            "                     [--show-query]\n"
             "                     LIBRARY SCRIPT\n");
     exit(2);
 }
@@ -863,6 +904,8 @@ int main(int argc, char **argv)
             load = 1;
         else if (strcmp(a, "--quiet") == 0)
             quiet = 1;
+        else if (strcmp(a, "--show-query") == 0)
+            show_query = 1;
         else if (strcmp(a, "--no-init") == 0)
             no_init = 1;
         else if (strcmp(a, "--no-fini") == 0)

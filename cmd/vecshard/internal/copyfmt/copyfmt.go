@@ -109,6 +109,12 @@ func (o *Options) normalize() error {
 	if bytes.ContainsAny([]byte(o.Null), "\r\n") {
 		return errors.New("COPY null representation cannot use newline or carriage return")
 	}
+	if bytes.IndexByte([]byte(o.Null), o.Delimiter) >= 0 {
+		return errors.New("COPY delimiter must not appear in the NULL specification")
+	}
+	if o.Format == CSV && bytes.IndexByte([]byte(o.Null), o.Quote) >= 0 {
+		return errors.New("CSV quote character must not appear in the NULL specification")
+	}
 	return nil
 }
 
@@ -153,7 +159,8 @@ func (r *Row) Field(i int) (value []byte, null bool) {
 	return r.dec[start:r.ends[i]], r.nulls[i]
 }
 
-// Fields returns every field as a string; NULL is returned as nil in nulls.
+// Fields returns every field as a string (copies), and whether each is NULL
+// (its value is then "").
 func (r *Row) Fields() (values []string, nulls []bool) {
 	values = make([]string, r.NumFields())
 	for i := range values {

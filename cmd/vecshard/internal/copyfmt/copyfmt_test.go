@@ -282,6 +282,8 @@ func TestOptions(t *testing.T) {
 		{Delimiter: 'n'},
 		{Delimiter: '.'},
 		{Null: "a\nb", NullSet: true},
+		{Null: "a\tb", NullSet: true},
+		{Format: CSV, Null: `"`, NullSet: true},
 	}
 	for _, o := range bad {
 		if _, err := NewReader(strings.NewReader(""), o); err == nil {
@@ -357,4 +359,35 @@ func FuzzRead(f *testing.F) {
 			t.Fatalf("rows %#v do not add up to the input %q", got, in)
 		}
 	})
+}
+
+// BenchmarkRead reads 1000 CSV rows of a 768-dimensional vector each.
+func BenchmarkRead(b *testing.B) {
+	var in strings.Builder
+	for i := 0; i < 1000; i++ {
+		in.WriteString("42,\"[")
+		for j := 0; j < 768; j++ {
+			if j > 0 {
+				in.WriteByte(',')
+			}
+			in.WriteString("-0.012345")
+		}
+		in.WriteString("]\",some title\n")
+	}
+	data := in.String()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r, err := NewReader(strings.NewReader(data), Options{Format: CSV})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			if _, err := r.Next(); err == io.EOF {
+				break
+			} else if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 }

@@ -1,0 +1,118 @@
+package e2e
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"testing"
+
+	"github.com/pgvector/pgvector-go"
+
+	"github.com/vecshard/vecshard/centroids"
+)
+
+// loadCases are the statements of bench/route_test.go's BenchmarkRoute of
+// the same names, against the same shape of config: 1536 dimensions, 64
+// cosine centroids, 4 shards.
+func loadSetup(b *testing.B) (config string, cases []testCase, names []string) {
+	b.Helper()
+	const d, k, shards = 1536, 64, 4
+	r := rand.New(rand.NewPCG(1536, 64))
+	vec := func() []float32 {
+		v := make([]float32, d)
+		for j := range v {
+			v[j] = float32(r.NormFloat64())
+		}
+		return v
+	}
+	f := &centroids.File{Metric: centroids.Cosine, Dim: d, Shards: shards}
+	for range k {
+		f.Centroids = append(f.Centroids, vec())
+	}
+	dir := b.TempDir()
+	if err := centroids.Save(filepath.Join(dir, "centroids.json"), f); err != nil {
+		b.Fatal(err)
+	}
+	config = filepath.Join(dir, "vecshard.toml")
+	conf := `shards = 4
+
+[[tables]]
+name = "items"
+key = "vector"
+vector_column = "embedding"
+centroids = "centroids.json"
+metric = "cosine"
+id_column = "id"
+
+[[tables]]
+name = "users"
+key = "id"
+id_column = "id"
+id_type = "bigint"
+`
+	if err := os.WriteFile(config, []byte(conf), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	qbin, err := pgvector.NewVector(vec()).EncodeBinary(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	id := binary.BigEndian.AppendUint64(nil, 1234567890123)
+	cases = []testCase{
+		{4, "SELECT id, title FROM items ORDER BY embedding <=> $1 LIMIT 10", []param{bin(qbin)}, "*"},
+		{4, "SELECT * FROM users WHERE id = $1", []param{bin(id)}, "*"},
+	}
+	return config, cases, []string{"vector-binary-1536-k64", "id-bigint-binary"}
+}
+
+var loadLine = regexp.MustCompile(`load: threads=(\d+) calls/s=(\d+) ns/call/thread=([\d.]+) p50=(\d+)ns p99=(\d+)ns divergent=(\d+)`)
+
+// BenchmarkHostLoad runs the C host's load mode (1 and 2 threads, 1 second
+// each) on BenchmarkRoute's statements through the C ABI, and reports the
+// host's numbers. Compare ns/call with BenchmarkRoute's ns/op: the
+// difference is the cost of the C ABI (cgo call, Input conversion). Run it
+// with -benchtime 1x: each run already loops for seconds.
+//
+//	go test ./e2e -run '^$' -bench HostLoad -benchtime 1x
+func BenchmarkHostLoad(b *testing.B) {
+	needBuild(b)
+	config, cases, names := loadSetup(b)
+	path := writeScript(b, cases)
+	seconds := os.Getenv("VECSHARD_LOAD_SECONDS")
+	if seconds == "" {
+		seconds = "1"
+	}
+	for i, name := range names {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				r := runHost(b, []string{"VECSHARD_CONFIG=" + config}, nil,
+					"--load", "--threads", "1,2", "--seconds", seconds, "--line", strconv.Itoa(i+1), build.lib, path)
+				if r.exit != 0 {
+					b.Fatalf("host failed:\n%s", r)
+				}
+				ms := loadLine.FindAllStringSubmatch(r.stdout, -1)
+				if len(ms) != 2 {
+					b.Fatalf("no load lines:\n%s", r)
+				}
+				for _, m := range ms {
+					if m[6] != "0" {
+						b.Fatalf("divergent decisions under load:\n%s", r)
+					}
+					ns, _ := strconv.ParseFloat(m[3], 64)
+					rate, _ := strconv.ParseFloat(m[2], 64)
+					p50, _ := strconv.ParseFloat(m[4], 64)
+					p99, _ := strconv.ParseFloat(m[5], 64)
+					b.ReportMetric(ns, fmt.Sprintf("ns/call@%s", m[1]))
+					b.ReportMetric(rate, fmt.Sprintf("calls/s@%s", m[1]))
+					b.ReportMetric(p50, fmt.Sprintf("p50-ns@%s", m[1]))
+					b.ReportMetric(p99, fmt.Sprintf("p99-ns@%s", m[1]))
+				}
+				b.Log(r.stdout)
+			}
+		})
+	}
+}
