@@ -133,6 +133,7 @@ func recoverTo(fn string, out *C.Output) {
 	if v == nil {
 		return
 	}
+	panics.Add(1)
 	global.log().Error("vecshard: panic in plugin; answering NO_DECISION",
 		"func", fn, "panic", v, "stack", string(debug.Stack()))
 	if out != nil {

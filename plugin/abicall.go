@@ -1,0 +1,101 @@
+package main
+
+/*
+#include <stdlib.h>
+#include <string.h>
+#include "vecshard_pgdog.h"
+*/
+import "C"
+
+import (
+	"sync/atomic"
+	"unsafe"
+)
+
+// panics counts the panics recoverTo has stopped; tests require it to stay 0.
+var panics atomic.Int64
+
+// hostParam is one Bind parameter as a test hands it to callRoute.
+type hostParam struct {
+	data   []byte // nil or empty: SQL NULL
+	binary bool
+}
+
+// routeResult is a decision as a host reads it out of Output.
+type routeResult struct {
+	decision            int
+	shard, affinity     int
+	numOrderBy          int
+	orderByNil          bool
+	severity, code, msg string
+	detail              string
+	nilErrorStrings     bool
+}
+
+// callRoute does what a host does for one statement: it copies the query and
+// parameters into C memory, builds an Input (a Config with a primary and a
+// replica per shard), calls pgdog_route_query through the C ABI, reads the
+// Output and frees its own memory. It exists for tests, which cannot use cgo.
+func callRoute(query string, params []hostParam, shards int) routeResult {
+	var in C.Input
+	ndb := max(2*shards, 0)
+	var dbs *C.DatabaseConfig
+	if ndb > 0 {
+		dbs = (*C.DatabaseConfig)(C.calloc(C.size_t(ndb), C.size_t(unsafe.Sizeof(C.DatabaseConfig{}))))
+		defer C.free(unsafe.Pointer(dbs))
+		host := C.CString("localhost")
+		defer C.free(unsafe.Pointer(host))
+		for i := range ndb {
+			db := &unsafe.Slice(dbs, ndb)[i]
+			db.shard = C.int(i / 2)
+			db.role = C.PRIMARY
+			if i%2 == 1 {
+				db.role = C.REPLICA
+			}
+			db.host = host
+			db.port = 5432
+		}
+	}
+	name := C.CString("test")
+	defer C.free(unsafe.Pointer(name))
+	in.config = C.Config{num_databases: C.int(ndb), databases: dbs, name: name, shards: C.int(shards)}
+	in.input_type = C.ROUTING_INPUT
+	q := (*C.Query)(unsafe.Pointer(&in.input))
+	q.len = C.int(len(query))
+	q.query = C.CString(query)
+	defer C.free(unsafe.Pointer(q.query))
+	if len(params) > 0 {
+		ps := (*C.Parameter)(C.calloc(C.size_t(len(params)), C.size_t(unsafe.Sizeof(C.Parameter{}))))
+		defer C.free(unsafe.Pointer(ps))
+		for i, p := range params {
+			cp := &unsafe.Slice(ps, len(params))[i]
+			if p.binary {
+				cp.format = 1
+			}
+			if len(p.data) > 0 {
+				cp.len = C.int(len(p.data))
+				cp.data = (*C.char)(C.CBytes(p.data))
+				defer C.free(unsafe.Pointer(cp.data))
+			}
+		}
+		q.num_parameters = C.int(len(params))
+		q.parameters = ps
+	}
+	out := pgdog_route_query(in)
+	r := routeResult{decision: int(out.decision)}
+	switch out.decision {
+	case C.FORWARD:
+		route := (*C.Route)(unsafe.Pointer(&out.output))
+		r.shard, r.affinity = int(route.shard), int(route.affinity)
+		r.numOrderBy, r.orderByNil = int(route.num_order_by), route.order_by == nil
+	case C.ERROR:
+		e := (*C.Error)(unsafe.Pointer(&out.output))
+		if e.severity == nil || e.code == nil || e.message == nil || e.detail == nil {
+			r.nilErrorStrings = true
+			break
+		}
+		r.severity, r.code = C.GoString(e.severity), C.GoString(e.code)
+		r.msg, r.detail = C.GoString(e.message), C.GoString(e.detail)
+	}
+	return r
+}
