@@ -44,10 +44,13 @@ vet:
 unit:
 	$(GO) test -race -count=1 $(PUREGO_PKGS)
 	$(GO) test -count=1 -tags purego ./centroids/...
-	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./bench
+	$(GO) test -count=1 ./plugin
+	$(GO) test -count=1 -bench . -benchtime 1x ./bench
 
+# The end-to-end tests load build/libvecshard.so into build/vecshard-host;
+# the valgrind test builds its own copy with -tags valgrind.
 e2e: build
-	VECSHARD_BUILD=$(CURDIR)/$(BUILD) $(GO) test -count=1 -v ./e2e
+	VECSHARD_E2E_BUILD=$(CURDIR)/$(BUILD) $(GO) test -count=1 -timeout 30m ./e2e
 
 fuzz-smoke:
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh

@@ -63,7 +63,7 @@ func callRoute(query string, params []hostParam, shards int) routeResult {
 	q := (*C.Query)(unsafe.Pointer(&in.input))
 	q.len = C.int(len(query))
 	q.query = C.CString(query)
-	defer C.free(unsafe.Pointer(q.query))
+	defer scribbleFree(unsafe.Pointer(q.query), len(query))
 	if len(params) > 0 {
 		ps := (*C.Parameter)(C.calloc(C.size_t(len(params)), C.size_t(unsafe.Sizeof(C.Parameter{}))))
 		defer C.free(unsafe.Pointer(ps))
@@ -75,7 +75,7 @@ func callRoute(query string, params []hostParam, shards int) routeResult {
 			if len(p.data) > 0 {
 				cp.len = C.int(len(p.data))
 				cp.data = (*C.char)(C.CBytes(p.data))
-				defer C.free(unsafe.Pointer(cp.data))
+				defer scribbleFree(unsafe.Pointer(cp.data), len(p.data))
 			}
 		}
 		q.num_parameters = C.int(len(params))
@@ -98,4 +98,12 @@ func callRoute(query string, params []hostParam, shards int) routeResult {
 		r.msg, r.detail = C.GoString(e.message), C.GoString(e.detail)
 	}
 	return r
+}
+
+// scribbleFree overwrites host memory before freeing it, as a host reusing
+// its buffers would, so that a plugin that kept a reference past the call
+// sees different bytes.
+func scribbleFree(p unsafe.Pointer, n int) {
+	C.memset(p, 'X', C.size_t(n))
+	C.free(p)
 }

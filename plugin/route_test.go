@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -97,6 +98,24 @@ func TestRoute(t *testing.T) {
 	global.fini()
 	if r := callRoute(search, []hostParam{{data: []byte("[1,0,0]")}}, 4); r.decision != noDecision {
 		t.Fatalf("after fini: decision %d, want NO_DECISION", r.decision)
+	}
+}
+
+// TestRouteRetainsNothing: the host reuses its buffers after the call (here
+// callRoute overwrites them with 'X' and frees them), so a plan cached under
+// the host's bytes instead of a copy would answer for a query that is all
+// 'X's. It must not.
+func TestRouteRetainsNothing(t *testing.T) {
+	withPlugin(t)
+	query := "SELECT * FROM users WHERE id = 42"
+	for range 3 {
+		if r := callRoute(query, nil, 4); r.decision != forward || r.shard != 0 {
+			t.Fatalf("%q: %+v", query, r)
+		}
+		xs := strings.Repeat("X", len(query))
+		if r := callRoute(xs, nil, 4); r.decision != noDecision {
+			t.Fatalf("%q answered %+v: the plan cache kept host memory", xs, r)
+		}
 	}
 }
 
