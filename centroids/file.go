@@ -34,14 +34,15 @@ type File struct {
 	Dim    int // numbers in every centroid
 
 	// Shards is the number of shards the centroids map to. It is 0 for
-	// PgDog's bare array form: then centroid i is shard i and the shard
-	// count is the number of centroids.
+	// PgDog's bare array form, which fixes no shard count: like PgDog's
+	// built-in vector sharding, centroid i then goes to shard i % n under a
+	// pooler of n shards, for any number of centroids (see Set.Bare).
 	Shards int
 
 	Centroids [][]float32 // k >= max(1, Shards) rows of Dim numbers
 
 	// ShardOf[i] is the shard of centroid i. nil means centroid i belongs
-	// to shard i % Shards.
+	// to shard i % Shards. With Shards 0 it must be nil or the identity.
 	ShardOf []int
 
 	Training *Training // nil when unknown
@@ -356,6 +357,10 @@ func (f *File) validate() error {
 	}
 	owned := make([]bool, shards)
 	for i, s := range f.ShardOf {
+		if f.Shards == 0 && s != i {
+			// The bare form maps centroid i to i % (the pooler's shards).
+			return fmt.Errorf("shard_of[%d] is %d without shards: the bare form maps centroid i to shard i modulo the shard count", i, s)
+		}
 		if s < 0 || s >= shards {
 			return fmt.Errorf("shard_of[%d] is %d, want 0 <= shard < %d", i, s, shards)
 		}
@@ -383,8 +388,10 @@ func Save(path string, f *File) error {
 
 // SaveBare validates f and writes its centroids as PgDog's bare array of
 // arrays, atomically like Save. The bare form has no metric, shard count or
-// mapping: it means centroid i is shard i, so SaveBare refuses a File whose
-// mapping is anything else. The metric and training record are not saved.
+// mapping: under a pooler of n shards it means centroid i is shard i % n, so
+// SaveBare refuses a File whose mapping is anything else under its own
+// shard count (a shard_of other than i % Shards). The metric, shard count
+// and training record are not saved.
 func SaveBare(path string, f *File) error {
 	b, err := f.marshalBare()
 	if err != nil {
@@ -430,12 +437,13 @@ func (f *File) marshalBare() ([]byte, error) {
 		return nil, err
 	}
 	k := len(f.Centroids)
-	if f.Shards != 0 && f.Shards != k {
-		return nil, fmt.Errorf("bare form: %d centroids for %d shards; the bare form means one centroid per shard", k, f.Shards)
+	n := f.Shards
+	if n == 0 {
+		n = k
 	}
 	for i, s := range f.ShardOf {
-		if s != i {
-			return nil, fmt.Errorf("bare form: centroid %d is on shard %d; the bare form means centroid i is shard i", i, s)
+		if s != i%n {
+			return nil, fmt.Errorf("bare form: centroid %d is on shard %d; the bare form means centroid i is shard i %% %d", i, s, n)
 		}
 	}
 	b := make([]byte, 0, 2+k*(f.Dim*12+2))

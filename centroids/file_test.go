@@ -158,9 +158,26 @@ func TestSaveLoad(t *testing.T) {
 		t.Errorf("temporary files left behind: %v", entries)
 	}
 
-	// Bare form: only an identity mapping can be written.
+	// Bare form: only the mapping i -> i % shards can be written.
 	if err := SaveBare(path, f); err == nil || !strings.Contains(err.Error(), "bare form") {
 		t.Errorf("SaveBare of a 3-centroid, 2-shard file: %v", err)
+	}
+	for _, shardOf := range [][]int{nil, {0, 1, 0}} {
+		m := &File{Metric: L2, Dim: 1, Shards: 2, Centroids: [][]float32{{1}, {2}, {3}}, ShardOf: shardOf}
+		if err := SaveBare(path, m); err != nil {
+			t.Errorf("SaveBare of 3 centroids on 2 shards, shard_of %v (i %% 2): %v", shardOf, err)
+			continue
+		}
+		g, err := Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := mustNew(t, g)
+		for c := range 3 {
+			if !s.Bare() || s.ShardFor(c, 2) != c%2 {
+				t.Errorf("reloaded bare file: Bare %v, ShardFor(%d, 2) = %d", s.Bare(), c, s.ShardFor(c, 2))
+			}
+		}
 	}
 	b := &File{Metric: InnerProduct, Dim: 2, Centroids: [][]float32{{1, 2}, {3, 4.5}}}
 	if err := SaveBare(path, b); err != nil {

@@ -32,7 +32,8 @@ type Set struct {
 	metric  Metric
 	dim     int
 	k       int
-	shards  int
+	shards  int // K for a bare Set
+	bare    bool
 	stride  int       // floats from one row to the next: dim rounded up to rowAlign
 	rows    []float32 // k*stride values, 64-byte aligned, zero padded
 	bias    []float32 // b_i; nil when every b_i is 0
@@ -50,7 +51,7 @@ func New(f *File) (*Set, error) {
 		return nil, err
 	}
 	k, dim := len(f.Centroids), f.Dim
-	s := &Set{metric: f.Metric, dim: dim, k: k, shards: f.Shards}
+	s := &Set{metric: f.Metric, dim: dim, k: k, shards: f.Shards, bare: f.Shards == 0}
 	if s.shards == 0 {
 		s.shards = k
 	}
@@ -114,8 +115,33 @@ func (s *Set) Dim() int { return s.dim }
 // K returns the number of centroids.
 func (s *Set) K() int { return s.k }
 
-// Shards returns the number of shards the centroids map to.
+// Shards returns the number of shards the centroids map to. For a bare
+// Set it is K(), the one shard count under which ShardOf is the mapping a
+// pooler uses; see Bare.
 func (s *Set) Shards() int { return s.shards }
+
+// Bare reports whether the Set comes from a file in PgDog's bare array form
+// (File.Shards 0), which fixes no shard count: as in PgDog's built-in
+// vector sharding, centroid c goes to shard c % n under a pooler of n
+// shards, for any K. Callers that know n use ShardFor.
+func (s *Set) Bare() bool { return s.bare }
+
+// ShardFor returns the shard of centroid c under a pooler of hostShards
+// shards: c % hostShards for a bare Set, else ShardOf(c) (hostShards is then
+// not consulted; checking that it equals Shards() is the caller's job). It
+// returns -1 if c is not in [0, K()) or, for a bare Set, hostShards < 1.
+func (s *Set) ShardFor(c, hostShards int) int {
+	if c < 0 || c >= s.k {
+		return -1
+	}
+	if s.bare {
+		if hostShards < 1 {
+			return -1
+		}
+		return c % hostShards
+	}
+	return int(s.shardOf[c])
+}
 
 // Metric returns the metric the Set searches with.
 func (s *Set) Metric() Metric { return s.metric }
@@ -312,4 +338,69 @@ func (s *Set) TopPSparse(idx []int32, val []float32, p int, dst []int) []int {
 	dst = topP(sc, p, dst)
 	s.scores.Put(scp)
 	return dst
+}
+
+// Score returns the similarity of centroid c to q that the Set ranks by,
+// larger being nearer:
+//   - Cosine: cos(c, q) = dot(c, q) / (|c| |q|), in [-1, 1]; 0 when q or
+//     c is zero;
+//   - L2: -|q - c|², the negated squared Euclidean distance;
+//   - InnerProduct: dot(c, q).
+//
+// It is computed in float64 and rounded once, so it may differ in the last
+// bits from the float32 scores Nearest compares (and it is Nearest's score
+// divided by |q| for Cosine, or shifted by -|q|² and doubled for L2, which
+// does not change the order). It returns NaN if len(q) != Dim() or c is not
+// in [0, K()). It is meant for explaining a decision, not for routing.
+func (s *Set) Score(q []float32, c int) float32 {
+	if len(q) != s.dim || c < 0 || c >= s.k {
+		return float32(math.NaN())
+	}
+	row := s.rows[c*s.stride : c*s.stride+s.dim]
+	var dot, qq, d2 float64
+	for j, x := range q {
+		y := float64(row[j])
+		dot += float64(x) * y
+		qq += float64(x) * float64(x)
+		d := float64(x) - y
+		d2 += d * d
+	}
+	return s.finish(dot, qq, d2)
+}
+
+// ScoreSparse is Score for a sparse query given as in NearestSparse; it
+// returns NaN if the query is malformed or c is not in [0, K()). The
+// indices must be distinct (as a decoded sparsevec's are).
+func (s *Set) ScoreSparse(idx []int32, val []float32, c int) float32 {
+	if !s.sparseOK(idx, val) || c < 0 || c >= s.k {
+		return float32(math.NaN())
+	}
+	row := s.rows[c*s.stride : c*s.stride+s.dim]
+	var dot, qq float64
+	for j, x := range idx {
+		v := float64(val[j])
+		dot += v * float64(row[x])
+		qq += v * v
+	}
+	// |q - c|² = |q|² - 2 dot + |c|², with |c|² over every coordinate.
+	var cc float64
+	for _, y := range row {
+		cc += float64(y) * float64(y)
+	}
+	return s.finish(dot, qq, qq-2*dot+cc)
+}
+
+// finish turns the sums of Score into the metric's similarity.
+func (s *Set) finish(dot, qq, d2 float64) float32 {
+	switch s.metric {
+	case Cosine:
+		// The rows are unit (or zero) vectors: dot / |q| is the cosine.
+		if qq == 0 {
+			return 0
+		}
+		return float32(dot / math.Sqrt(qq))
+	case L2:
+		return float32(-d2)
+	}
+	return float32(dot)
 }

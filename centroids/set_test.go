@@ -422,3 +422,85 @@ func TestTiesAcrossBlocks(t *testing.T) {
 		}
 	})
 }
+
+// TestBare: a bare file (Shards 0) maps centroid c to c % n under a pooler
+// of n shards, for any k; an object file keeps its shard_of whatever n is.
+func TestBare(t *testing.T) {
+	rows := make([][]float32, 8)
+	for i := range rows {
+		rows[i] = []float32{float32(i + 1)}
+	}
+	bare := mustNew(t, &File{Metric: InnerProduct, Dim: 1, Centroids: rows})
+	if !bare.Bare() || bare.Shards() != 8 {
+		t.Fatalf("Bare %v, Shards %d; want true, 8", bare.Bare(), bare.Shards())
+	}
+	for _, n := range []int{1, 3, 4, 8, 9} {
+		for c := range 8 {
+			if got := bare.ShardFor(c, n); got != c%n {
+				t.Errorf("bare ShardFor(%d, %d) = %d, want %d", c, n, got, c%n)
+			}
+		}
+	}
+	if bare.ShardFor(0, 0) != -1 || bare.ShardFor(8, 4) != -1 || bare.ShardFor(-1, 4) != -1 {
+		t.Error("bare ShardFor out of range is not -1")
+	}
+	obj := mustNew(t, &File{Metric: InnerProduct, Dim: 1, Shards: 3, Centroids: rows, ShardOf: []int{2, 1, 0, 0, 0, 0, 0, 1}})
+	if obj.Bare() {
+		t.Error("object file reported bare")
+	}
+	for c, want := range []int{2, 1, 0, 0, 0, 0, 0, 1} {
+		for _, n := range []int{3, 4} { // n is not consulted
+			if got := obj.ShardFor(c, n); got != want {
+				t.Errorf("ShardFor(%d, %d) = %d, want shard_of %d", c, n, got, want)
+			}
+		}
+	}
+	// A bare file has no shard_of to speak of: only the identity is valid.
+	if _, err := New(&File{Metric: L2, Dim: 1, Centroids: rows[:2], ShardOf: []int{1, 0}}); err == nil {
+		t.Error("New accepted a non-identity shard_of without shards")
+	}
+	if _, err := New(&File{Metric: L2, Dim: 1, Centroids: rows[:2], ShardOf: []int{0, 1}}); err != nil {
+		t.Errorf("identity shard_of without shards: %v", err)
+	}
+}
+
+// TestScore: the similarities Score reports, one metric at a time, and
+// ScoreSparse agrees with Score on the dense form of a sparse query.
+func TestScore(t *testing.T) {
+	rows := [][]float32{{3, 4, 0}, {0, 0, 2}, {0, 0, 0}}
+	q := []float32{1, 2, 2} // |q| = 3
+	for _, c := range []struct {
+		m    Metric
+		want []float64
+	}{
+		{Cosine, []float64{11.0 / 15, 2.0 / 3, 0}}, // dot / (|c| |q|); zero centroid: 0
+		{L2, []float64{-(4 + 4 + 4), -(1 + 4 + 0), -9}},
+		{InnerProduct, []float64{11, 4, 0}},
+	} {
+		s := mustNew(t, &File{Metric: c.m, Dim: 3, Centroids: rows})
+		for i, want := range c.want {
+			if got := s.Score(q, i); math.Abs(float64(got)-want) > 1e-6 {
+				t.Errorf("%v: Score(q, %d) = %v, want %v", c.m, i, got, want)
+			}
+			if got := s.ScoreSparse([]int32{2, 0, 1}, []float32{2, 1, 2}, i); math.Abs(float64(got)-want) > 1e-5 {
+				t.Errorf("%v: ScoreSparse(q, %d) = %v, want %v", c.m, i, got, want)
+			}
+		}
+		// The nearest centroid has the largest score.
+		best, _ := s.Nearest(q)
+		for i := range rows {
+			if s.Score(q, i) > s.Score(q, best) {
+				t.Errorf("%v: centroid %d scores above the nearest, %d", c.m, i, best)
+			}
+		}
+		if c.m == Cosine && s.Score(make([]float32, 3), 0) != 0 {
+			t.Error("cosine score of a zero query is not 0")
+		}
+		for _, bad := range []float32{s.Score(q[:2], 0), s.Score(q, 3), s.Score(q, -1),
+			s.ScoreSparse([]int32{3}, []float32{1}, 0), s.ScoreSparse([]int32{0}, nil, 0), s.ScoreSparse(nil, nil, 3)} {
+			if !math.IsNaN(float64(bad)) {
+				t.Errorf("%v: malformed query or centroid scored %v, want NaN", c.m, bad)
+			}
+		}
+	}
+}

@@ -39,3 +39,28 @@ func TestRouteAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestRouteParamsOnStack: params does not escape, so a caller may build its
+// []Param per call on the stack (as the plugin does from the host's C
+// array) without a heap allocation.
+func TestRouteParamsOnStack(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under -race")
+	}
+	r := New(loadGood(t))
+	v := vecBin(1, 2, 3).Data
+	q := "INSERT INTO items (id, embedding) VALUES ($1, $2)"
+	id := i8(7).Data
+	route := func() Decision {
+		var arr [2]Param // escapes to the heap if Route's params escapes
+		arr[0] = Param{Data: id, Binary: true}
+		arr[1] = Param{Data: v, Binary: true}
+		return r.Route(q, arr[:], 4)
+	}
+	if d := route(); d.Kind != Shard || d.Shard != 2 {
+		t.Fatalf("%+v", d)
+	}
+	if n := testing.AllocsPerRun(200, func() { route() }); n != 0 {
+		t.Errorf("%v allocations per Route with a per-call []Param", n)
+	}
+}

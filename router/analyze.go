@@ -74,10 +74,13 @@ type valueSrc struct {
 // litMemo is a literal key resolved when the plan was built: the literal is
 // part of the query text, so every call with this plan would decode the
 // same bytes to the same result.
+//
+// Vector keys keep centroids, not shards: a bare centroid file maps a
+// centroid to a shard only under the host's shard count, known per call.
 type litMemo struct {
 	key  uint64    // id tables: the jump key (the shard depends on the host's count)
-	near int       // vector tables: the nearest centroid's shard (INSERT, =)
-	top  int       // vector tables: the ORDER BY result under probes (a shard or vAll)
+	near int       // vector tables: the nearest centroid (INSERT, =, ORDER BY with probes 1)
+	top  []int     // vector tables with probes > 1: the top probes centroids, best first
 	err  *Decision // the value is refused; copied before use
 }
 

@@ -22,21 +22,21 @@ const (
 // non-NULL elements map to, else vAll. Only id tables; a vector key in an
 // array routes to all shards. An array the router cannot read also routes to
 // all shards: the server then accepts or rejects it.
-func (c *call) array(t *Table, v *valueSrc) (int, *Decision) {
+func (c *call) array(ps []Param, t *Table, v *valueSrc) (int, *Decision) {
 	var data []byte
 	bin := false
 	switch v.kind {
 	case srcLit:
 		data = v.lit
 	case srcParam:
-		if v.param >= len(c.params) {
-			if len(c.params) == 0 {
+		if v.param >= len(ps) {
+			if len(ps) == 0 {
 				c.unbound = true
 				return vAll, nil
 			}
-			return c.value(t, v, false) // reports the missing parameter
+			return c.value(ps, t, v, false) // reports the missing parameter
 		}
-		p := c.params[v.param]
+		p := ps[v.param]
 		data, bin = p.Data, p.Binary
 	default:
 		return vAll, nil

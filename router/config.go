@@ -68,6 +68,10 @@ type Table struct {
 	IDType   idkey.Type
 
 	// Set is the loaded centroid set of a vector table, nil for id tables.
+	// Centroid c is on shard Set.ShardFor(c, n) under a pooler of n
+	// shards: c % n for a bare file (PgDog's format, any n unless the
+	// configuration sets shards), else the file's shard_of (n must then
+	// equal Set.Shards()).
 	Set *centroids.Set
 }
 
@@ -340,18 +344,20 @@ func parseConfig(path string, data []byte) (*Snapshot, error) {
 		if tc.Dim != 0 && tc.Dim != f.Dim {
 			return nil, bad(label, "dim", "%d, but the centroid file %s has %d dimensions", tc.Dim, cpath, f.Dim)
 		}
-		fileShards := f.Shards
-		if fileShards == 0 {
-			fileShards = len(f.Centroids)
-		}
-		if fc.Shards != 0 && fileShards != fc.Shards {
-			return nil, bad(label, "centroids", "the centroid file %s is for %d shards, the configuration says shards = %d", cpath, fileShards, fc.Shards)
-		}
-		// Without a configured count the files must agree: one pooler has
-		// one shard count, so a disagreeing table could never be routed.
-		for _, o := range s.tables {
-			if o.Set != nil && o.Set.Shards() != fileShards {
-				return nil, bad(label, "centroids", "the centroid file %s is for %d shards, but %s (table %q) is for %d", cpath, fileShards, o.CentroidsPath, o.Name, o.Set.Shards())
+		// A bare file (PgDog's format) fixes no shard count: centroid i
+		// goes to shard i % (the host's count), as in PgDog's built-in
+		// vector sharding, so any k fits any pooler.
+		if fileShards := f.Shards; fileShards != 0 {
+			if fc.Shards != 0 && fileShards != fc.Shards {
+				return nil, bad(label, "centroids", "the centroid file %s is for %d shards, the configuration says shards = %d", cpath, fileShards, fc.Shards)
+			}
+			// Without a configured count the files must agree: one pooler
+			// has one shard count, so a disagreeing table could never be
+			// routed.
+			for _, o := range s.tables {
+				if o.Set != nil && !o.Set.Bare() && o.Set.Shards() != fileShards {
+					return nil, bad(label, "centroids", "the centroid file %s is for %d shards, but %s (table %q) is for %d", cpath, fileShards, o.CentroidsPath, o.Name, o.Set.Shards())
+				}
 			}
 		}
 		set, err := centroids.New(f)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/vecshard/vecshard/centroids"
 	"github.com/vecshard/vecshard/idkey"
 	"github.com/vecshard/vecshard/vecdecode"
 )
@@ -30,11 +31,16 @@ const (
 )
 
 // call is the state of one Route: it lives on the caller's stack.
+//
+// The bound parameters are not part of it: they are passed down as an
+// argument (ps) so that they do not escape. Escape analysis does not tell
+// a struct's fields apart, and the snapshot, its pool and the scratch in a
+// call do reach the heap; parameters stored next to them would be taken to
+// escape too, forcing the host's []Param (built per call) onto the heap.
 type call struct {
 	s       *Snapshot
-	params  []Param
 	shards  int
-	sc      *scratch
+	sc      *scratch // from s.pool, nil until needed; the caller puts it back
 	ex      *Explanation
 	unbound bool // the plan needs parameters and none were bound
 }
@@ -46,7 +52,7 @@ func (c *call) scratch() *scratch {
 	return c.sc
 }
 
-func (c *call) decide(p *plan) Decision {
+func (c *call) decide(p *plan, ps []Param) Decision {
 	if c.shards < 1 {
 		if c.ex != nil {
 			c.ex.Note = "the host reported no shards"
@@ -74,7 +80,7 @@ func (c *call) decide(p *plan) Decision {
 		t := p.targets[0].t
 		v := valueSrc{kind: srcLit, lit: p.hint.key, text: "pgdog_sharding_key"}
 		c.explainTarget(&p.targets[0], "pgdog_sharding_key")
-		sh, err := c.value(t, &v, false)
+		sh, err := c.value(ps, t, &v, false)
 		if err != nil {
 			err.Write = p.write
 			return *err
@@ -96,7 +102,7 @@ func (c *call) decide(p *plan) Decision {
 	var firstT, otherT *target
 	for i := range p.targets {
 		tg := &p.targets[i]
-		sh, err := c.target(tg)
+		sh, err := c.target(tg, ps)
 		if err != nil {
 			err.Write = p.write
 			return *err
@@ -136,7 +142,7 @@ func (c *call) decide(p *plan) Decision {
 // shardsMatch reports whether the configured shard counts that apply to t
 // equal the host's.
 func (c *call) shardsMatch(t *Table) bool {
-	return (c.s.shards == 0 || c.s.shards == c.shards) && (t.Set == nil || t.Set.Shards() == c.shards)
+	return (c.s.shards == 0 || c.s.shards == c.shards) && (t.Set == nil || t.Set.Bare() || t.Set.Shards() == c.shards)
 }
 
 // checkShards compares the configured shard counts with the host's.
@@ -145,7 +151,7 @@ func (c *call) checkShards(t *Table) (Decision, bool) {
 		return Decision{Kind: Error, Code: "F0000",
 			Message: fmt.Sprintf("vecshard: %s configures shards = %d but the pooler has %d shards; fix shards in %s (and the centroid files) to match the pooler", c.s.path, n, c.shards, c.s.path)}, true
 	}
-	if t.Set != nil && t.Set.Shards() != c.shards {
+	if t.Set != nil && !t.Set.Bare() && t.Set.Shards() != c.shards {
 		return Decision{Kind: Error, Code: "F0000",
 			Message: fmt.Sprintf("vecshard: the centroids of %s (%s) are for %d shards but the pooler has %d shards; train centroids for %d shards or fix the pooler's shard count", t.Name, t.CentroidsPath, t.Set.Shards(), c.shards, c.shards)}, true
 	}
@@ -153,14 +159,14 @@ func (c *call) checkShards(t *Table) (Decision, bool) {
 }
 
 // target resolves one table reference to a shard or vAll.
-func (c *call) target(tg *target) (int, *Decision) {
+func (c *call) target(tg *target, ps []Param) (int, *Decision) {
 	t := tg.t
 	if tg.insert {
 		c.explainTarget(tg, "VALUES")
 		first := -1
 		firstRow := 0
 		for i := range tg.rows {
-			sh, err := c.value(t, &tg.rows[i], false)
+			sh, err := c.value(ps, t, &tg.rows[i], false)
 			if err != nil {
 				return 0, err
 			}
@@ -190,9 +196,9 @@ func (c *call) target(tg *target) (int, *Decision) {
 		var sh int
 		var err *Decision
 		if cd.array {
-			sh, err = c.array(t, &cd.vals[0])
+			sh, err = c.array(ps, t, &cd.vals[0])
 		} else {
-			sh, err = c.anyOf(t, cd.vals)
+			sh, err = c.anyOf(ps, t, cd.vals)
 		}
 		if err != nil {
 			return 0, err
@@ -204,7 +210,7 @@ func (c *call) target(tg *target) (int, *Decision) {
 	}
 	if tg.order != nil {
 		c.explainTarget(tg, tg.orderOp)
-		sh, err := c.value(t, tg.order, true)
+		sh, err := c.value(ps, t, tg.order, true)
 		if err != nil {
 			return 0, err
 		}
@@ -222,10 +228,10 @@ func (c *call) target(tg *target) (int, *Decision) {
 
 // anyOf is the shard of key IN (vals): the one shard all non-NULL values
 // map to, else vAll.
-func (c *call) anyOf(t *Table, vals []valueSrc) (int, *Decision) {
+func (c *call) anyOf(ps []Param, t *Table, vals []valueSrc) (int, *Decision) {
 	one := vAll
 	for i := range vals {
-		sh, err := c.value(t, &vals[i], false)
+		sh, err := c.value(ps, t, &vals[i], false)
 		if err != nil {
 			return 0, err
 		}
@@ -243,9 +249,10 @@ func (c *call) anyOf(t *Table, vals []valueSrc) (int, *Decision) {
 	return one, nil
 }
 
-// value resolves one key value of table t to its shard or a sentinel.
+// value resolves one key value of table t, a literal or one of the bound
+// parameters ps, to its shard or a sentinel.
 // order selects the ORDER BY rule (probes) for vector tables.
-func (c *call) value(t *Table, v *valueSrc, order bool) (int, *Decision) {
+func (c *call) value(ps []Param, t *Table, v *valueSrc, order bool) (int, *Decision) {
 	var data []byte
 	binary := false
 	switch v.kind {
@@ -268,22 +275,22 @@ func (c *call) value(t *Table, v *valueSrc, order bool) (int, *Decision) {
 			if t.Key == KeyID {
 				return idkey.Shard(m.key, c.shards), nil
 			}
-			if order {
-				return m.top, nil
+			if order && t.Probes > 1 {
+				return c.topShard(t.Set, m.top), nil
 			}
-			return m.near, nil
+			return t.Set.ShardFor(m.near, c.shards), nil
 		}
 		data = v.lit
 	case srcParam:
-		if v.param >= len(c.params) {
-			if len(c.params) == 0 {
+		if v.param >= len(ps) {
+			if len(ps) == 0 {
 				c.unbound = true
 				return vUnusable, nil
 			}
 			return 0, &Decision{Kind: Error, Code: "08P01",
-				Message: fmt.Sprintf("vecshard: the statement uses $%d but only %d parameters were bound; bind a value for every parameter", v.param+1, len(c.params))}
+				Message: fmt.Sprintf("vecshard: the statement uses $%d but only %d parameters were bound; bind a value for every parameter", v.param+1, len(ps))}
 		}
-		p := c.params[v.param]
+		p := ps[v.param]
 		if len(p.Data) == 0 {
 			if c.ex != nil {
 				c.explainValue(ValueExplanation{Source: v.text, Binary: p.Binary, Shard: -1})
@@ -351,13 +358,69 @@ func vecType(tc tclass, dflt vecdecode.Type) (vecdecode.Type, bool) {
 	return 0, false
 }
 
+// vecKey is a decoded vector key and its best centroids.
+type vecKey struct {
+	typ    vecdecode.Type
+	binary bool  // decoded from the binary format
+	dim    int   // decoded dimension
+	top    []int // best centroids, best first; in the call's scratch
+}
+
+// vecValue resolves a vector key of t to its shard: its nearest centroid's,
+// or under order with probes > 1 the one shard of its top t.Probes
+// centroids, else vAll.
 func (c *call) vecValue(t *Table, v *valueSrc, data []byte, binary bool, order bool) (int, *Decision) {
+	k, ok, err := c.vecTop(t, v, data, binary, order)
+	if err != nil || !ok {
+		return vUnusable, err
+	}
+	sh := c.topShard(t.Set, k.top)
+	if c.ex != nil {
+		ve := ValueExplanation{Source: v.text, Binary: k.binary, Type: k.typ.String(), Dim: k.dim,
+			Centroids: append([]int(nil), k.top...), Scores: make([]float32, len(k.top)), Shard: sh}
+		sc := c.scratch()
+		for i, cent := range k.top {
+			if k.typ == vecdecode.Sparsevec {
+				ve.Scores[i] = t.Set.ScoreSparse(sc.sp.Indices, sc.sp.Values, cent)
+			} else {
+				ve.Scores[i] = t.Set.Score(sc.vec, cent)
+			}
+		}
+		c.explainValue(ve)
+	}
+	return sh, nil
+}
+
+// topShard is the one shard the centroids top map to under the host's
+// shard count, or vAll if they map to several (or top is empty, which
+// cannot happen after vecTop's dimension check: never guess).
+func (c *call) topShard(set *centroids.Set, top []int) int {
+	sh := vAll
+	for i, cent := range top {
+		s := set.ShardFor(cent, c.shards)
+		if s < 0 {
+			return vAll
+		}
+		if i == 0 {
+			sh = s
+		} else if s != sh {
+			return vAll
+		}
+	}
+	return sh
+}
+
+// vecTop decodes the vector key data of t into the call's scratch and
+// finds its best centroids: the nearest one, or under order the top
+// t.Probes. ok is false (and the error nil) when the value is not a vector
+// the router can read.
+func (c *call) vecTop(t *Table, v *valueSrc, data []byte, binary bool, order bool) (k vecKey, ok bool, _ *Decision) {
 	typ, ok := vecType(v.as, t.VectorType)
 	if !ok {
 		if c.ex != nil {
 			c.explainValue(ValueExplanation{Source: v.text, Binary: binary, Shard: -1, Err: "not a vector"})
 		}
-		return vUnusable, nil
+		return k, false, nil
 	}
 	if binary {
 		switch v.wire {
@@ -366,7 +429,7 @@ func (c *call) vecValue(t *Table, v *valueSrc, data []byte, binary bool, order b
 			binary = false
 		default:
 			if typ, ok = vecType(v.wire, t.VectorType); !ok {
-				return vUnusable, nil
+				return k, false, nil
 			}
 		}
 	}
@@ -389,57 +452,37 @@ func (c *call) vecValue(t *Table, v *valueSrc, data []byte, binary bool, order b
 		if c.ex != nil {
 			c.explainValue(ValueExplanation{Source: v.text, Binary: binary, Type: typ.String(), Shard: -1, Err: err.Error()})
 		}
-		return 0, decodeError(err, t, v)
+		return k, false, decodeError(err, t, v)
 	}
 	if dim != set.Dim() {
 		if c.ex != nil {
 			c.explainValue(ValueExplanation{Source: v.text, Binary: binary, Type: typ.String(), Dim: dim, Shard: -1, Err: "dimension mismatch"})
 		}
-		return 0, &Decision{Kind: Error, Code: "22000",
+		return k, false, &Decision{Kind: Error, Code: "22000",
 			Message: fmt.Sprintf("expected %d dimensions, not %d", set.Dim(), dim),
 			Detail:  fmt.Sprintf("vecshard routes %s by its %d-dimensional centroids; send %s values of %d dimensions", t.Name, set.Dim(), t.VectorColumn, set.Dim())}
 	}
+	k = vecKey{typ: typ, binary: binary, dim: dim}
 	if !order || t.Probes == 1 {
-		var cent, sh int
+		var cent int
 		if typ == vecdecode.Sparsevec {
-			cent, sh = set.NearestSparse(sc.sp.Indices, sc.sp.Values)
+			cent, _ = set.NearestSparse(sc.sp.Indices, sc.sp.Values)
 		} else {
-			cent, sh = set.Nearest(sc.vec)
+			cent, _ = set.Nearest(sc.vec)
 		}
-		if sh < 0 {
-			sh = vAll // cannot happen after the dimension check; never guess
-		}
-		if c.ex != nil {
-			if c.ex != nil {
-				c.explainValue(ValueExplanation{Source: v.text, Binary: binary, Type: typ.String(), Dim: dim, Centroids: []int{cent}, Shard: sh})
-			}
-		}
-		return sh, nil
-	}
-	if cap(sc.top) < t.Probes {
-		sc.top = make([]int, 0, t.Probes)
-	}
-	if typ == vecdecode.Sparsevec {
-		sc.top = set.TopPSparse(sc.sp.Indices, sc.sp.Values, t.Probes, sc.top[:0])
+		sc.top = append(sc.top[:0], cent)
 	} else {
-		sc.top = set.TopP(sc.vec, t.Probes, sc.top[:0])
-	}
-	sh := vAll
-	for i, cent := range sc.top {
-		s := set.ShardOf(cent)
-		if i == 0 {
-			sh = s
-		} else if s != sh {
-			sh = vAll
-			break
+		if cap(sc.top) < t.Probes {
+			sc.top = make([]int, 0, t.Probes)
+		}
+		if typ == vecdecode.Sparsevec {
+			sc.top = set.TopPSparse(sc.sp.Indices, sc.sp.Values, t.Probes, sc.top[:0])
+		} else {
+			sc.top = set.TopP(sc.vec, t.Probes, sc.top[:0])
 		}
 	}
-	if c.ex != nil {
-		if c.ex != nil {
-			c.explainValue(ValueExplanation{Source: v.text, Binary: binary, Type: typ.String(), Dim: dim, Centroids: append([]int(nil), sc.top...), Shard: sh})
-		}
-	}
-	return sh, nil
+	k.top = sc.top
+	return k, true, nil
 }
 
 // decodeError turns a decoder's error into the client's error: the
@@ -519,10 +562,19 @@ func (s *Snapshot) memoize(p *plan) {
 			}
 			m.key = key
 		} else {
-			m.near, m.err = c.vecValue(t, v, v.lit, false, false)
-			m.top = m.near
-			if m.err == nil && t.Probes > 1 {
-				m.top, m.err = c.vecValue(t, v, v.lit, false, true)
+			k, ok, err := c.vecTop(t, v, v.lit, false, false)
+			switch {
+			case err != nil:
+				m.err = err
+			case !ok:
+				return // not a vector: value() says so every time, cheaply
+			default:
+				m.near = k.top[0]
+			}
+			if err == nil && t.Probes > 1 {
+				if k, _, _ = c.vecTop(t, v, v.lit, false, true); len(k.top) > 0 {
+					m.top = append([]int(nil), k.top...)
+				}
 			}
 		}
 		v.memo = m

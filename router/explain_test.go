@@ -2,6 +2,7 @@ package router
 
 import (
 	"errors"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -16,7 +17,8 @@ func TestExplainVector(t *testing.T) {
 	}
 	want := []TargetExplanation{{Table: "items", Ref: "items i", Role: "read", Key: "vector", Column: "embedding",
 		Match: "ORDER BY <=>", Shard: 2,
-		Values: []ValueExplanation{{Source: "$1", Binary: true, Type: "vector", Dim: 3, Centroids: []int{2}, Shard: 2}}}}
+		Values: []ValueExplanation{{Source: "$1", Binary: true, Type: "vector", Dim: 3, Centroids: []int{2},
+			Scores: []float32{float32(3 / math.Sqrt(14))}, Shard: 2}}}} // cos((1,2,3), +z)
 	if !reflect.DeepEqual(ex.Targets, want) {
 		t.Errorf("targets\n%+v\nwant\n%+v", ex.Targets, want)
 	}
@@ -105,4 +107,47 @@ func TestPlace(t *testing.T) {
 			t.Errorf("Place(%s, %q, %d): %v, want code %s", c.t.Name, c.v.Data, c.shards, err, c.code)
 		}
 	}
+}
+
+// TestExplainScores: the similarity of each listed centroid, as the Set
+// ranks them (larger is nearer), for every metric and input type.
+func TestExplainScores(t *testing.T) {
+	r := New(loadGood(t))
+	h := float64(toHalfFloat(0.3)) // docs are halfvec: 0.3 is rounded
+	for _, c := range []struct {
+		name, sql string
+		params    []Param
+		centroids []int
+		scores    []float64
+	}{
+		{"cosine", "SELECT * FROM items ORDER BY embedding <=> $1", ps(vecBin(-3, 4, 0)), []int{1}, []float64{0.8}},
+		{"cosine-zero", "SELECT * FROM items ORDER BY embedding <=> $1", ps(vecBin(0, 0, 0)), []int{0}, []float64{0}},
+		{"cosine-sparse", "SELECT * FROM sparse_items WHERE sv = $1", ps(sparseBin(3, map[int32]float32{2: 2, 0: -1})), []int{2}, []float64{2 / math.Sqrt(5)}},
+		{"cosine-probes", "SELECT * FROM docs ORDER BY emb <=> '[0.3,1,0]'", nil, []int{2, 1},
+			[]float64{1 / math.Hypot(h, 1), (h + 0.2) / (math.Hypot(h, 1) * math.Hypot(1, 0.2))}},
+		{"l2", "SELECT * FROM places ORDER BY loc <-> $1", ps(vecBin(1, 2, 3)), []int{2}, []float64{-(1 + 4 + 49)}},
+		{"inner-product", "SELECT * FROM bare ORDER BY v <#> $1", ps(vecBin(0, 1, 5)), []int{2}, []float64{5}},
+	} {
+		_, ex := r.Explain(c.sql, c.params, 4)
+		if len(ex.Targets) == 0 || len(ex.Targets[0].Values) != 1 {
+			t.Errorf("%s: %+v", c.name, ex)
+			continue
+		}
+		v := ex.Targets[0].Values[0]
+		if !reflect.DeepEqual(v.Centroids, c.centroids) || len(v.Scores) != len(c.scores) {
+			t.Errorf("%s: centroids %v scores %v, want %v %v", c.name, v.Centroids, v.Scores, c.centroids, c.scores)
+			continue
+		}
+		for i, want := range c.scores {
+			if math.Abs(float64(v.Scores[i])-want) > 1e-6*math.Max(1, math.Abs(want)) {
+				t.Errorf("%s: score of centroid %d is %v, want %v", c.name, v.Centroids[i], v.Scores[i], want)
+			}
+		}
+	}
+}
+
+func toHalfFloat(f float32) float32 {
+	h := toHalf(f)
+	exp, mant := int(h>>10&0x1f), float64(h&0x3ff)
+	return float32(math.Ldexp(1+mant/1024, exp-15))
 }

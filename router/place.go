@@ -25,7 +25,7 @@ func (s *Snapshot) Place(t *Table, value Param, shards int) (int, error) {
 	if shards < 1 {
 		return 0, &KeyError{Code: "22023", Message: fmt.Sprintf("vecshard: %d shards", shards)}
 	}
-	c := call{s: s, params: []Param{value}, shards: shards}
+	c := call{s: s, shards: shards}
 	defer func() {
 		if c.sc != nil {
 			s.pool.Put(c.sc)
@@ -35,7 +35,7 @@ func (s *Snapshot) Place(t *Table, value Param, shards int) (int, error) {
 		return 0, &KeyError{Code: d.Code, Message: d.Message, Detail: d.Detail}
 	}
 	v := valueSrc{kind: srcParam, text: t.KeyColumn()}
-	sh, d := c.value(t, &v, false)
+	sh, d := c.value([]Param{value}, t, &v, false)
 	switch {
 	case d != nil:
 		return 0, &KeyError{Code: d.Code, Message: d.Message, Detail: d.Detail}

@@ -103,8 +103,8 @@ func (s *Snapshot) Route(query string, params []Param, shards int) Decision {
 		p = analyze(s, query)
 		s.cache.put(query, p)
 	}
-	c := call{s: s, params: params, shards: shards}
-	d := c.decide(p)
+	c := call{s: s, shards: shards}
+	d := c.decide(p, params)
 	if c.sc != nil {
 		s.pool.Put(c.sc)
 	}
@@ -122,8 +122,8 @@ func (s *Snapshot) Explain(query string, params []Param, shards int) (Decision, 
 	}
 	ex.Statement, ex.Write, ex.Note = p.stmt, p.write, p.note
 	ex.Hint = p.hint.text
-	c := call{s: s, params: params, shards: shards, ex: &ex}
-	d := c.decide(p)
+	c := call{s: s, shards: shards, ex: &ex}
+	d := c.decide(p, params)
 	if c.sc != nil {
 		s.pool.Put(c.sc)
 	}
@@ -161,7 +161,14 @@ type ValueExplanation struct {
 	Type      string // how it was decoded: vector, halfvec, sparsevec, bigint, uuid, text
 	Dim       int    // vectors: the decoded dimension
 	Centroids []int  // vectors: the best centroids, best first (probes of them for ORDER BY, else 1)
-	JumpKey   uint64 // ids: the 64-bit key given to jump hash
-	Shard     int    // -1: no single shard (NULL, unusable, or top centroids on several shards)
-	Err       string // the decoding error, if any
+
+	// Scores[i] is the similarity of Centroids[i] to the value as the
+	// centroid Set ranks them, larger being nearer: the cosine similarity
+	// (0 for a zero vector), the negated squared L2 distance or the inner
+	// product (see centroids.Set.Score).
+	Scores []float32
+
+	JumpKey uint64 // ids: the 64-bit key given to jump hash
+	Shard   int    // -1: no single shard (NULL, unusable, or top centroids on several shards)
+	Err     string // the decoding error, if any
 }

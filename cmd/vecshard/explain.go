@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -83,7 +82,7 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 		ps, notes = encodeBinary(query, params, ex)
 	}
 	d, ex := r.Explain(query, ps, *shards)
-	printExplanation(stdout, d, ex, ps, notes, snap)
+	printExplanation(stdout, d, ex, ps, notes, snap, *shards)
 	return exitOK
 }
 
@@ -205,7 +204,7 @@ func encodeParam(typ, cast, text string) ([]byte, error) {
 	return nil, fmt.Errorf("unsupported type %q", typ)
 }
 
-func printExplanation(w io.Writer, d router.Decision, ex router.Explanation, ps []router.Param, notes []string, snap *router.Snapshot) {
+func printExplanation(w io.Writer, d router.Decision, ex router.Explanation, ps []router.Param, notes []string, snap *router.Snapshot, shards int) {
 	rw := "READ"
 	if ex.Write {
 		rw = "WRITE"
@@ -256,7 +255,7 @@ func printExplanation(w io.Writer, d router.Decision, ex router.Explanation, ps 
 			}
 		}
 		for _, v := range tg.Values {
-			printValue(w, v, t)
+			printValue(w, v, t, shards)
 		}
 	}
 	if ex.Note != "" {
@@ -292,8 +291,8 @@ func shardText(s int) string {
 }
 
 // printValue prints one key value: where it came from, how it decoded and
-// where it led.
-func printValue(w io.Writer, v router.ValueExplanation, t *router.Table) {
+// where it led under a pooler of shards shards.
+func printValue(w io.Writer, v router.ValueExplanation, t *router.Table, shards int) {
 	fmt.Fprintf(w, "  value %s", v.Source)
 	if v.Binary {
 		fmt.Fprint(w, " (binary)")
@@ -312,11 +311,12 @@ func printValue(w io.Writer, v router.ValueExplanation, t *router.Table) {
 			fmt.Fprint(w, "; nearest centroids:")
 			for i, c := range v.Centroids {
 				fmt.Fprintf(w, " #%d", c)
-				if scores := scoresOf(v); i < len(scores) {
-					fmt.Fprintf(w, " (%s %.6g)", scoreName(t), scores[i])
+				if i < len(v.Scores) {
+					fmt.Fprintf(w, " (%s %.6g)", scoreName(t), v.Scores[i])
 				}
 				if t != nil && t.Set != nil {
-					fmt.Fprintf(w, " on shard %d", t.Set.ShardOf(c))
+					// A bare centroid file maps by the pooler's count.
+					fmt.Fprintf(w, " on shard %d", t.Set.ShardFor(c, shards))
 				}
 				if i < len(v.Centroids)-1 {
 					fmt.Fprint(w, ",")
@@ -345,23 +345,11 @@ func scoreName(t *router.Table) string {
 	case "cosine":
 		return "cosine similarity"
 	case "l2":
-		return "-squared L2 distance"
+		return "negative squared L2 distance"
 	case "inner_product":
 		return "inner product"
 	}
 	return "score"
-}
-
-// scoresOf returns the similarities of v.Centroids when the router reports
-// them (ValueExplanation.Scores, requested in docs/ARCHITECTURE.md), else
-// nil. Looked up by name so that this builds with and without the field.
-func scoresOf(v router.ValueExplanation) []float32 {
-	f := reflect.ValueOf(v).FieldByName("Scores")
-	if !f.IsValid() {
-		return nil
-	}
-	s, _ := f.Interface().([]float32)
-	return s
 }
 
 // halfBits returns the IEEE binary16 bits of f, which must be exactly

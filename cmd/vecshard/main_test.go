@@ -94,7 +94,7 @@ func TestExplain(t *testing.T) {
 		want []string
 	}{
 		{[]string{knn, "--param", "[0,0,0,-1]"}, []string{
-			"param $1: text", "key from ORDER BY <=>", "vector of 4 dimensions", "#7 on shard 3", "decision: SHARD 3, READ"}},
+			"param $1: text", "key from ORDER BY <=>", "vector of 4 dimensions", "#7 (cosine similarity 1) on shard 3", "decision: SHARD 3, READ"}},
 		{[]string{knn, "--param", "[0,0,0,-1]", "--binary"}, []string{
 			"param $1: binary vector, 20 bytes", "value $1 (binary)", "decision: SHARD 3, READ"}},
 		{[]string{"--binary", "--param", "[0,0,0,-1]", knn}, []string{"binary vector", "decision: SHARD 3, READ"}},
@@ -116,11 +116,15 @@ func TestExplain(t *testing.T) {
 		{[]string{"/* pgdog_sharding_key: 42 */ UPDATE users SET name = 'x'"}, []string{
 			"hint: /* pgdog_sharding_key: 42 */ decides", "jump-hash key 0x810879608e4259cc -> shard 0", "decision: SHARD 0, WRITE"}},
 		{[]string{"/* pgdog_shard: 9 */ SELECT * FROM items"}, []string{"decision: ERROR 22023, READ", "pgdog_shard: 9 is out of range"}},
-		// probes = 2: the two best centroids are on shards 3 and 0.
+		// probes = 2: the two best centroids are on shards 3 and 0, with
+		// cosine similarities 1/|q| and 0.9/|q| for q = (0.9, 0, 0, -1).
 		{[]string{"SELECT * FROM sparse_items ORDER BY embedding <-> $1", "--param", "{1:0.9,4:-1}/4", "--binary"}, []string{
-			"param $1: binary sparsevec, 28 bytes", "sparsevec of 4 dimensions", "#7 on shard 3, #0 on shard 0 -> ALL", "decision: ALL, READ"}},
+			"param $1: binary sparsevec, 28 bytes", "sparsevec of 4 dimensions",
+			"#7 (cosine similarity 0.743294) on shard 3, #0 (cosine similarity 0.668965) on shard 0 -> ALL", "decision: ALL, READ"}},
 		{[]string{"SELECT * FROM sparse_items ORDER BY embedding <-> $1", "--param", "{2:-3}/4"}, []string{
-			"#5 on shard 1, #0 on shard 0 -> ALL"}},
+			"#5 (cosine similarity 1) on shard 1, #0 (cosine similarity 0) on shard 0 -> ALL"}},
+		{[]string{"SELECT * FROM items WHERE embedding = $1", "--param", "[3,0,4,0]"}, []string{
+			"#2 (cosine similarity 0.8) on shard 2", "decision: SHARD 2, READ"}},
 		{[]string{"SELECT * FROM half_items WHERE embedding = $1", "--param", "[0,1,0,0]", "--binary"}, []string{
 			"param $1: binary halfvec, 12 bytes", "value $1 (binary): halfvec of 4 dimensions", "decision: SHARD 1, READ"}},
 		{[]string{"SELECT * FROM items WHERE embedding = $1::vector", "--param", "[0,0,0,-1]", "--binary"}, []string{
