@@ -14,8 +14,9 @@ import (
 // taken in order of decreasing margin (best score minus second-best, so
 // the points with the most to lose go first) and each goes to its most
 // similar centroid whose shard still has room. With k > shards the
-// centroid-to-shard map is recomputed from the previous step's sizes.
-func (p *problem) assignBalanced(s *state, it int) float64 {
+// centroid-to-shard map is recomputed every step from the sizes the
+// points would give the centroids without the cap.
+func (p *problem) assignBalanced(s *state) float64 {
 	n, k := p.x.Rows, p.k
 	shards := p.cfg.Shards
 	scores := make([]float32, n*k)
@@ -44,8 +45,7 @@ func (p *problem) assignBalanced(s *state, it int) float64 {
 	if k == shards {
 		s.shard = AssignShards(make([]int, k), shards)
 	} else {
-		// Spread the centroids by the sizes they would have unconstrained
-		// (first step) or had in the previous constrained step.
+		// Spread the centroids by the sizes they would have unconstrained.
 		s.shard = AssignShards(countSizes(s.assign, k), shards)
 	}
 	order := make([]int32, n)
@@ -85,21 +85,31 @@ func (p *problem) assignBalanced(s *state, it int) float64 {
 // only sees the cells. Each round scans all points, then moves every
 // centroid whose cell is too full away from the mean of its lowest-margin
 // points (those nearest another cell), and every centroid whose cell is
-// below the mean size towards the mean of the outside points that rank it
-// second with the smallest gap: on the unit sphere by a rotation, otherwise
+// below the mean size towards the mean of the points of overfull cells
+// that rank it second with the smallest gap: on the unit sphere by a rotation, otherwise
 // along a straight line. Each step is the smallest (found by bisection)
 // that moves the wanted number of those points, other centroids held
 // fixed.
 func (p *problem) rebalanceRouted(s *state) {
-	const maxRounds = 60
+	const maxRounds = 150
 	n, k := p.x.Rows, p.k
 	limit := max((n+k-1)/k, int(math.Floor(p.cfg.Balance*float64(n)/float64(k))))
+	// Keep half a percent of headroom so that another implementation's
+	// rounding at cell boundaries does not tip a full cell over.
+	limit = max((n+k-1)/k, limit-limit/200)
 	mean := n / k
 	scores := make([]float32, n*k)
 	first := make([]float32, n)  // best score
 	best := make([]int32, n)     // best centroid
 	second := make([]float32, n) // best score among the other centroids
 	secIdx := make([]int32, n)
+	// The step bound of an overfull cell grows while it stays overfull
+	// round after round (far from its goal).
+	step := make([]float64, k)
+	last := make([]int, k)
+	for j := range step {
+		step[j] = maxStep
+	}
 	for round := 0; round < maxRounds; round++ {
 		forChunks(n, p.cfg.Workers, func(_, lo, hi int) {
 			dotBlock(p.x, lo, hi, s.c, 0, k, scores[lo*k:hi*k], k)
@@ -130,39 +140,76 @@ func (p *problem) rebalanceRouted(s *state) {
 			}
 		}
 		if !over {
+			if debugBalance {
+				println("rebalanced in", round, "rounds")
+			}
 			return
 		}
 		forEach(k, p.cfg.Workers, func(j int) {
 			m := members[j]
+			dir := 0
+			switch {
+			case len(m) > limit:
+				dir = -1
+			case len(m) < mean && len(runnersUp[j]) > 0:
+				dir = +1
+			}
+			switch {
+			case dir != -1:
+				// Pulls stay small: growing cells distort the most.
+				step[j] = maxStep
+			case dir == last[j]:
+				step[j] = min(step[j]*1.5, maxGrownStep)
+			default:
+				step[j] = max(maxStep, step[j]/2)
+			}
+			last[j] = dir
 			switch {
 			case len(m) > limit:
 				// Aim a little below the limit: neighbours moving in the
 				// same round push points into this cell.
 				excess := min(len(m)-1, len(m)-limit+limit/50)
-				gap := func(i int32) float32 { return first[i] - second[i] }
-				p.moveCentroid(s, j, m, gap, excess, -1, func(i int32, v float64) bool { return v < float64(second[i]) })
+				// Prefer the points whose runner-up cell has room, so the
+				// move does not just overfill a neighbour.
+				gap := func(i int32) float32 {
+					g := first[i] - second[i]
+					if len(members[secIdx[i]]) >= limit {
+						g += 1e3
+					}
+					return g
+				}
+				p.moveCentroid(s, j, m, gap, excess, -1, step[j], func(i int32, v float64) bool { return v < float64(second[i]) })
 			case len(m) < mean:
 				r := runnersUp[j]
 				if len(r) == 0 {
 					return
 				}
+				// Take only points of overfull cells.
+				r = slices.DeleteFunc(r, func(i int32) bool { return len(members[best[i]]) <= limit })
+				if len(r) == 0 {
+					return
+				}
 				gap := func(i int32) float32 { return first[i] - second[i] }
 				want := min(len(r), (mean-len(m)+1)/2)
-				p.moveCentroid(s, j, r, gap, want, +1, func(i int32, v float64) bool { return v > float64(first[i]) })
+				p.moveCentroid(s, j, r, gap, want, +1, step[j], func(i int32, v float64) bool { return v > float64(first[i]) })
 			}
 		})
 		p.refresh(s)
 	}
 }
 
-// maxStep bounds one move: radians on the sphere, else a fraction of |c|.
-const maxStep = 0.05
+// maxStep is the initial bound on one move: radians on the sphere, else a
+// fraction of |c|.
+const maxStep = 0.01
+
+// maxGrownStep bounds the grown step of a cell that stays overfull.
+const maxGrownStep = 0.1
 
 // moveCentroid moves centroid j towards (dir +1) or away from (dir -1)
 // the mean of the want points of pts with the smallest gap, by the
 // smallest step after which moved(i, new score of i for j) holds for want
 // points of pts.
-func (p *problem) moveCentroid(s *state, j int, pts []int32, gap func(int32) float32, want, dir int, moved func(int32, float64) bool) {
+func (p *problem) moveCentroid(s *state, j int, pts []int32, gap func(int32) float32, want, dir int, maxStep float64, moved func(int32, float64) bool) {
 	if want <= 0 {
 		return
 	}
@@ -256,3 +303,6 @@ func (p *problem) moveCentroid(s *state, j int, pts []int32, gap func(int32) flo
 		normalizeInto(c, c)
 	}
 }
+
+// debugBalance prints the number of rebalancing rounds (for tuning).
+const debugBalance = false

@@ -117,3 +117,16 @@ func forEach(n, w int, fn func(i int)) {
 	}
 	wg.Wait()
 }
+
+// forStripes splits the chunks of [0, n) into stripes contiguous runs
+// (at least 1) and calls fn(stripe, c, lo, hi) for the chunks of each run
+// in order, running up to w stripes at a time.
+func forStripes(n, stripes, w int, fn func(stripe, c, lo, hi int)) {
+	nc := (n + chunkRows - 1) / chunkRows
+	stripes = max(1, stripes)
+	forEach(stripes, w, func(st int) {
+		for c := st * nc / stripes; c < (st+1)*nc/stripes; c++ {
+			fn(st, c, c*chunkRows, min(n, (c+1)*chunkRows))
+		}
+	})
+}

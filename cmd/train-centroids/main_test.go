@@ -118,3 +118,26 @@ func TestEval(t *testing.T) {
 		t.Errorf("eval output:\n%s", buf.String())
 	}
 }
+
+// TestTrainPostgres reads from a live server (see kmeans/vecio's
+// TestPostgres for VECSHARD_TEST_PG_DSN).
+func TestTrainPostgres(t *testing.T) {
+	dsn := os.Getenv("VECSHARD_TEST_PG_DSN")
+	if dsn == "" {
+		t.Skip("VECSHARD_TEST_PG_DSN not set")
+	}
+	out := filepath.Join(t.TempDir(), "c.json")
+	text, err := train(t, "--dsn", dsn, "--query",
+		"SELECT ARRAY[i % 7, (i * 3) % 11, 1]::float4[]::text FROM generate_series(1, 500) AS i",
+		"--k", "4", "--shards", "2", "--sample", "200", "--out", out)
+	if err != nil {
+		t.Fatal(err, text)
+	}
+	if !strings.Contains(text, "points      200 (uniform sample of 500 rows)") {
+		t.Errorf("summary:\n%s", text)
+	}
+	f, err := centroids.Load(out)
+	if err != nil || f.Dim != 3 || len(f.Centroids) != 4 || !strings.HasPrefix(f.Training.Source, "postgres: ") {
+		t.Fatalf("file %+v, %v", f, err)
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -66,8 +67,7 @@ func bars(title, xlabel string, sizes []int) (*plot.Plot, error) {
 		if err == nil {
 			line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 			p.Add(line)
-			p.Legend.Add(fmt.Sprintf("mean %.0f", mean), line)
-			p.Legend.Top = true
+			p.Title.Text = fmt.Sprintf("%s (dashed: mean %.0f, max/mean %.3f)", title, mean, float64(slices.Max(sizes))/mean)
 		}
 	}
 	return p, nil

@@ -271,8 +271,8 @@ func newIDXReader(name string, r io.Reader) (*matrixReader, error) {
 		n := int(binary.BigEndian.Uint32(dims[4*i:]))
 		if i == 0 {
 			m.rows = n
-		} else {
-			m.dim *= n
+		} else if m.dim *= n; m.dim > vecdecode.MaxDim {
+			break // checked below; stop before the product can overflow
 		}
 	}
 	if m.dim < 1 || m.dim > vecdecode.MaxDim {
