@@ -54,8 +54,16 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	} else {
 		fmt.Fprintln(stdout, "shards: not set (the pooler's count is used; vector tables need it to equal their centroid files')")
 	}
+	// The shard count the pooler is known to have, if any: bare centroid
+	// files map centroid c to shard c % hostShards and can only be shown
+	// per shard with it.
+	hostShards := *shards
+	if hostShards == 0 {
+		hostShards = snap.Shards()
+	}
+	var bareProblems []string
 	for _, t := range snap.Tables() {
-		printTable(stdout, t)
+		bareProblems = append(bareProblems, printTable(stdout, t, hostShards)...)
 	}
 
 	// Which shard counts could the pooler have? The one given, else the
@@ -70,13 +78,13 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		candidates = []int{snap.Shards()}
 	default:
 		for _, t := range snap.Tables() {
-			if t.Set != nil && indexOfInt(candidates, t.Set.Shards()) < 0 {
+			if t.Set != nil && !t.Set.Bare() && indexOfInt(candidates, t.Set.Shards()) < 0 {
 				candidates = append(candidates, t.Set.Shards())
 			}
 		}
 	}
 	r := router.New(snap)
-	var problems []string
+	problems := bareProblems
 	for i, n := range candidates {
 		var ps []string
 		for _, t := range snap.Tables() {
@@ -85,7 +93,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 				ps = append(ps, d.Message)
 			}
 		}
-		if len(ps) == 0 {
+		if len(ps) == 0 && len(bareProblems) == 0 {
 			if *shards > 0 {
 				fmt.Fprintf(stdout, "OK: the plugin would route with this configuration on %d shards\n", n)
 			} else {
@@ -94,10 +102,10 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 			return exitOK
 		}
 		if i == 0 {
-			problems = ps
+			problems = append(problems, ps...)
 		}
 	}
-	if len(candidates) == 0 {
+	if len(candidates) == 0 && len(bareProblems) == 0 {
 		fmt.Fprintln(stdout, "OK: the plugin would route with this configuration (on any number of shards)")
 		return exitOK
 	}
@@ -107,7 +115,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	for _, p := range problems {
 		fmt.Fprintf(stdout, "problem: %s\n", p)
 	}
-	fmt.Fprintf(stdout, "%d problem(s): the plugin would refuse statements on the tables above\n", len(problems))
+	fmt.Fprintf(stdout, "%d problem(s): fix them before the plugin routes with this configuration\n", len(problems))
 	return exitProblem
 }
 
@@ -120,11 +128,13 @@ func indexOfInt(list []int, v int) int {
 	return -1
 }
 
-func printTable(w io.Writer, t *router.Table) {
+// printTable describes one table and returns the problems it finds that the
+// router cannot (a bare centroid file leaving a shard without centroids).
+func printTable(w io.Writer, t *router.Table, hostShards int) (problems []string) {
 	fmt.Fprintf(w, "table %s: key %s, column %s", t.Name, t.Key, t.KeyColumn())
 	if t.Key == router.KeyID {
 		fmt.Fprintf(w, " (%s), shard = jump(key, shards)\n", t.IDType)
-		return
+		return nil
 	}
 	fmt.Fprintf(w, " (%s), metric %s, probes %d", t.VectorType, t.Metric, t.Probes)
 	if t.IDColumn != "" {
@@ -135,12 +145,29 @@ func printTable(w io.Writer, t *router.Table) {
 	}
 	fmt.Fprintln(w)
 	set := t.Set
-	fmt.Fprintf(w, "  centroids %s: k = %d, dim = %d, shards = %d\n", t.CentroidsPath, set.K(), set.Dim(), set.Shards())
-	per := make([]int, set.Shards())
-	for c := 0; c < set.K(); c++ {
-		if s := set.ShardOf(c); s >= 0 && s < len(per) {
-			per[s]++
+	var per []int
+	switch {
+	case !set.Bare():
+		fmt.Fprintf(w, "  centroids %s: k = %d, dim = %d, shards = %d\n", t.CentroidsPath, set.K(), set.Dim(), set.Shards())
+		per = make([]int, set.Shards())
+		for c := 0; c < set.K(); c++ {
+			if s := set.ShardOf(c); s >= 0 && s < len(per) {
+				per[s]++
+			}
 		}
+	case hostShards > 0:
+		fmt.Fprintf(w, "  centroids %s: k = %d, dim = %d, bare array: centroid i is shard i %% %d\n", t.CentroidsPath, set.K(), set.Dim(), hostShards)
+		per = make([]int, hostShards)
+		for c := 0; c < set.K(); c++ {
+			if s := set.ShardFor(c, hostShards); s >= 0 {
+				per[s]++
+			}
+		}
+		if set.K() < hostShards {
+			problems = append(problems, fmt.Sprintf("table %s: the bare centroid file %s has %d centroids for %d shards: shards %d..%d would never receive a row", t.Name, t.CentroidsPath, set.K(), hostShards, set.K(), hostShards-1))
+		}
+	default:
+		fmt.Fprintf(w, "  centroids %s: k = %d, dim = %d, bare array: centroid i is shard i %% shards (give --shards to see the shards)\n", t.CentroidsPath, set.K(), set.Dim())
 	}
 	var b strings.Builder
 	for s, n := range per {
@@ -149,7 +176,9 @@ func printTable(w io.Writer, t *router.Table) {
 		}
 		fmt.Fprintf(&b, "%d: %d", s, n)
 	}
-	fmt.Fprintf(w, "  centroids per shard: %s\n", b.String())
+	if per != nil {
+		fmt.Fprintf(w, "  centroids per shard: %s\n", b.String())
+	}
 	// Training statistics are not part of the routing state; read them from
 	// the file the router loaded.
 	f, err := centroids.Load(t.CentroidsPath)
@@ -172,6 +201,7 @@ func printTable(w io.Writer, t *router.Table) {
 			fmt.Fprintf(w, "  training cluster sizes: %v\n", tr.Sizes)
 		}
 	}
+	return problems
 }
 
 // quoteIdent quotes a PostgreSQL identifier as stored (no case folding).

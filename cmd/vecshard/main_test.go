@@ -73,6 +73,18 @@ func TestCheck(t *testing.T) {
 		{[]string{"--config", dir + "bad-dims.toml"}, exitProblem, []string{"cannot be loaded", "bad-dims.json", "has 3 numbers, want 4"}},
 		{[]string{"--config", dir + "unknown-key.toml"}, exitProblem, []string{"problem: ", "shard_count"}},
 		{[]string{"--config", dir + "missing.toml"}, exitProblem, []string{"missing.toml"}},
+		// A bare array maps centroid i to shard i % (the pooler's count).
+		{[]string{"--config", dir + "bare.toml", "--shards", "4"}, exitOK, []string{
+			"bare array: centroid i is shard i % 4",
+			"centroids per shard: 0: 2, 1: 2, 2: 2, 3: 2",
+			"OK: the plugin would route with this configuration on 4 shards",
+		}},
+		{[]string{"--config", dir + "bare.toml", "--shards", "3"}, exitOK, []string{"centroids per shard: 0: 3, 1: 3, 2: 2"}},
+		{[]string{"--config", dir + "bare.toml", "--shards", "16"}, exitProblem, []string{
+			"8: 0, 9: 0",
+			"problem: table items: the bare centroid file", "has 8 centroids for 16 shards: shards 8..15 would never receive a row",
+		}},
+		{[]string{"--config", dir + "bare.toml"}, exitOK, []string{"give --shards to see the shards", "(on any number of shards)"}},
 	}
 	for _, tt := range tests {
 		status, out, _ := runCLI(t, append([]string{"check"}, tt.args...)...)
