@@ -37,14 +37,26 @@ type routeResult struct {
 // replica per shard), calls pgdog_route_query through the C ABI, reads the
 // Output and frees its own memory. It exists for tests, which cannot use cgo.
 func callRoute(query string, params []hostParam, shards int) routeResult {
-	var in C.Input
+	h := newHostCall(query, params, shards)
+	defer h.free()
+	return h.route()
+}
+
+// hostCall is an Input built in C memory the way a host builds it, so that a
+// test can call pgdog_route_query with it many times (allocation counts).
+type hostCall struct {
+	in    C.Input
+	frees []func()
+}
+
+func newHostCall(query string, params []hostParam, shards int) *hostCall {
+	h := &hostCall{}
 	ndb := max(2*shards, 0)
 	var dbs *C.DatabaseConfig
 	if ndb > 0 {
 		dbs = (*C.DatabaseConfig)(C.calloc(C.size_t(ndb), C.size_t(unsafe.Sizeof(C.DatabaseConfig{}))))
-		defer C.free(unsafe.Pointer(dbs))
 		host := C.CString("localhost")
-		defer C.free(unsafe.Pointer(host))
+		h.frees = append(h.frees, func() { C.free(unsafe.Pointer(dbs)); C.free(unsafe.Pointer(host)) })
 		for i := range ndb {
 			db := &unsafe.Slice(dbs, ndb)[i]
 			db.shard = C.int(i / 2)
@@ -57,16 +69,16 @@ func callRoute(query string, params []hostParam, shards int) routeResult {
 		}
 	}
 	name := C.CString("test")
-	defer C.free(unsafe.Pointer(name))
-	in.config = C.Config{num_databases: C.int(ndb), databases: dbs, name: name, shards: C.int(shards)}
-	in.input_type = C.ROUTING_INPUT
-	q := (*C.Query)(unsafe.Pointer(&in.input))
+	h.frees = append(h.frees, func() { C.free(unsafe.Pointer(name)) })
+	h.in.config = C.Config{num_databases: C.int(ndb), databases: dbs, name: name, shards: C.int(shards)}
+	h.in.input_type = C.ROUTING_INPUT
+	q := (*C.Query)(unsafe.Pointer(&h.in.input))
 	q.len = C.int(len(query))
 	q.query = C.CString(query)
-	defer scribbleFree(unsafe.Pointer(q.query), len(query))
+	h.frees = append(h.frees, func() { scribbleFree(unsafe.Pointer(q.query), len(query)) })
 	if len(params) > 0 {
 		ps := (*C.Parameter)(C.calloc(C.size_t(len(params)), C.size_t(unsafe.Sizeof(C.Parameter{}))))
-		defer C.free(unsafe.Pointer(ps))
+		h.frees = append(h.frees, func() { C.free(unsafe.Pointer(ps)) })
 		for i, p := range params {
 			cp := &unsafe.Slice(ps, len(params))[i]
 			if p.binary {
@@ -75,13 +87,22 @@ func callRoute(query string, params []hostParam, shards int) routeResult {
 			if len(p.data) > 0 {
 				cp.len = C.int(len(p.data))
 				cp.data = (*C.char)(C.CBytes(p.data))
-				defer scribbleFree(unsafe.Pointer(cp.data), len(p.data))
+				n := len(p.data)
+				h.frees = append(h.frees, func() { scribbleFree(unsafe.Pointer(cp.data), n) })
 			}
 		}
 		q.num_parameters = C.int(len(params))
 		q.parameters = ps
 	}
-	out := pgdog_route_query(in)
+	return h
+}
+
+// call routes the Input once and ignores the answer.
+func (h *hostCall) call() { _ = pgdog_route_query(h.in) }
+
+// route routes the Input once and reads the Output as a host does.
+func (h *hostCall) route() routeResult {
+	out := pgdog_route_query(h.in)
 	r := routeResult{decision: int(out.decision)}
 	switch out.decision {
 	case C.FORWARD:
@@ -98,6 +119,15 @@ func callRoute(query string, params []hostParam, shards int) routeResult {
 		r.msg, r.detail = C.GoString(e.message), C.GoString(e.detail)
 	}
 	return r
+}
+
+// free releases the C memory in reverse order of allocation, scribbling over
+// the host's bytes first.
+func (h *hostCall) free() {
+	for i := len(h.frees) - 1; i >= 0; i-- {
+		h.frees[i]()
+	}
+	h.frees = nil
 }
 
 // scribbleFree overwrites host memory before freeing it, as a host reusing

@@ -37,10 +37,6 @@ import (
 // main is required by -buildmode=c-shared and never runs.
 func main() {}
 
-// maxPooledParams bounds the capacity of the parameter slices the plugin
-// keeps for reuse, so one statement with a huge Bind does not pin memory.
-const maxPooledParams = 1024
-
 //export pgdog_init
 func pgdog_init() {
 	defer recoverTo("pgdog_init", nil)
@@ -80,10 +76,13 @@ func pgdog_route_query(input C.Input) (out C.Output) {
 		encode(&out, r.Route(query, nil, int(input.config.shards)))
 		return out
 	}
-	// router.Route lets its params escape, so a slice per call would be a
-	// heap allocation per call; reuse them instead.
-	pp := global.params.Get().(*[]router.Param)
-	params := (*pp)[:0]
+	// router.Route does not retain or leak params, so the common case lives
+	// on this goroutine's stack: no allocation per call.
+	var buf [16]router.Param
+	params := buf[:0]
+	if np > len(buf) {
+		params = make([]router.Param, 0, np)
+	}
 	for _, p := range unsafe.Slice(q.parameters, np) {
 		var data []byte
 		if p.len > 0 && p.data != nil {
@@ -92,11 +91,6 @@ func pgdog_route_query(input C.Input) (out C.Output) {
 		params = append(params, router.Param{Data: data, Binary: p.format == 1})
 	}
 	d := r.Route(query, params, int(input.config.shards))
-	clear(params) // the host's memory is not ours after the call
-	if cap(params) <= maxPooledParams {
-		*pp = params[:0]
-		global.params.Put(pp)
-	}
 	encode(&out, d)
 	return out
 }

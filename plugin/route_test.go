@@ -187,3 +187,31 @@ func FuzzRoute(f *testing.F) {
 		}
 	})
 }
+
+// TestRouteAllocs pins the hot path's promise through the C ABI: once a
+// statement's plan is cached, a route call allocates nothing on the Go heap,
+// whether it has no parameters, a few (on the stack) or a vector.
+func TestRouteAllocs(t *testing.T) {
+	withPlugin(t)
+	for _, tc := range []struct {
+		name   string
+		query  string
+		params []hostParam
+	}{
+		{"no-params", "SELECT * FROM users WHERE id = 42", nil},
+		{"id-text", "SELECT * FROM users WHERE id = $1", []hostParam{{data: []byte("42")}}},
+		{"vector-binary", "SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 5", []hostParam{{data: vecBinary(1, 0, 0), binary: true}}},
+		{"insert-two", "INSERT INTO items (id, embedding) VALUES ($1, $2)", []hostParam{{data: []byte("7")}, {data: []byte("[0,1,0]")}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHostCall(tc.query, tc.params, 4)
+			defer h.free()
+			if r := h.route(); r.decision != forward {
+				t.Fatalf("decision %d, want FORWARD (%+v)", r.decision, r)
+			}
+			if n := testing.AllocsPerRun(200, h.call); n != 0 {
+				t.Errorf("%v allocations per route call, want 0", n)
+			}
+		})
+	}
+}

@@ -41,7 +41,6 @@ type plugin struct {
 	router  atomic.Pointer[router.Router]
 	logger  atomic.Pointer[slog.Logger]
 	strings *internTable
-	params  sync.Pool // of *[]router.Param, reused by route calls
 
 	mu      sync.Mutex // serializes init, fini and reloads
 	watcher *watcher
@@ -49,10 +48,6 @@ type plugin struct {
 
 func newPlugin() *plugin {
 	p := &plugin{strings: newInternTable(maxInterned)}
-	p.params.New = func() any {
-		s := make([]router.Param, 0, 8)
-		return &s
-	}
 	p.logger.Store(slog.New(slog.NewTextHandler(os.Stderr, nil)))
 	return p
 }
