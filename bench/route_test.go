@@ -1,18 +1,11 @@
 package bench
 
 import (
-	"encoding/binary"
-	"fmt"
-	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/pgvector/pgvector-go"
-
-	"github.com/vecshard/vecshard/centroids"
+	"github.com/vecshard/vecshard/internal/routefixture"
 	"github.com/vecshard/vecshard/router"
 	"github.com/vecshard/vecshard/vecdecode"
 )
@@ -31,64 +24,19 @@ type routeCase struct {
 // given plan cache size; 0 disables the cache) and the benchmark cases.
 func routeSetup(b *testing.B, cacheSize int) (*router.Snapshot, []routeCase) {
 	b.Helper()
-	const d, k, shards = 1536, 64, 4
-	r := rand.New(rand.NewPCG(1536, 64))
-	vec := func() []float32 {
-		v := make([]float32, d)
-		for j := range v {
-			v[j] = float32(r.NormFloat64())
-		}
-		return v
-	}
-	f := &centroids.File{Metric: centroids.Cosine, Dim: d, Shards: shards}
-	for range k {
-		f.Centroids = append(f.Centroids, vec())
-	}
-	dir := b.TempDir()
-	if err := centroids.Save(filepath.Join(dir, "centroids.json"), f); err != nil {
-		b.Fatal(err)
-	}
-	conf := fmt.Sprintf(`shards = %d
-plan_cache_size = %d
-
-[[tables]]
-name = "items"
-key = "vector"
-vector_column = "embedding"
-centroids = "centroids.json"
-metric = "cosine"
-id_column = "id"
-
-[[tables]]
-name = "users"
-key = "id"
-id_column = "id"
-id_type = "bigint"
-
-[[tables]]
-name = "accounts"
-key = "id"
-id_column = "uid"
-id_type = "uuid"
-`, shards, cacheSize)
-	path := filepath.Join(dir, "vecshard.toml")
-	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	s, err := router.Load(path)
+	const shards = routefixture.Shards
+	fx, err := routefixture.Write(b.TempDir(), cacheSize)
 	if err != nil {
 		b.Fatal(err)
 	}
-
-	q := pgvector.NewVector(vec())
-	qbin, err := q.EncodeBinary(nil)
+	s, err := router.Load(fx.Config)
 	if err != nil {
 		b.Fatal(err)
 	}
 	// The text form a client sends: shortest float32 form.
 	var sb strings.Builder
 	sb.WriteString("[")
-	for i, x := range q.Slice() {
+	for i, x := range fx.Query {
 		if i > 0 {
 			sb.WriteByte(',')
 		}
@@ -97,18 +45,13 @@ id_type = "uuid"
 	sb.WriteString("]")
 	qtext := []byte(sb.String())
 
-	id := binary.BigEndian.AppendUint64(nil, 1234567890123)
 	cases := []routeCase{
-		{"vector-binary-1536-k64", "SELECT id, title FROM items ORDER BY embedding <=> $1 LIMIT 10",
-			[]router.Param{{Data: qbin, Binary: true}}},
-		{"vector-text-1536-k64", "SELECT id, title FROM items ORDER BY embedding <=> $1 LIMIT 10",
-			[]router.Param{{Data: qtext}}},
-		{"insert-vector-binary-1536-k64", "INSERT INTO items (id, title, embedding) VALUES ($1, $2, $3)",
-			[]router.Param{{Data: id, Binary: true}, {Data: []byte("a title")}, {Data: qbin, Binary: true}}},
-		{"id-bigint-binary", "SELECT * FROM users WHERE id = $1",
-			[]router.Param{{Data: id, Binary: true}}},
-		{"id-uuid-text", "SELECT * FROM accounts WHERE uid = $1",
-			[]router.Param{{Data: []byte("550e8400-e29b-41d4-a716-446655440000")}}},
+		{"vector-binary-1536-k64", routefixture.SearchQuery, []router.Param{{Data: fx.QueryBin, Binary: true}}},
+		{"vector-text-1536-k64", routefixture.SearchQuery, []router.Param{{Data: qtext}}},
+		{"insert-vector-binary-1536-k64", routefixture.InsertQuery,
+			[]router.Param{{Data: fx.IDBin, Binary: true}, {Data: []byte("a title")}, {Data: fx.QueryBin, Binary: true}}},
+		{"id-bigint-binary", routefixture.UserQuery, []router.Param{{Data: fx.IDBin, Binary: true}}},
+		{"id-uuid-text", routefixture.AccountQuery, []router.Param{{Data: fx.UUIDText}}},
 	}
 	for _, c := range cases {
 		if d := s.Route(c.query, c.params, shards); d.Kind != router.Shard {

@@ -1,18 +1,13 @@
 package e2e
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"testing"
 
-	"github.com/pgvector/pgvector-go"
-
-	"github.com/vecshard/vecshard/centroids"
+	"github.com/vecshard/vecshard/internal/routefixture"
 )
 
 // loadCases are the statements of bench/route_test.go's BenchmarkRoute of
@@ -20,51 +15,14 @@ import (
 // cosine centroids, 4 shards.
 func loadSetup(b *testing.B) (config string, cases []testCase, names []string) {
 	b.Helper()
-	const d, k, shards = 1536, 64, 4
-	r := rand.New(rand.NewPCG(1536, 64))
-	vec := func() []float32 {
-		v := make([]float32, d)
-		for j := range v {
-			v[j] = float32(r.NormFloat64())
-		}
-		return v
-	}
-	f := &centroids.File{Metric: centroids.Cosine, Dim: d, Shards: shards}
-	for range k {
-		f.Centroids = append(f.Centroids, vec())
-	}
-	dir := b.TempDir()
-	if err := centroids.Save(filepath.Join(dir, "centroids.json"), f); err != nil {
-		b.Fatal(err)
-	}
-	config = filepath.Join(dir, "vecshard.toml")
-	conf := `shards = 4
-
-[[tables]]
-name = "items"
-key = "vector"
-vector_column = "embedding"
-centroids = "centroids.json"
-metric = "cosine"
-id_column = "id"
-
-[[tables]]
-name = "users"
-key = "id"
-id_column = "id"
-id_type = "bigint"
-`
-	if err := os.WriteFile(config, []byte(conf), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	qbin, err := pgvector.NewVector(vec()).EncodeBinary(nil)
+	fx, err := routefixture.Write(b.TempDir(), -1)
 	if err != nil {
 		b.Fatal(err)
 	}
-	id := binary.BigEndian.AppendUint64(nil, 1234567890123)
+	config = fx.Config
 	cases = []testCase{
-		{4, "SELECT id, title FROM items ORDER BY embedding <=> $1 LIMIT 10", []param{bin(qbin)}, "*"},
-		{4, "SELECT * FROM users WHERE id = $1", []param{bin(id)}, "*"},
+		{routefixture.Shards, routefixture.SearchQuery, []param{bin(fx.QueryBin)}, "*"},
+		{routefixture.Shards, routefixture.UserQuery, []param{bin(fx.IDBin)}, "*"},
 	}
 	return config, cases, []string{"vector-binary-1536-k64", "id-bigint-binary"}
 }
