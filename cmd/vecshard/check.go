@@ -106,7 +106,11 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if len(candidates) == 0 && len(bareProblems) == 0 {
-		fmt.Fprintln(stdout, "OK: the plugin would route with this configuration (on any number of shards)")
+		fmt.Fprint(stdout, "OK: the plugin would route with this configuration (on any number of shards)")
+		if hostShards == 0 && hasBare(snap) {
+			fmt.Fprint(stdout, "; give --shards to check that every shard owns a centroid of the bare centroid files")
+		}
+		fmt.Fprintln(stdout)
 		return exitOK
 	}
 	if *shards == 0 && len(candidates) > 1 {
@@ -117,6 +121,16 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%d problem(s): fix them before the plugin routes with this configuration\n", len(problems))
 	return exitProblem
+}
+
+// hasBare reports whether a vector table's centroid file is a bare array.
+func hasBare(snap *router.Snapshot) bool {
+	for _, t := range snap.Tables() {
+		if t.Set != nil && t.Set.Bare() {
+			return true
+		}
+	}
+	return false
 }
 
 func indexOfInt(list []int, v int) int {
@@ -167,7 +181,7 @@ func printTable(w io.Writer, t *router.Table, hostShards int) (problems []string
 			problems = append(problems, fmt.Sprintf("table %s: the bare centroid file %s has %d centroids for %d shards: shards %d..%d would never receive a row", t.Name, t.CentroidsPath, set.K(), hostShards, set.K(), hostShards-1))
 		}
 	default:
-		fmt.Fprintf(w, "  centroids %s: k = %d, dim = %d, bare array: centroid i is shard i %% shards (give --shards to see the shards)\n", t.CentroidsPath, set.K(), set.Dim())
+		fmt.Fprintf(w, "  centroids %s: k = %d, dim = %d, bare array: centroid i is shard i %% shards; --shards is needed to check it\n", t.CentroidsPath, set.K(), set.Dim())
 	}
 	var b strings.Builder
 	for s, n := range per {

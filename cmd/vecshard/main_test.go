@@ -84,7 +84,7 @@ func TestCheck(t *testing.T) {
 			"8: 0, 9: 0",
 			"problem: table items: the bare centroid file", "has 8 centroids for 16 shards: shards 8..15 would never receive a row",
 		}},
-		{[]string{"--config", dir + "bare.toml"}, exitOK, []string{"give --shards to see the shards", "(on any number of shards)"}},
+		{[]string{"--config", dir + "bare.toml"}, exitOK, []string{"centroid i is shard i % shards; --shards is needed to check it", "(on any number of shards); give --shards to check that every shard owns a centroid"}},
 	}
 	for _, tt := range tests {
 		status, out, _ := runCLI(t, append([]string{"check"}, tt.args...)...)
