@@ -59,7 +59,7 @@ fuzz:
 	FUZZTIME=60s scripts/fuzz.sh
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 -timeout 60m ./bench | tee $(BUILD)/bench.txt
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 -timeout 90m ./bench | tee $(BUILD)/bench.txt
 
 demo: build
 	scripts/demo.sh
