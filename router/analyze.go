@@ -37,6 +37,7 @@ type target struct {
 	ref     string // as written, for messages: "public.items i"
 	insert  bool   // rows are created here: they must be placed exactly
 	role    string // Explain: read, insert, update, delete, merge, copy, truncate
+	stmt    int    // index of the top-level statement it is part of
 	conds   []cond // AND-ed key conditions; the first that pins one shard wins
 	order   *valueSrc
 	orderOp string
@@ -67,6 +68,8 @@ type valueSrc struct {
 	lit   []byte // srcLit: the literal's text
 	wire  tclass // srcParam: the type the parameter is sent as (a cast right on $n); tcNone: the column's
 	as    tclass // the outermost cast; tcNone: the column's type
+	casts uint16 // bit 1<<c for each class c cast to, from the innermost out
+	lossy bool   // a cast may change the value: to a type the router does not know, bpchar, name, or a length-limited string
 	text  string // as written, for Explain
 	memo  *litMemo
 }
@@ -119,6 +122,25 @@ func classOf(tn *pg.TypeName) tclass {
 	return tcOther
 }
 
+// lossyCast reports whether a cast to tn (of class cls) can change a key
+// value rather than only read or check it: a type the router does not know
+// (float8 rounds a bigint, numeric rounds), bpchar (drops trailing spaces),
+// name (truncates to 63 bytes), a string type with a length limit
+// (varchar(3) truncates).
+func lossyCast(tn *pg.TypeName, cls tclass) bool {
+	switch cls {
+	case tcOther:
+		return true
+	case tcText:
+		switch tn.Names[len(tn.Names)-1].GetString_().GetSval() {
+		case "bpchar", "name":
+			return true
+		}
+		return len(tn.Typmods) > 0
+	}
+	return false
+}
+
 type hint struct {
 	shard  int // -1: none
 	key    []byte
@@ -140,11 +162,15 @@ func analyze(s *Snapshot, query string) *plan {
 		return p
 	}
 	a := &analyzer{s: s, p: p}
-	for _, raw := range tree.Stmts {
+	for i, raw := range tree.Stmts {
 		if p.stmt == "" {
 			p.stmt = commandOf(raw.Stmt)
 		}
+		mark := len(p.targets)
 		a.stmt(raw.Stmt)
+		for j := mark; j < len(p.targets); j++ {
+			p.targets[j].stmt = i
+		}
 	}
 	p.write = a.write
 	s.memoize(p)
@@ -244,6 +270,16 @@ func (a *analyzer) table(rv *pg.RangeVar) *Table {
 				return nil
 			}
 		}
+	}
+	return a.s.Table(rv.Schemaname, rv.Relname)
+}
+
+// targetTable returns the configured table that the target relation of an
+// INSERT, UPDATE, DELETE or MERGE names, or nil. PostgreSQL never resolves
+// such a target to a WITH query, so the CTE names in scope do not shadow it.
+func (a *analyzer) targetTable(rv *pg.RangeVar) *Table {
+	if rv == nil {
+		return nil
 	}
 	return a.s.Table(rv.Schemaname, rv.Relname)
 }
@@ -491,7 +527,15 @@ func valueOf(n *pg.Node) valueSrc {
 		case *pg.A_Const_Ival:
 			lit = strconv.Itoa(int(v.Ival.GetIval()))
 		case *pg.A_Const_Fval:
+			// The parser keeps integers beyond int32 here too. One that fits
+			// int8 is a bigint constant; any other (2.0, 1.5,
+			// 9223372036854775808) is numeric: the server compares it as
+			// numeric or rounds it on a cast, which the router does not
+			// evaluate.
 			lit = v.Fval.GetFval()
+			if _, err := strconv.ParseInt(lit, 10, 64); err != nil {
+				return valueSrc{kind: srcLit, lit: []byte(lit), text: lit, lossy: true}
+			}
 		case *pg.A_Const_Sval:
 			lit = v.Sval.GetSval()
 			return valueSrc{kind: srcLit, lit: []byte(lit), text: quoteLit(lit)}
@@ -509,6 +553,8 @@ func valueOf(n *pg.Node) valueSrc {
 			v.wire = cls
 		}
 		v.as = cls
+		v.casts |= 1 << cls
+		v.lossy = v.lossy || lossyCast(x.TypeCast.TypeName, cls)
 		v.text += "::" + typeText(x.TypeCast.TypeName)
 		return v
 	}
@@ -648,7 +694,7 @@ func (a *analyzer) insertStmt(s *pg.InsertStmt) {
 	mark := len(a.ctes)
 	defer func() { a.ctes = a.ctes[:mark] }()
 	a.with(s.WithClause)
-	t := a.table(s.Relation)
+	t := a.targetTable(s.Relation)
 	if t == nil {
 		a.walkAll(s.SelectStmt, s.OnConflictClause, s.ReturningList)
 		return
@@ -720,7 +766,7 @@ func (a *analyzer) updateStmt(s *pg.UpdateStmt) {
 	defer func() { a.ctes = a.ctes[:mark] }()
 	a.with(s.WithClause)
 	sc := &scope{}
-	if t := a.table(s.Relation); t != nil {
+	if t := a.targetTable(s.Relation); t != nil {
 		sc.add(t, s.Relation, "update", false)
 		a.keyUpdate(t, s.TargetList, "UPDATE")
 	}
@@ -738,7 +784,7 @@ func (a *analyzer) deleteStmt(s *pg.DeleteStmt) {
 	defer func() { a.ctes = a.ctes[:mark] }()
 	a.with(s.WithClause)
 	sc := &scope{}
-	if t := a.table(s.Relation); t != nil {
+	if t := a.targetTable(s.Relation); t != nil {
 		sc.add(t, s.Relation, "delete", false)
 	}
 	for _, f := range s.UsingClause {
@@ -754,7 +800,7 @@ func (a *analyzer) mergeStmt(s *pg.MergeStmt) {
 	mark := len(a.ctes)
 	defer func() { a.ctes = a.ctes[:mark] }()
 	a.with(s.WithClause)
-	if t := a.table(s.Relation); t != nil {
+	if t := a.targetTable(s.Relation); t != nil {
 		for _, w := range s.MergeWhenClauses {
 			mw := w.GetMergeWhenClause()
 			switch mw.GetCommandType() {

@@ -41,7 +41,7 @@ func (c *call) array(ps []Param, t *Table, v *valueSrc) (int, *Decision) {
 	default:
 		return vAll, nil
 	}
-	if t.Key != KeyID || len(data) == 0 {
+	if t.Key != KeyID || len(data) == 0 || !castsKeep(t, v) {
 		return vAll, nil
 	}
 	if bin {
@@ -195,10 +195,14 @@ func (c *call) textArray(t *Table, v *valueSrc, s []byte) (int, *Decision) {
 				e = s[i+1 : j]
 				j++
 			} else {
+				// array_in trims the unescaped whitespace after an
+				// unquoted element: a backslash-escaped space is kept.
+				keep := i // s[i:keep] ends with the last escaped byte
 				for j < len(s) && s[j] != ',' && s[j] != '}' && s[j] != '{' && s[j] != '"' {
 					if s[j] == '\\' {
 						escaped = true
 						j++
+						keep = j + 1
 					}
 					j++
 				}
@@ -206,7 +210,7 @@ func (c *call) textArray(t *Table, v *valueSrc, s []byte) (int, *Decision) {
 					return vAll, nil
 				}
 				e = s[i:j]
-				for len(e) > 0 && isSpace(e[len(e)-1]) {
+				for len(e) > keep-i && isSpace(e[len(e)-1]) {
 					e = e[:len(e)-1]
 				}
 				if len(e) == 4 && (e[0]|0x20) == 'n' && (e[1]|0x20) == 'u' && (e[2]|0x20) == 'l' && (e[3]|0x20) == 'l' {

@@ -100,6 +100,7 @@ func (c *call) decide(p *plan, ps []Param) Decision {
 	first, other := -1, -1
 	anyAll, insert := false, false
 	var firstT, otherT *target
+	var grp stmtGroup
 	for i := range p.targets {
 		tg := &p.targets[i]
 		sh, err := c.target(tg, ps)
@@ -107,6 +108,7 @@ func (c *call) decide(p *plan, ps []Param) Decision {
 			err.Write = p.write
 			return *err
 		}
+		grp.add(tg, sh)
 		insert = insert || tg.insert
 		switch {
 		case sh < 0:
@@ -136,7 +138,56 @@ func (c *call) decide(p *plan, ps []Param) Decision {
 		return Decision{Kind: Error, Write: true, Code: "0A000",
 			Message: "vecshard: the statement inserts rows on one shard and reads or writes another table on all shards; nothing was sent: split it into separate statements"}
 	}
+	if grp.end(); grp.bad != nil {
+		return grp.decision()
+	}
 	return Decision{Kind: All, Write: true}
+}
+
+// A stmtGroup follows the targets of one top-level statement through
+// decide, to refuse an UPDATE, DELETE or MERGE sent to all shards whose
+// statement also references another configured table (or the same one
+// again): each shard would see only its own rows of that table, so the
+// rows the write finds would depend on how the other table is split. A
+// statement whose only configured table is its own target is fine on all
+// shards.
+type stmtGroup struct {
+	stmt    int
+	n       int     // targets seen
+	all     bool    // one of them resolved to no single shard
+	written *target // the first updated, deleted or merged target
+	other   *target // the first target that is not written
+	bad     *target // a cross-shard write found: its written target
+	badWith *target // and the other one
+}
+
+func (g *stmtGroup) add(tg *target, sh int) {
+	if g.n > 0 && tg.stmt != g.stmt {
+		g.end()
+		*g = stmtGroup{bad: g.bad, badWith: g.badWith}
+	}
+	g.stmt = tg.stmt
+	g.n++
+	g.all = g.all || sh < 0
+	switch {
+	case g.written == nil && (tg.role == "update" || tg.role == "delete" || tg.role == "merge"):
+		g.written = tg
+	case g.other == nil:
+		g.other = tg
+	}
+}
+
+// end closes the current statement.
+func (g *stmtGroup) end() {
+	if g.bad == nil && g.all && g.n >= 2 && g.written != nil && g.other != nil {
+		g.bad, g.badWith = g.written, g.other
+	}
+}
+
+func (g *stmtGroup) decision() Decision {
+	w, o := g.bad, g.badWith
+	return Decision{Kind: Error, Write: true, Code: "0A000",
+		Message: fmt.Sprintf("vecshard: the statement writes %s (%s) on all shards and also uses %s (%s); nothing was sent: each shard would only see its own rows of %s, so the rows found would be wrong; give the tables' sharding keys values on one shard, or split the statement", w.t.Name, w.role, o.t.Name, o.ref, o.t.Name)}
 }
 
 // shardsMatch reports whether the configured shard counts that apply to t
@@ -255,6 +306,12 @@ func (c *call) anyOf(ps []Param, t *Table, vals []valueSrc) (int, *Decision) {
 func (c *call) value(ps []Param, t *Table, v *valueSrc, order bool) (int, *Decision) {
 	var data []byte
 	binary := false
+	if !castsKeep(t, v) {
+		if c.ex != nil {
+			c.explainValue(ValueExplanation{Source: v.text, Shard: -1, Err: "a cast may change the value"})
+		}
+		return vUnusable, nil
+	}
 	switch v.kind {
 	case srcUnusable:
 		if c.ex != nil {
@@ -303,6 +360,35 @@ func (c *call) value(ps []Param, t *Table, v *valueSrc, order bool) (int, *Decis
 		return c.idValue(t, v, data, binary)
 	}
 	return c.vecValue(t, v, data, binary, order)
+}
+
+// castsKeep reports whether v is a value the router reads as PostgreSQL
+// does (not a numeric constant) and the casts on v leave the key value of t
+// as the router reads it: every cast is to the key's own type family (or to
+// unlimited text, which only carries the text the value is read from) and
+// none of them may change the value.
+func castsKeep(t *Table, v *valueSrc) bool {
+	if v.lossy {
+		return false
+	}
+	if v.casts == 0 {
+		return true
+	}
+	allowed := uint16(1<<tcText | 1<<tcNone)
+	switch {
+	case t.Key == KeyVector && t.VectorType == vecdecode.Halfvec:
+		allowed |= 1<<tcVector | 1<<tcHalfvec | 1<<tcSparsevec
+	case t.Key == KeyVector:
+		// A halfvec anywhere in the chain rounds the value, and a column
+		// of another type compared with a halfvec is compared as halfvec:
+		// several stored rows may match.
+		allowed |= 1<<tcVector | 1<<tcSparsevec
+	case t.IDType == idkey.Bigint:
+		allowed |= 1 << tcInt
+	case t.IDType == idkey.UUID:
+		allowed |= 1 << tcUUID
+	}
+	return v.casts&^allowed == 0
 }
 
 func (c *call) idValue(t *Table, v *valueSrc, data []byte, binary bool) (int, *Decision) {
@@ -447,6 +533,14 @@ func (c *call) vecTop(t *Table, v *valueSrc, data []byte, binary bool, order boo
 	} else {
 		sc.vec, err = vecdecode.Dense(typ, binary, sc.vec[:0], data)
 		dim = len(sc.vec)
+		// A halfvec column stores the value rounded to binary16, whatever
+		// type it was sent as: place and find it by the rounded value.
+		if err == nil && typ != vecdecode.Halfvec && t.VectorType == vecdecode.Halfvec && !vecdecode.RoundHalf(sc.vec) {
+			if c.ex != nil {
+				c.explainValue(ValueExplanation{Source: v.text, Binary: binary, Type: typ.String(), Shard: -1, Err: "out of halfvec range"})
+			}
+			return k, false, nil
+		}
 	}
 	if err != nil {
 		if c.ex != nil {

@@ -62,5 +62,21 @@ func halfToFloat32(h uint16) float32 {
 	return math.Float32frombits(math.Float32bits(f) | sign)
 }
 
+// RoundHalf rounds each element of v in place to the nearest binary16
+// value (ties to even), the value PostgreSQL stores when a vector is cast
+// to halfvec. It reports false if an element is NaN, infinite or of
+// magnitude >= 65520, which binary16 cannot hold (the server rejects such a
+// cast); v then holds the rounded prefix and the rest unchanged.
+func RoundHalf(v []float32) bool {
+	for i, f := range v {
+		h := float32ToHalf(f)
+		if !halfIsFinite(h) {
+			return false
+		}
+		v[i] = halfToFloat32(h)
+	}
+	return true
+}
+
 // halfIsFinite reports whether binary16 h is neither NaN nor infinite.
 func halfIsFinite(h uint16) bool { return h&0x7c00 != 0x7c00 }
