@@ -65,24 +65,17 @@ var sinkDecision router.Decision
 
 // BenchmarkRoute: one Route call with its plan cached (the steady state of
 // prepared statements): cache lookup, value decode, shard.
-func BenchmarkRoute(b *testing.B) {
-	s, cases := routeSetup(b, router.DefaultPlanCacheSize)
-	r := router.New(s)
-	for _, c := range cases {
-		b.Run(c.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				sinkDecision = r.Route(c.query, c.params, 4)
-			}
-		})
-	}
-}
+func BenchmarkRoute(b *testing.B) { benchRoute(b, router.DefaultPlanCacheSize) }
 
 // BenchmarkRouteFirstSeen: the plan cache disabled, so every call parses
 // the statement with pg_query and analyses it: the cost of a statement the
 // router sees for the first time.
-func BenchmarkRouteFirstSeen(b *testing.B) {
-	s, cases := routeSetup(b, 0)
+func BenchmarkRouteFirstSeen(b *testing.B) { benchRoute(b, 0) }
+
+// benchRoute times one Route call per statement with a plan cache of
+// cacheSize entries (0: off).
+func benchRoute(b *testing.B, cacheSize int) {
+	s, cases := routeSetup(b, cacheSize)
 	r := router.New(s)
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

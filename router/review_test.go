@@ -21,30 +21,11 @@ var reviewCases = []routeCase{
 }
 
 func TestReview(t *testing.T) {
-	r := New(loadGood(t))
-	seen := map[string]bool{}
 	var cases []routeCase
 	for _, cs := range [][]routeCase{reviewCases, reviewCases2, reviewCases3, reviewCases4, reviewCases5, reviewCases6} {
 		cases = append(cases, cs...)
 	}
-	for _, c := range cases {
-		if seen[c.name] {
-			t.Fatalf("duplicate case name %s", c.name)
-		}
-		seen[c.name] = true
-		shards := c.shards
-		if shards == 0 {
-			shards = 4
-		}
-		for pass := 0; pass < 2; pass++ {
-			checkDecision(t, c.name, r.Route(c.sql, c.params, shards), c.want)
-		}
-		d, ex := r.Explain(c.sql, c.params, shards)
-		checkDecision(t, c.name+"/explain", d, c.want)
-		if ex.Decision != d.Kind.String() {
-			t.Errorf("%s: explanation says %s, decision is %v", c.name, ex.Decision, d.Kind)
-		}
-	}
+	runCases(t, New(loadGood(t)), cases)
 }
 
 var reviewCases2 = []routeCase{

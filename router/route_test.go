@@ -519,10 +519,19 @@ func checkDecision(t *testing.T, name string, got Decision, w want) {
 }
 
 func TestRoute(t *testing.T) {
-	s := loadGood(t)
-	r := New(s)
+	runCases(t, New(loadGood(t)), routeCases)
+	if len(routeCases) < 150 {
+		t.Errorf("only %d cases", len(routeCases))
+	}
+}
+
+// runCases routes every case twice (the first call analyses, the second uses
+// the cached plan) on 4 shards unless the case says otherwise, and checks
+// that Explain agrees with Route. Case names must be unique.
+func runCases(t *testing.T, r *Router, cases []routeCase) {
+	t.Helper()
 	seen := map[string]bool{}
-	for _, c := range routeCases {
+	for _, c := range cases {
 		if seen[c.name] {
 			t.Fatalf("duplicate case name %s", c.name)
 		}
@@ -531,20 +540,14 @@ func TestRoute(t *testing.T) {
 		if shards == 0 {
 			shards = 4
 		}
-		// Twice: the first analyses, the second uses the cached plan.
 		for pass := 0; pass < 2; pass++ {
-			got := r.Route(c.sql, c.params, shards)
-			checkDecision(t, c.name, got, c.want)
+			checkDecision(t, c.name, r.Route(c.sql, c.params, shards), c.want)
 		}
-		// Explain agrees with Route.
 		d, ex := r.Explain(c.sql, c.params, shards)
 		checkDecision(t, c.name+"/explain", d, c.want)
 		if ex.Decision != d.Kind.String() {
 			t.Errorf("%s: explanation says %s, decision is %v", c.name, ex.Decision, d.Kind)
 		}
-	}
-	if len(routeCases) < 150 {
-		t.Errorf("only %d cases", len(routeCases))
 	}
 }
 
