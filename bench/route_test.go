@@ -7,6 +7,7 @@ import (
 
 	"github.com/vecshard/vecshard/internal/routefixture"
 	"github.com/vecshard/vecshard/router"
+	"github.com/vecshard/vecshard/sqltext"
 	"github.com/vecshard/vecshard/vecdecode"
 )
 
@@ -29,7 +30,7 @@ func routeSetup(b *testing.B, cacheSize int) (*router.Snapshot, []routeCase) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s, err := router.Load(fx.Config)
+	s, err := router.Load(fx.Config, router.WithText(sqltext.Parser{}))
 	if err != nil {
 		b.Fatal(err)
 	}

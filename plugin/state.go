@@ -14,6 +14,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/vecshard/vecshard/router"
+	"github.com/vecshard/vecshard/sqltext"
 )
 
 // Environment variables the plugin reads at pgdog_init.
@@ -175,7 +176,7 @@ func (w *watcher) run(p *plugin) {
 // so a change that races with the load is seen again at the next check.
 func (w *watcher) load() (*router.Snapshot, fingerprint, error) {
 	fp := stat(configFiles(w.path))
-	snap, err := router.Load(w.path)
+	snap, err := router.Load(w.path, router.WithText(sqltext.Parser{}))
 	if err == nil && snap == nil {
 		err = errors.New("router.Load returned no snapshot")
 	}

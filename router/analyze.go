@@ -5,8 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	pg "github.com/pganalyze/pg_query_go/v5"
-	"google.golang.org/protobuf/reflect/protoreflect"
+	"github.com/vecshard/vecshard/sqlir"
 )
 
 // A plan is what the analysis of one query text found: which configured
@@ -21,6 +20,7 @@ type plan struct {
 	targets []target
 	hint    hint
 	note    string // Explain: why there is no decision, or the parser's error
+	unknown string // a node the front end could not read (its name): fail closed
 }
 
 type planKind uint8
@@ -101,11 +101,33 @@ const (
 	tcOther
 )
 
-func classOf(tn *pg.TypeName) tclass {
-	if tn == nil || len(tn.Names) == 0 {
+// typeName is the last name of a TypeName node ("vector" for
+// public.vector), or "".
+func typeName(tn *sqlir.Node) string {
+	return lastName(tn.Slot(sqlir.TypeNames))
+}
+
+// lastName is the last String of a qualified name list.
+func lastName(names []*sqlir.Node) string {
+	if len(names) == 0 {
+		return ""
+	}
+	return str(names[len(names)-1])
+}
+
+// str is the value of a String node, or "".
+func str(n *sqlir.Node) string {
+	if n.Is(sqlir.String) {
+		return n.Name
+	}
+	return ""
+}
+
+func classOf(tn *sqlir.Node) tclass {
+	if !tn.Is(sqlir.TypeName) || len(tn.Slot(sqlir.TypeNames)) == 0 {
 		return tcOther
 	}
-	switch tn.Names[len(tn.Names)-1].GetString_().GetSval() {
+	switch typeName(tn) {
 	case "vector":
 		return tcVector
 	case "halfvec":
@@ -127,16 +149,16 @@ func classOf(tn *pg.TypeName) tclass {
 // (float8 rounds a bigint, numeric rounds), bpchar (drops trailing spaces),
 // name (truncates to 63 bytes), a string type with a length limit
 // (varchar(3) truncates).
-func lossyCast(tn *pg.TypeName, cls tclass) bool {
+func lossyCast(tn *sqlir.Node, cls tclass) bool {
 	switch cls {
 	case tcOther:
 		return true
 	case tcText:
-		switch tn.Names[len(tn.Names)-1].GetString_().GetSval() {
+		switch typeName(tn) {
 		case "bpchar", "name":
 			return true
 		}
-		return len(tn.Typmods) > 0
+		return len(tn.Slot(sqlir.TypeMods)) > 0
 	}
 	return false
 }
@@ -148,37 +170,29 @@ type hint struct {
 	text   string // the comment's hint, for Explain
 }
 
-// analyze parses query and builds its plan against the snapshot's tables.
-func analyze(s *Snapshot, query string) *plan {
-	p := &plan{hint: hint{shard: -1}}
-	if err := scanHints(query, &p.hint); err != nil {
-		p.kind = planError
-		p.err = err
-		return p
-	}
-	tree, err := pg.Parse(query)
-	if err != nil {
-		p.note = "the statement does not parse (the server will report it): " + err.Error()
-		return p
-	}
+// analyze builds the plan of a parsed statement list against the
+// snapshot's tables. h holds the comment hints (text front end only).
+func analyze(s *Snapshot, stmts []*sqlir.Node, h hint) *plan {
+	p := &plan{hint: h}
 	a := &analyzer{s: s, p: p}
-	for i, raw := range tree.Stmts {
+	for i, st := range stmts {
 		if p.stmt == "" {
-			p.stmt = commandOf(raw.Stmt)
+			p.stmt = commandOf(st)
 		}
 		mark := len(p.targets)
-		a.stmt(raw.Stmt)
+		a.stmt(st)
 		for j := mark; j < len(p.targets); j++ {
 			p.targets[j].stmt = i
 		}
 	}
 	p.write = a.write
+	p.unknown = a.unknown
 	s.memoize(p)
 	switch {
 	case a.err != nil:
 		p.kind = planError
 		p.err = a.err
-	case len(p.targets) > 0:
+	case len(p.targets) > 0 || p.unknown != "":
 		p.kind = planRoute
 	default:
 		p.note = "no configured table is read or written"
@@ -187,11 +201,12 @@ func analyze(s *Snapshot, query string) *plan {
 }
 
 type analyzer struct {
-	s     *Snapshot
-	p     *plan
-	ctes  []string // names of the common table expressions in scope
-	write bool
-	err   *Decision
+	s       *Snapshot
+	p       *plan
+	ctes    []string // names of the common table expressions in scope
+	write   bool
+	err     *Decision
+	unknown string
 }
 
 func (a *analyzer) fail(code, format string, args ...any) {
@@ -201,96 +216,135 @@ func (a *analyzer) fail(code, format string, args ...any) {
 }
 
 // commandOf names a statement for Explain: SELECT, INSERT, ...
-func commandOf(n *pg.Node) string {
-	switch n.GetNode().(type) {
-	case *pg.Node_SelectStmt:
-		return "SELECT"
-	case *pg.Node_InsertStmt:
-		return "INSERT"
-	case *pg.Node_UpdateStmt:
-		return "UPDATE"
-	case *pg.Node_DeleteStmt:
-		return "DELETE"
-	case *pg.Node_MergeStmt:
-		return "MERGE"
-	case *pg.Node_CopyStmt:
-		return "COPY"
-	case *pg.Node_ExplainStmt:
-		return "EXPLAIN"
-	case nil:
+func commandOf(n *sqlir.Node) string {
+	if n == nil {
 		return ""
 	}
-	name := fmt.Sprintf("%T", n.GetNode())
-	name = strings.TrimPrefix(name, "*pg_query.Node_")
-	return strings.TrimSuffix(name, "Stmt")
+	switch n.Kind {
+	case sqlir.SelectStmt:
+		return "SELECT"
+	case sqlir.InsertStmt:
+		return "INSERT"
+	case sqlir.UpdateStmt:
+		return "UPDATE"
+	case sqlir.DeleteStmt:
+		return "DELETE"
+	case sqlir.MergeStmt:
+		return "MERGE"
+	case sqlir.CopyStmt:
+		return "COPY"
+	case sqlir.ExplainStmt:
+		return "EXPLAIN"
+	case sqlir.Other, sqlir.Unknown:
+		return strings.TrimSuffix(n.PG, "Stmt")
+	}
+	if sp := sqlir.SpecOf(n.Kind); sp != nil {
+		return strings.TrimSuffix(sp.PG, "Stmt")
+	}
+	return ""
 }
 
 // stmt dispatches one statement (top level, CTE body, subquery).
-func (a *analyzer) stmt(n *pg.Node) {
-	switch x := n.GetNode().(type) {
-	case *pg.Node_SelectStmt:
-		a.selectStmt(x.SelectStmt)
-	case *pg.Node_InsertStmt:
-		a.insertStmt(x.InsertStmt)
-	case *pg.Node_UpdateStmt:
-		a.updateStmt(x.UpdateStmt)
-	case *pg.Node_DeleteStmt:
-		a.deleteStmt(x.DeleteStmt)
-	case *pg.Node_MergeStmt:
-		a.mergeStmt(x.MergeStmt)
-	case *pg.Node_CopyStmt:
-		a.copyStmt(x.CopyStmt)
-	case *pg.Node_ExplainStmt:
-		a.stmt(x.ExplainStmt.Query)
-	case *pg.Node_DeclareCursorStmt:
-		a.stmt(x.DeclareCursorStmt.Query)
-	case *pg.Node_TruncateStmt:
+func (a *analyzer) stmt(n *sqlir.Node) {
+	if n == nil {
+		return
+	}
+	switch n.Kind {
+	case sqlir.SelectStmt:
+		a.selectStmt(n)
+	case sqlir.InsertStmt:
+		a.insertStmt(n)
+	case sqlir.UpdateStmt:
+		a.updateStmt(n)
+	case sqlir.DeleteStmt:
+		a.deleteStmt(n)
+	case sqlir.MergeStmt:
+		a.mergeStmt(n)
+	case sqlir.CopyStmt:
+		a.copyStmt(n)
+	case sqlir.ExplainStmt, sqlir.DeclareCursorStmt:
+		a.stmt(n.One(0))
+	case sqlir.TruncateStmt:
 		a.write = true
-		for _, r := range x.TruncateStmt.Relations {
-			if rv := r.GetRangeVar(); rv != nil {
-				if t := a.table(rv); t != nil {
-					a.p.targets = append(a.p.targets, target{t: t, ref: refName(rv), role: "truncate"})
-				}
+		for _, rv := range n.Slot(0) {
+			if t := a.table(rv); t != nil {
+				a.p.targets = append(a.p.targets, target{t: t, ref: refName(rv), role: "truncate"})
 			}
 		}
+	case sqlir.Unknown:
+		a.sawUnknown(n)
 	default:
 		// Utility statements (DDL, SET, SHOW, transaction control, ...):
-		// NO_DECISION, PgDog knows what to do with them.
+		// NO_DECISION, PgDog knows what to do with them. Their children are
+		// not analysed, but a part the front end could not read still
+		// fails closed.
+		a.findUnknown(n)
+	}
+}
+
+func (a *analyzer) sawUnknown(n *sqlir.Node) {
+	if a.unknown == "" {
+		a.unknown = n.PG
+		if a.unknown == "" {
+			a.unknown = "?"
+		}
+	}
+}
+
+func (a *analyzer) findUnknown(n *sqlir.Node) {
+	if n == nil || a.unknown != "" {
+		return
+	}
+	if n.Kind == sqlir.Unknown {
+		a.sawUnknown(n)
+		return
+	}
+	for _, s := range n.Kids {
+		for _, k := range s {
+			a.findUnknown(k)
+		}
 	}
 }
 
 // table returns the configured table rv names, or nil (also for a CTE name).
-func (a *analyzer) table(rv *pg.RangeVar) *Table {
-	if rv == nil {
+func (a *analyzer) table(rv *sqlir.Node) *Table {
+	if !rv.Is(sqlir.RangeVar) {
 		return nil
 	}
-	if rv.Schemaname == "" {
+	if rv.Schema == "" {
 		for _, c := range a.ctes {
-			if c == rv.Relname {
+			if c == rv.Name {
 				return nil
 			}
 		}
 	}
-	return a.s.Table(rv.Schemaname, rv.Relname)
+	return a.s.Table(rv.Schema, rv.Name)
 }
 
 // targetTable returns the configured table that the target relation of an
 // INSERT, UPDATE, DELETE or MERGE names, or nil. PostgreSQL never resolves
 // such a target to a WITH query, so the CTE names in scope do not shadow it.
-func (a *analyzer) targetTable(rv *pg.RangeVar) *Table {
-	if rv == nil {
+func (a *analyzer) targetTable(rv *sqlir.Node) *Table {
+	if !rv.Is(sqlir.RangeVar) {
 		return nil
 	}
-	return a.s.Table(rv.Schemaname, rv.Relname)
+	return a.s.Table(rv.Schema, rv.Name)
 }
 
-func refName(rv *pg.RangeVar) string {
-	s := rv.Relname
-	if rv.Schemaname != "" {
-		s = rv.Schemaname + "." + s
+func aliasOf(rv *sqlir.Node) string {
+	if al := rv.One(0); al.Is(sqlir.Alias) {
+		return al.Name
 	}
-	if rv.Alias != nil && rv.Alias.Aliasname != "" {
-		s += " " + rv.Alias.Aliasname
+	return ""
+}
+
+func refName(rv *sqlir.Node) string {
+	s := rv.Name
+	if rv.Schema != "" {
+		s = rv.Schema + "." + s
+	}
+	if al := aliasOf(rv); al != "" {
+		s += " " + al
 	}
 	return s
 }
@@ -298,32 +352,38 @@ func refName(rv *pg.RangeVar) string {
 // with brings the CTE names into scope (the caller pops them with
 // a.ctes = a.ctes[:mark]) and analyses their bodies. A CTE sees the
 // ones before it, and itself when the clause is RECURSIVE.
-func (a *analyzer) with(w *pg.WithClause) {
-	if w == nil {
+func (a *analyzer) with(w *sqlir.Node) {
+	if !w.Is(sqlir.WithClause) {
+		a.walk(w)
 		return
 	}
-	if w.Recursive {
-		for _, c := range w.Ctes {
-			a.ctes = append(a.ctes, c.GetCommonTableExpr().GetCtename())
+	rec := w.Flag(sqlir.FlagWithRecursive)
+	if rec {
+		for _, c := range w.Slot(0) {
+			if c.Is(sqlir.CommonTableExpr) {
+				a.ctes = append(a.ctes, c.Name)
+			}
 		}
 	}
-	for _, c := range w.Ctes {
-		cte := c.GetCommonTableExpr()
-		if cte == nil {
+	for _, cte := range w.Slot(0) {
+		if !cte.Is(sqlir.CommonTableExpr) {
+			a.walk(cte)
 			continue
 		}
-		a.stmt(cte.Ctequery)
-		if !w.Recursive {
-			a.ctes = append(a.ctes, cte.Ctename)
+		a.stmt(cte.One(0))
+		a.walkAll(cte.Slot(1))
+		if !rec {
+			a.ctes = append(a.ctes, cte.Name)
 		}
 	}
+	a.walkAll(w.Slot(1))
 }
 
 // A scope is the range table of one SELECT/UPDATE/DELETE level: the
 // configured tables in it get the key conditions of its WHERE and inner JOINs.
 type scope struct {
 	ents  []scopeEnt
-	later []*pg.Node // nested expressions, walked after the scope's own targets
+	later []*sqlir.Node // nested expressions, walked after the scope's own targets
 }
 
 type scopeEnt struct {
@@ -333,10 +393,10 @@ type scopeEnt struct {
 	hasAl  bool
 }
 
-func (sc *scope) add(t *Table, rv *pg.RangeVar, role string, insert bool) {
-	e := scopeEnt{tgt: &target{t: t, ref: refName(rv), role: role, insert: insert}, alias: rv.Relname, schema: rv.Schemaname}
-	if rv.Alias != nil && rv.Alias.Aliasname != "" {
-		e.alias, e.hasAl = rv.Alias.Aliasname, true
+func (sc *scope) add(t *Table, rv *sqlir.Node, role string, insert bool) {
+	e := scopeEnt{tgt: &target{t: t, ref: refName(rv), role: role, insert: insert}, alias: rv.Name, schema: rv.Schema}
+	if al := aliasOf(rv); al != "" {
+		e.alias, e.hasAl = al, true
 	}
 	sc.ents = append(sc.ents, e)
 }
@@ -354,9 +414,9 @@ func (a *analyzer) flush(sc *scope) {
 }
 
 // resolve finds the entry (index in [lo,hi)) whose key column cr names.
-func (sc *scope) resolve(cr *pg.ColumnRef, lo, hi int) *scopeEnt {
-	f := cr.Fields
-	name := func(i int) string { return f[i].GetString_().GetSval() }
+func (sc *scope) resolve(cr *sqlir.Node, lo, hi int) *scopeEnt {
+	f := cr.Slot(0)
+	name := func(i int) string { return str(f[i]) }
 	var hit *scopeEnt
 	switch len(f) {
 	case 1:
@@ -391,46 +451,51 @@ func (sc *scope) resolve(cr *pg.ColumnRef, lo, hi int) *scopeEnt {
 }
 
 // fromItem adds one FROM/USING item to the scope.
-func (a *analyzer) fromItem(sc *scope, n *pg.Node) {
-	switch x := n.GetNode().(type) {
-	case *pg.Node_RangeVar:
-		if t := a.table(x.RangeVar); t != nil {
-			sc.add(t, x.RangeVar, "read", false)
+func (a *analyzer) fromItem(sc *scope, n *sqlir.Node) {
+	if n == nil {
+		return
+	}
+	switch n.Kind {
+	case sqlir.RangeVar:
+		if t := a.table(n); t != nil {
+			sc.add(t, n, "read", false)
 		}
-	case *pg.Node_JoinExpr:
-		j := x.JoinExpr
+	case sqlir.JoinExpr:
 		l0 := len(sc.ents)
-		a.fromItem(sc, j.Larg)
+		a.fromItem(sc, n.One(sqlir.JoinLarg))
 		l1 := len(sc.ents)
-		a.fromItem(sc, j.Rarg)
+		a.fromItem(sc, n.One(sqlir.JoinRarg))
 		l2 := len(sc.ents)
+		quals := n.One(sqlir.JoinQuals)
 		// An ON condition filters the rows of a side that is not preserved:
 		// both sides of an inner join, the right of LEFT, the left of RIGHT.
-		if j.Quals != nil && !j.IsNatural {
-			switch j.Jointype {
-			case pg.JoinType_JOIN_INNER:
-				a.where(sc, j.Quals, l0, l2)
-			case pg.JoinType_JOIN_LEFT:
-				a.where(sc, j.Quals, l1, l2)
-			case pg.JoinType_JOIN_RIGHT:
-				a.where(sc, j.Quals, l0, l1)
+		if quals != nil && !n.Flag(sqlir.FlagJoinNatural) {
+			switch n.Int {
+			case sqlir.JoinInner:
+				a.where(sc, quals, l0, l2)
+			case sqlir.JoinLeft:
+				a.where(sc, quals, l1, l2)
+			case sqlir.JoinRight:
+				a.where(sc, quals, l0, l1)
 			}
 		}
-		sc.later = append(sc.later, j.Quals)
-	case *pg.Node_RangeSubselect:
-		sc.later = append(sc.later, x.RangeSubselect.Subquery)
+		sc.later = append(sc.later, quals)
+		sc.later = append(sc.later, n.Slot(3)...)
+	case sqlir.RangeSubselect:
+		sc.later = append(sc.later, n.One(0))
+		sc.later = append(sc.later, n.Slot(1)...)
 	default:
 		sc.later = append(sc.later, n)
 	}
 }
 
 // conjuncts flattens AND.
-func conjuncts(n *pg.Node, dst []*pg.Node) []*pg.Node {
+func conjuncts(n *sqlir.Node, dst []*sqlir.Node) []*sqlir.Node {
 	if n == nil {
 		return dst
 	}
-	if b := n.GetBoolExpr(); b != nil && b.Boolop == pg.BoolExprType_AND_EXPR {
-		for _, arg := range b.Args {
+	if n.Is(sqlir.BoolExpr) && n.Int == sqlir.BoolAnd {
+		for _, arg := range n.Slot(0) {
 			dst = conjuncts(arg, dst)
 		}
 		return dst
@@ -438,135 +503,125 @@ func conjuncts(n *pg.Node, dst []*pg.Node) []*pg.Node {
 	return append(dst, n)
 }
 
-func opName(names []*pg.Node) string {
-	if len(names) == 0 {
-		return ""
-	}
-	return names[len(names)-1].GetString_().GetSval()
-}
-
 // where attaches the key conditions among the conjuncts of w to the scope
 // entries in [lo,hi). Only top-level AND-ed conditions count: a condition
 // under OR or NOT does not restrict the rows.
-func (a *analyzer) where(sc *scope, w *pg.Node, lo, hi int) {
-	for _, c := range conjuncts(w, nil) {
-		e := c.GetAExpr()
-		if e == nil || opName(e.Name) != "=" {
+func (a *analyzer) where(sc *scope, w *sqlir.Node, lo, hi int) {
+	for _, e := range conjuncts(w, nil) {
+		if !e.Is(sqlir.AExpr) || lastName(e.Slot(sqlir.AExprName)) != "=" {
 			continue
 		}
-		switch e.Kind {
-		case pg.A_Expr_Kind_AEXPR_OP:
-			for _, side := range [2][2]*pg.Node{{e.Lexpr, e.Rexpr}, {e.Rexpr, e.Lexpr}} {
-				cr := side[0].GetColumnRef()
-				if cr == nil {
+		l, r := e.One(sqlir.AExprL), e.One(sqlir.AExprR)
+		switch e.Int {
+		case sqlir.AExprOp:
+			for _, side := range [2][2]*sqlir.Node{{l, r}, {r, l}} {
+				if !side[0].Is(sqlir.ColumnRef) {
 					continue
 				}
-				if ent := sc.resolve(cr, lo, hi); ent != nil && isValue(side[1]) {
+				if ent := sc.resolve(side[0], lo, hi); ent != nil && isValue(side[1]) {
 					ent.tgt.conds = append(ent.tgt.conds, cond{op: "=", vals: []valueSrc{valueOf(side[1])}})
 					break
 				}
 			}
-		case pg.A_Expr_Kind_AEXPR_IN:
-			cr := e.Lexpr.GetColumnRef()
-			list := e.Rexpr.GetList()
-			if cr == nil || list == nil {
+		case sqlir.AExprIn:
+			if !l.Is(sqlir.ColumnRef) || !r.Is(sqlir.List) {
 				continue
 			}
-			ent := sc.resolve(cr, lo, hi)
+			ent := sc.resolve(l, lo, hi)
 			if ent == nil {
 				continue
 			}
-			vals := make([]valueSrc, len(list.Items))
-			for i, it := range list.Items {
+			items := r.Slot(0)
+			vals := make([]valueSrc, len(items))
+			for i, it := range items {
 				vals[i] = valueOf(it)
 			}
 			ent.tgt.conds = append(ent.tgt.conds, cond{op: "IN", vals: vals})
-		case pg.A_Expr_Kind_AEXPR_OP_ANY:
-			cr := e.Lexpr.GetColumnRef()
-			if cr == nil {
+		case sqlir.AExprOpAny:
+			if !l.Is(sqlir.ColumnRef) {
 				continue
 			}
-			ent := sc.resolve(cr, lo, hi)
+			ent := sc.resolve(l, lo, hi)
 			if ent == nil {
 				continue
 			}
-			if arr := e.Rexpr.GetAArrayExpr(); arr != nil {
-				vals := make([]valueSrc, len(arr.Elements))
-				for i, it := range arr.Elements {
+			if r.Is(sqlir.AArrayExpr) {
+				elems := r.Slot(0)
+				vals := make([]valueSrc, len(elems))
+				for i, it := range elems {
 					vals[i] = valueOf(it)
 				}
 				ent.tgt.conds = append(ent.tgt.conds, cond{op: "= ANY", vals: vals})
-			} else if isValue(e.Rexpr) {
-				ent.tgt.conds = append(ent.tgt.conds, cond{op: "= ANY", vals: []valueSrc{valueOf(e.Rexpr)}, array: true})
+			} else if isValue(r) {
+				ent.tgt.conds = append(ent.tgt.conds, cond{op: "= ANY", vals: []valueSrc{valueOf(r)}, array: true})
 			}
 		}
 	}
 }
 
 // isValue reports whether n is a parameter, a literal or a cast of one.
-func isValue(n *pg.Node) bool {
+func isValue(n *sqlir.Node) bool {
 	return valueOf(n).kind != srcUnusable
 }
 
 // valueOf says where the value of expression n comes from.
-func valueOf(n *pg.Node) valueSrc {
-	switch x := n.GetNode().(type) {
-	case *pg.Node_ParamRef:
-		i := int(x.ParamRef.Number) - 1
-		if i < 0 {
+func valueOf(n *sqlir.Node) valueSrc {
+	if n == nil {
+		return valueSrc{}
+	}
+	switch n.Kind {
+	case sqlir.ParamRef:
+		i := int(n.Int) - 1
+		if i < 0 || n.Int > 1<<16 {
 			return valueSrc{}
 		}
 		return valueSrc{kind: srcParam, param: i, text: "$" + strconv.Itoa(i+1)}
-	case *pg.Node_AConst:
-		c := x.AConst
-		if c.Isnull {
+	case sqlir.AConst:
+		lit := n.Name
+		switch n.Int {
+		case sqlir.ConstNull:
 			return valueSrc{kind: srcNull, text: "NULL"}
-		}
-		var lit string
-		switch v := c.Val.(type) {
-		case *pg.A_Const_Ival:
-			lit = strconv.Itoa(int(v.Ival.GetIval()))
-		case *pg.A_Const_Fval:
+		case sqlir.ConstInt:
+		case sqlir.ConstFloat:
 			// The parser keeps integers beyond int32 here too. One that fits
 			// int8 is a bigint constant; any other (2.0, 1.5,
 			// 9223372036854775808) is numeric: the server compares it as
 			// numeric or rounds it on a cast, which the router does not
 			// evaluate.
-			lit = v.Fval.GetFval()
 			if _, err := strconv.ParseInt(lit, 10, 64); err != nil {
 				return valueSrc{kind: srcLit, lit: []byte(lit), text: lit, lossy: true}
 			}
-		case *pg.A_Const_Sval:
-			lit = v.Sval.GetSval()
+		case sqlir.ConstString:
 			return valueSrc{kind: srcLit, lit: []byte(lit), text: quoteLit(lit)}
 		default:
 			return valueSrc{}
 		}
 		return valueSrc{kind: srcLit, lit: []byte(lit), text: lit}
-	case *pg.Node_TypeCast:
-		v := valueOf(x.TypeCast.Arg)
+	case sqlir.TypeCast:
+		v := valueOf(n.One(sqlir.CastArg))
 		if v.kind == srcUnusable {
 			return v
 		}
-		cls := classOf(x.TypeCast.TypeName)
+		tn := n.One(sqlir.CastType)
+		cls := classOf(tn)
 		if v.kind == srcParam && v.wire == tcNone {
 			v.wire = cls
 		}
 		v.as = cls
 		v.casts |= 1 << cls
-		v.lossy = v.lossy || lossyCast(x.TypeCast.TypeName, cls)
-		v.text += "::" + typeText(x.TypeCast.TypeName)
+		v.lossy = v.lossy || lossyCast(tn, cls)
+		v.text += "::" + typeText(tn)
 		return v
 	}
 	return valueSrc{}
 }
 
-func typeText(tn *pg.TypeName) string {
-	if tn == nil || len(tn.Names) == 0 {
+func typeText(tn *sqlir.Node) string {
+	if !tn.Is(sqlir.TypeName) || len(tn.Slot(sqlir.TypeNames)) == 0 {
 		return "?"
 	}
-	s := tn.Names[len(tn.Names)-1].GetString_().GetSval()
-	if len(tn.ArrayBounds) > 0 {
+	s := typeName(tn)
+	if len(tn.Slot(sqlir.TypeArrayBounds)) > 0 {
 		s += "[]"
 	}
 	return s
@@ -583,72 +638,67 @@ func quoteLit(s string) string {
 // first ORDER BY item: vec <=> q, <->, <#>, cosine_distance(vec, q),
 // l2_distance, inner_product, also inside arithmetic (1 - (vec <=> q)) or
 // through a target-list alias or position.
-func (a *analyzer) order(sc *scope, sort *pg.Node, tlist []*pg.Node) {
-	sb := sort.GetSortBy()
-	if sb == nil {
+func (a *analyzer) order(sc *scope, sort *sqlir.Node, tlist []*sqlir.Node) {
+	if !sort.Is(sqlir.SortBy) {
 		return
 	}
-	n := sb.Node
-	if cr := n.GetColumnRef(); cr != nil && len(cr.Fields) == 1 {
-		name := cr.Fields[0].GetString_().GetSval()
+	n := sort.One(sqlir.SortNode)
+	if n.Is(sqlir.ColumnRef) && len(n.Slot(0)) == 1 {
+		name := str(n.Slot(0)[0])
 		for _, t := range tlist {
-			if rt := t.GetResTarget(); rt != nil && rt.Name == name && name != "" {
-				n = rt.Val
+			if t.Is(sqlir.ResTarget) && t.Name == name && name != "" {
+				n = t.One(sqlir.ResVal)
 				break
 			}
 		}
-	} else if c := n.GetAConst(); c != nil {
-		if iv, ok := c.Val.(*pg.A_Const_Ival); ok {
-			if i := int(iv.Ival.GetIval()); i >= 1 && i <= len(tlist) {
-				n = tlist[i-1].GetResTarget().GetVal()
-			}
+	} else if n.Is(sqlir.AConst) && n.Int == sqlir.ConstInt {
+		if i, err := strconv.Atoi(n.Name); err == nil && i >= 1 && i <= len(tlist) {
+			n = tlist[i-1].One(sqlir.ResVal)
 		}
 	}
 	a.distance(sc, n, 0)
 }
 
-func (a *analyzer) distance(sc *scope, n *pg.Node, depth int) bool {
+func (a *analyzer) distance(sc *scope, n *sqlir.Node, depth int) bool {
 	if n == nil || depth > 4 {
 		return false
 	}
-	var l, r *pg.Node
+	var l, r *sqlir.Node
 	var op string
-	switch x := n.GetNode().(type) {
-	case *pg.Node_AExpr:
-		e := x.AExpr
-		if e.Kind != pg.A_Expr_Kind_AEXPR_OP {
+	switch n.Kind {
+	case sqlir.AExpr:
+		if n.Int != sqlir.AExprOp {
 			return false
 		}
-		switch op = opName(e.Name); op {
+		switch op = lastName(n.Slot(sqlir.AExprName)); op {
 		case "<=>", "<->", "<#>":
-			l, r = e.Lexpr, e.Rexpr
+			l, r = n.One(sqlir.AExprL), n.One(sqlir.AExprR)
 		case "+", "-", "*", "/":
-			return a.distance(sc, e.Lexpr, depth+1) || a.distance(sc, e.Rexpr, depth+1)
+			return a.distance(sc, n.One(sqlir.AExprL), depth+1) || a.distance(sc, n.One(sqlir.AExprR), depth+1)
 		default:
 			return false
 		}
-	case *pg.Node_FuncCall:
-		f := x.FuncCall
-		switch op = opName(f.Funcname); op {
+	case sqlir.FuncCall:
+		switch op = lastName(n.Slot(sqlir.FuncName)); op {
 		case "cosine_distance", "l2_distance", "inner_product":
-			if len(f.Args) != 2 {
+			args := n.Slot(sqlir.FuncArgs)
+			if len(args) != 2 {
 				return false
 			}
-			l, r = f.Args[0], f.Args[1]
+			l, r = args[0], args[1]
 		default:
 			return false
 		}
-	case *pg.Node_TypeCast:
-		return a.distance(sc, x.TypeCast.Arg, depth+1)
+	case sqlir.TypeCast:
+		return a.distance(sc, n.One(sqlir.CastArg), depth+1)
 	default:
 		return false
 	}
-	for _, side := range [2][2]*pg.Node{{l, r}, {r, l}} {
-		cr := side[0].GetColumnRef()
-		if cr == nil {
+	for _, side := range [2][2]*sqlir.Node{{l, r}, {r, l}} {
+		if !side[0].Is(sqlir.ColumnRef) {
 			continue
 		}
-		ent := sc.resolve(cr, 0, len(sc.ents))
+		ent := sc.resolve(side[0], 0, len(sc.ents))
 		if ent == nil || ent.tgt.t.Key != KeyVector || ent.tgt.order != nil {
 			continue
 		}
@@ -660,92 +710,123 @@ func (a *analyzer) distance(sc *scope, n *pg.Node, depth int) bool {
 	return false
 }
 
-func (a *analyzer) selectStmt(s *pg.SelectStmt) {
-	if s == nil {
-		return
-	}
+// popCTEs restores the CTE scope to mark.
+func (a *analyzer) popCTEs(mark int) { a.ctes = a.ctes[:mark] }
+
+func (a *analyzer) selectStmt(s *sqlir.Node) {
 	mark := len(a.ctes)
-	defer func() { a.ctes = a.ctes[:mark] }()
-	a.with(s.WithClause)
-	if s.Op != pg.SetOperation_SETOP_NONE && s.Op != pg.SetOperation_SET_OPERATION_UNDEFINED {
-		a.selectStmt(s.Larg)
-		a.selectStmt(s.Rarg)
-		a.walkAll(s.SortClause, s.LimitOffset, s.LimitCount)
+	defer a.popCTEs(mark)
+	a.with(s.One(sqlir.SelWith))
+	if s.Int != sqlir.SetopNone {
+		a.selectLike(s.One(sqlir.SelLarg))
+		a.selectLike(s.One(sqlir.SelRarg))
+		a.walkAll(s.Slot(sqlir.SelSort), s.Slot(sqlir.SelOffset), s.Slot(sqlir.SelLimit))
+		a.walkAll(s.Slot(sqlir.SelLocking), s.Slot(sqlir.SelInto), rest(s))
 		return
 	}
-	if len(s.LockingClause) > 0 || s.IntoClause != nil {
+	if len(s.Slot(sqlir.SelLocking)) > 0 || len(s.Slot(sqlir.SelInto)) > 0 {
 		a.write = true
 	}
 	sc := &scope{}
-	for _, f := range s.FromClause {
+	for _, f := range s.Slot(sqlir.SelFrom) {
 		a.fromItem(sc, f)
 	}
-	a.where(sc, s.WhereClause, 0, len(sc.ents))
-	if len(s.SortClause) > 0 {
-		a.order(sc, s.SortClause[0], s.TargetList)
+	where := s.One(sqlir.SelWhere)
+	a.where(sc, where, 0, len(sc.ents))
+	if sort := s.Slot(sqlir.SelSort); len(sort) > 0 {
+		a.order(sc, sort[0], s.Slot(sqlir.SelTargets))
 	}
 	a.flush(sc)
-	a.walkAll(s.WhereClause, s.TargetList, s.DistinctClause, s.GroupClause, s.HavingClause,
-		s.WindowClause, s.ValuesLists, s.SortClause, s.LimitOffset, s.LimitCount)
+	a.walkAll(s.Slot(sqlir.SelWhere), s.Slot(sqlir.SelTargets), s.Slot(sqlir.SelDistinct), s.Slot(sqlir.SelGroup),
+		s.Slot(sqlir.SelHaving), s.Slot(sqlir.SelWindow), s.Slot(sqlir.SelValues), s.Slot(sqlir.SelSort),
+		s.Slot(sqlir.SelOffset), s.Slot(sqlir.SelLimit), s.Slot(sqlir.SelLocking), s.Slot(sqlir.SelInto),
+		rest(s))
 }
 
-func (a *analyzer) insertStmt(s *pg.InsertStmt) {
-	a.write = true
-	mark := len(a.ctes)
-	defer func() { a.ctes = a.ctes[:mark] }()
-	a.with(s.WithClause)
-	t := a.targetTable(s.Relation)
-	if t == nil {
-		a.walkAll(s.SelectStmt, s.OnConflictClause, s.ReturningList)
+// selectLike analyses the arm of a set operation (a SelectStmt, or a node
+// the front end could not read).
+func (a *analyzer) selectLike(n *sqlir.Node) {
+	if n.Is(sqlir.SelectStmt) {
+		a.selectStmt(n)
 		return
 	}
-	tg := target{t: t, ref: refName(s.Relation), role: "insert", insert: true}
+	a.walk(n)
+}
+
+// rest returns n's trailing slot: the children its spec does not name.
+func rest(n *sqlir.Node) []*sqlir.Node {
+	if sp := sqlir.SpecOf(n.Kind); sp != nil {
+		return n.Slot(sp.Rest())
+	}
+	return nil
+}
+
+func (a *analyzer) insertStmt(s *sqlir.Node) {
+	a.write = true
+	mark := len(a.ctes)
+	defer a.popCTEs(mark)
+	a.with(s.One(sqlir.InsWith))
+	rel := s.One(sqlir.InsRelation)
+	t := a.targetTable(rel)
+	if t == nil {
+		a.walkAll(s.Slot(sqlir.InsSelect), s.Slot(sqlir.InsOnConflict), s.Slot(sqlir.InsReturning), rest(s))
+		return
+	}
+	tg := target{t: t, ref: refName(rel), role: "insert", insert: true}
 	key := t.KeyColumn()
-	sel := s.SelectStmt.GetSelectStmt()
+	sel := s.One(sqlir.InsSelect)
+	cols := s.Slot(sqlir.InsCols)
 	idx := -1
-	for i, c := range s.Cols {
-		if c.GetResTarget().GetName() == key {
+	for i, c := range cols {
+		if c.Is(sqlir.ResTarget) && c.Name == key {
 			idx = i
 		}
 	}
-	var nested []any
+	var nested [][]*sqlir.Node
 	switch {
 	case sel == nil:
 		a.fail("23502", "INSERT into %s with DEFAULT VALUES has no sharding key %s, so the row cannot be placed on a shard; insert the row with a value for %s", t.Name, key, key)
-	case len(sel.ValuesLists) == 0 || len(sel.FromClause) > 0 || sel.WithClause != nil:
+	case !sel.Is(sqlir.SelectStmt) || len(sel.Slot(sqlir.SelValues)) == 0 || len(sel.Slot(sqlir.SelFrom)) > 0 || sel.One(sqlir.SelWith) != nil:
 		a.fail("0A000", "INSERT ... SELECT into %s cannot be routed: the rows' shards are not known before the rows exist; insert the rows with VALUES and their %s instead", t.Name, key)
-		nested = append(nested, s.SelectStmt)
-	case len(s.Cols) == 0:
+		nested = append(nested, s.Slot(sqlir.InsSelect))
+	case len(cols) == 0:
 		a.fail("42P10", "INSERT into %s has no column list, so its sharding key %s cannot be found; name the columns", t.Name, key)
 	case idx < 0:
 		a.fail("42P10", "INSERT into %s does not set its sharding key %s, so the row cannot be placed on a shard; include %s in the column list", t.Name, key, key)
 	default:
-		for _, row := range sel.ValuesLists {
-			items := row.GetList().GetItems()
+		for _, row := range sel.Slot(sqlir.SelValues) {
+			var items []*sqlir.Node
+			if row.Is(sqlir.List) {
+				items = row.Slot(0)
+			}
 			if idx < len(items) {
 				tg.rows = append(tg.rows, valueOf(items[idx]))
 			} else {
 				tg.rows = append(tg.rows, valueSrc{})
 			}
 		}
-		nested = append(nested, sel.ValuesLists)
+		nested = append(nested, sel.Slot(sqlir.SelValues), rest(sel))
 	}
-	if oc := s.OnConflictClause; oc != nil {
-		if oc.Action == pg.OnConflictAction_ONCONFLICT_UPDATE {
-			a.keyUpdate(t, oc.TargetList, "INSERT ... ON CONFLICT DO UPDATE")
+	if oc := s.One(sqlir.InsOnConflict); oc != nil {
+		if oc.Is(sqlir.OnConflictClause) {
+			if oc.Int == sqlir.OnConflictUpdate {
+				a.keyUpdate(t, oc.Slot(sqlir.OnConflictTargets), "INSERT ... ON CONFLICT DO UPDATE")
+			}
+			nested = append(nested, oc.Slot(sqlir.OnConflictTargets), oc.Slot(sqlir.OnConflictWhere), rest(oc))
+		} else {
+			nested = append(nested, []*sqlir.Node{oc})
 		}
-		nested = append(nested, oc.TargetList, oc.WhereClause)
 	}
 	a.p.targets = append(a.p.targets, tg)
 	a.walkAll(nested...)
-	a.walkAll(s.ReturningList)
+	a.walkAll(s.Slot(sqlir.InsReturning), rest(s))
 }
 
 // keyUpdate refuses SET of the key column unless the table allows it.
-func (a *analyzer) keyUpdate(t *Table, set []*pg.Node, what string) {
+func (a *analyzer) keyUpdate(t *Table, set []*sqlir.Node, what string) {
 	key := t.KeyColumn()
 	for _, n := range set {
-		if n.GetResTarget().GetName() != key {
+		if !n.Is(sqlir.ResTarget) || n.Name != key {
 			continue
 		}
 		if t.Key == KeyVector && t.AllowKeyUpdate {
@@ -760,147 +841,135 @@ func (a *analyzer) keyUpdate(t *Table, set []*pg.Node, what string) {
 	}
 }
 
-func (a *analyzer) updateStmt(s *pg.UpdateStmt) {
+func (a *analyzer) updateStmt(s *sqlir.Node) {
 	a.write = true
 	mark := len(a.ctes)
-	defer func() { a.ctes = a.ctes[:mark] }()
-	a.with(s.WithClause)
+	defer a.popCTEs(mark)
+	a.with(s.One(sqlir.UpdWith))
 	sc := &scope{}
-	if t := a.targetTable(s.Relation); t != nil {
-		sc.add(t, s.Relation, "update", false)
-		a.keyUpdate(t, s.TargetList, "UPDATE")
+	rel := s.One(sqlir.UpdRelation)
+	if t := a.targetTable(rel); t != nil {
+		sc.add(t, rel, "update", false)
+		a.keyUpdate(t, s.Slot(sqlir.UpdTargets), "UPDATE")
 	}
-	for _, f := range s.FromClause {
+	for _, f := range s.Slot(sqlir.UpdFrom) {
 		a.fromItem(sc, f)
 	}
-	a.where(sc, s.WhereClause, 0, len(sc.ents))
+	a.where(sc, s.One(sqlir.UpdWhere), 0, len(sc.ents))
 	a.flush(sc)
-	a.walkAll(s.TargetList, s.WhereClause, s.ReturningList)
+	a.walkAll(s.Slot(sqlir.UpdTargets), s.Slot(sqlir.UpdWhere), s.Slot(sqlir.UpdReturning), rest(s))
 }
 
-func (a *analyzer) deleteStmt(s *pg.DeleteStmt) {
+func (a *analyzer) deleteStmt(s *sqlir.Node) {
 	a.write = true
 	mark := len(a.ctes)
-	defer func() { a.ctes = a.ctes[:mark] }()
-	a.with(s.WithClause)
+	defer a.popCTEs(mark)
+	a.with(s.One(sqlir.DelWith))
 	sc := &scope{}
-	if t := a.targetTable(s.Relation); t != nil {
-		sc.add(t, s.Relation, "delete", false)
+	rel := s.One(sqlir.DelRelation)
+	if t := a.targetTable(rel); t != nil {
+		sc.add(t, rel, "delete", false)
 	}
-	for _, f := range s.UsingClause {
+	for _, f := range s.Slot(sqlir.DelUsing) {
 		a.fromItem(sc, f)
 	}
-	a.where(sc, s.WhereClause, 0, len(sc.ents))
+	a.where(sc, s.One(sqlir.DelWhere), 0, len(sc.ents))
 	a.flush(sc)
-	a.walkAll(s.WhereClause, s.ReturningList)
+	a.walkAll(s.Slot(sqlir.DelWhere), s.Slot(sqlir.DelReturning), rest(s))
 }
 
-func (a *analyzer) mergeStmt(s *pg.MergeStmt) {
+func (a *analyzer) mergeStmt(s *sqlir.Node) {
 	a.write = true
 	mark := len(a.ctes)
-	defer func() { a.ctes = a.ctes[:mark] }()
-	a.with(s.WithClause)
-	if t := a.targetTable(s.Relation); t != nil {
-		for _, w := range s.MergeWhenClauses {
-			mw := w.GetMergeWhenClause()
-			switch mw.GetCommandType() {
-			case pg.CmdType_CMD_INSERT:
+	defer a.popCTEs(mark)
+	a.with(s.One(sqlir.MrgWith))
+	rel := s.One(sqlir.MrgRelation)
+	if t := a.targetTable(rel); t != nil {
+		for _, mw := range s.Slot(sqlir.MrgWhen) {
+			if !mw.Is(sqlir.MergeWhenClause) {
+				continue
+			}
+			switch mw.Int {
+			case sqlir.CmdInsert:
 				a.fail("0A000", "MERGE ... INSERT into %s cannot be routed: the new rows' shards are not known; insert them with INSERT ... VALUES instead", t.Name)
-			case pg.CmdType_CMD_UPDATE:
-				a.keyUpdate(t, mw.TargetList, "MERGE ... UPDATE")
+			case sqlir.CmdUpdate:
+				a.keyUpdate(t, mw.Slot(sqlir.MergeWhenTargets), "MERGE ... UPDATE")
 			}
 		}
-		a.p.targets = append(a.p.targets, target{t: t, ref: refName(s.Relation), role: "merge"})
+		a.p.targets = append(a.p.targets, target{t: t, ref: refName(rel), role: "merge"})
 	}
 	sc := &scope{}
-	a.fromItem(sc, s.SourceRelation)
+	a.fromItem(sc, s.One(sqlir.MrgSource))
 	a.flush(sc)
-	a.walkAll(s.JoinCondition, s.MergeWhenClauses)
+	a.walkAll(s.Slot(sqlir.MrgJoin), s.Slot(sqlir.MrgWhen), s.Slot(sqlir.MrgReturning), rest(s))
 }
 
-func (a *analyzer) copyStmt(s *pg.CopyStmt) {
-	if s.IsFrom {
+func (a *analyzer) copyStmt(s *sqlir.Node) {
+	from := s.Flag(sqlir.FlagCopyFrom)
+	if from {
 		a.write = true
 	}
-	if t := a.table(s.Relation); t != nil {
-		a.p.targets = append(a.p.targets, target{t: t, ref: refName(s.Relation), role: "copy", insert: s.IsFrom})
-		if s.IsFrom {
+	rel := s.One(sqlir.CopyRelation)
+	if t := a.table(rel); t != nil {
+		a.p.targets = append(a.p.targets, target{t: t, ref: refName(rel), role: "copy", insert: from})
+		if from {
 			a.fail("0A000", `COPY into %s cannot be routed through the pooler: a row can span several CopyData messages; use "vecshard split" to split the file per shard and COPY each part directly`, t.Name)
 			return
 		}
 	}
-	if s.Query != nil {
-		a.stmt(s.Query)
+	if q := s.One(sqlir.CopyQuery); q != nil {
+		a.stmt(q)
 	}
+	a.walkAll(rest(s))
 }
 
-// walkAll walks each argument: *pg.Node, []*pg.Node or another message.
-func (a *analyzer) walkAll(xs ...any) {
-	for _, x := range xs {
-		switch v := x.(type) {
-		case *pg.Node:
-			a.walk(v)
-		case []*pg.Node:
-			for _, n := range v {
-				a.walk(n)
-			}
-		case *pg.OnConflictClause:
-			if v != nil {
-				a.walkMsg(v.ProtoReflect())
-			}
+// walkAll walks every node of every list.
+func (a *analyzer) walkAll(lists ...[]*sqlir.Node) {
+	for _, l := range lists {
+		for _, n := range l {
+			a.walk(n)
 		}
 	}
 }
 
-func (a *analyzer) walk(n *pg.Node) {
-	if n != nil {
-		a.walkMsg(n.ProtoReflect())
-	}
-}
-
-// walkMsg finds the statements nested anywhere in an expression tree
+// walk finds the statements nested anywhere in an expression tree
 // (sublinks, CTEs in subqueries, ...) and any table reference the scope
 // analysis did not see, which then counts as a reference without a key.
-func (a *analyzer) walkMsg(m protoreflect.Message) {
-	if !m.IsValid() {
+func (a *analyzer) walk(n *sqlir.Node) {
+	if n == nil {
 		return
 	}
-	switch x := m.Interface().(type) {
-	case *pg.SelectStmt:
-		a.selectStmt(x)
+	switch n.Kind {
+	case sqlir.SelectStmt:
+		a.selectStmt(n)
 		return
-	case *pg.InsertStmt:
-		a.insertStmt(x)
+	case sqlir.InsertStmt:
+		a.insertStmt(n)
 		return
-	case *pg.UpdateStmt:
-		a.updateStmt(x)
+	case sqlir.UpdateStmt:
+		a.updateStmt(n)
 		return
-	case *pg.DeleteStmt:
-		a.deleteStmt(x)
+	case sqlir.DeleteStmt:
+		a.deleteStmt(n)
 		return
-	case *pg.MergeStmt:
-		a.mergeStmt(x)
+	case sqlir.MergeStmt:
+		a.mergeStmt(n)
 		return
-	case *pg.LockingClause:
-		return // FOR UPDATE OF names range entries, not tables
-	case *pg.RangeVar:
-		if t := a.table(x); t != nil {
-			a.p.targets = append(a.p.targets, target{t: t, ref: refName(x), role: "read"})
+	case sqlir.LockingClause:
+		a.walkAll(rest(n)) // FOR UPDATE OF names range entries, not tables
+		return
+	case sqlir.RangeVar:
+		if t := a.table(n); t != nil {
+			a.p.targets = append(a.p.targets, target{t: t, ref: refName(n), role: "read"})
 		}
+		return
+	case sqlir.Unknown:
+		a.sawUnknown(n)
 		return
 	}
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if fd.Message() == nil || fd.IsMap() {
-			return true
+	for _, s := range n.Kids {
+		for _, k := range s {
+			a.walk(k)
 		}
-		if fd.IsList() {
-			l := v.List()
-			for i := 0; i < l.Len(); i++ {
-				a.walkMsg(l.Get(i).Message())
-			}
-			return true
-		}
-		a.walkMsg(v.Message())
-		return true
-	})
+	}
 }

@@ -2,6 +2,7 @@ package router
 
 import (
 	"fmt"
+	"github.com/vecshard/vecshard/sqltext"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,7 +49,7 @@ centroids = %[3]q
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, err := Load(path)
+	s, err := Load(path, WithText(sqltext.Parser{}))
 	if err != nil {
 		t.Fatal(err)
 	}

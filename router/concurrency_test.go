@@ -1,6 +1,7 @@
 package router
 
 import (
+	"github.com/vecshard/vecshard/sqltext"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -23,7 +24,7 @@ func TestConcurrentRouteAndSwap(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		for !stop.Load() {
-			s, err := Load("testdata/good.toml")
+			s, err := Load("testdata/good.toml", WithText(sqltext.Parser{}))
 			if err != nil {
 				t.Error(err)
 				return

@@ -91,9 +91,17 @@ type Snapshot struct {
 	path   string
 	shards int // 0: not configured
 	tables []*Table
-	cache  *planCache
-	pool   sync.Pool // *scratch
+	cache  *planCache   // SQL text -> plan
+	trees  *planCache   // flat parse trees (RouteTree) -> plan
+	text   TextFrontEnd // nil: SQL text is not analysed
+	pool   sync.Pool    // *scratch
 }
+
+// Option adjusts a snapshot as Load builds it.
+type Option func(*Snapshot)
+
+// WithText makes the snapshot route SQL text (Route, Explain) through fe.
+func WithText(fe TextFrontEnd) Option { return func(s *Snapshot) { s.text = fe } }
 
 // Path is the configuration file the snapshot was loaded from.
 func (s *Snapshot) Path() string { return s.path }
@@ -170,12 +178,19 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 // them against each other and returns the immutable snapshot. Any problem is
 // an error naming the file, the table and the field; nothing is partially
 // loaded.
-func Load(path string) (*Snapshot, error) {
+func Load(path string, opts ...Option) (*Snapshot, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, &ConfigError{File: path, Err: err}
 	}
-	return parseConfig(path, data)
+	s, err := parseConfig(path, data)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s, nil
 }
 
 func parseConfig(path string, data []byte) (*Snapshot, error) {
@@ -375,6 +390,7 @@ func parseConfig(path string, data []byte) (*Snapshot, error) {
 		s.tables = append(s.tables, t)
 	}
 	s.cache = newPlanCache(cacheSize, cacheBytes)
+	s.trees = newPlanCache(cacheSize, cacheBytes)
 	s.pool.New = newScratch
 	return s, nil
 }

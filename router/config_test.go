@@ -2,6 +2,7 @@ package router
 
 import (
 	"errors"
+	"github.com/vecshard/vecshard/sqltext"
 	"os"
 	"path/filepath"
 	"strings"
@@ -113,7 +114,7 @@ func TestLoadBad(t *testing.T) {
 		if err := os.WriteFile(path, []byte(c.toml), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		s, err := Load(path)
+		s, err := Load(path, WithText(sqltext.Parser{}))
 		if err == nil {
 			t.Errorf("%s: loaded %+v", c.name, s)
 			continue

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"github.com/vecshard/vecshard/sqltext"
 	"testing"
 )
 
@@ -19,7 +20,7 @@ func FuzzRoute(f *testing.F) {
 		}
 		f.Add(c.sql, p0, p1, bin, uint8(4))
 	}
-	s, err := Load("testdata/good.toml")
+	s, err := Load("testdata/good.toml", WithText(sqltext.Parser{}))
 	if err != nil {
 		f.Fatal(err)
 	}

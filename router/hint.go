@@ -3,8 +3,6 @@ package router
 import (
 	"strconv"
 	"strings"
-
-	pg "github.com/pganalyze/pg_query_go/v5"
 )
 
 // scanHints finds the comment hints /* pgdog_shard: N */ and
@@ -13,20 +11,15 @@ import (
 // literals and quoted identifiers that merely contain the words. The first
 // hint of each kind wins. A pgdog_shard hint that is not a shard number is
 // an error: silently ignoring it would send the statement elsewhere.
-func scanHints(query string, h *hint) *Decision {
+func scanHints(fe TextFrontEnd, query string, h *hint) *Decision {
 	if !strings.Contains(query, "pgdog_shard") {
 		return nil
 	}
-	res, err := pg.Scan(query)
+	bodies, err := fe.Comments(query)
 	if err != nil {
 		return nil // the parser will fail too: NO_DECISION
 	}
-	for _, tok := range res.Tokens {
-		if tok.Token != pg.Token_C_COMMENT || tok.Start < 0 || int(tok.End) > len(query) || tok.Start >= tok.End {
-			continue
-		}
-		body := query[tok.Start:tok.End]
-		body = strings.TrimSuffix(strings.TrimPrefix(body, "/*"), "*/")
+	for _, body := range bodies {
 		if h.shard < 0 {
 			if v, ok := hintValue(body, "pgdog_shard"); ok {
 				n, err := strconv.Atoi(v)

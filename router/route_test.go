@@ -2,6 +2,7 @@ package router
 
 import (
 	"encoding/binary"
+	"github.com/vecshard/vecshard/sqltext"
 	"strings"
 	"testing"
 
@@ -23,7 +24,7 @@ const uuid0 = "550e8400-e29b-41d4-a716-446655440000"
 
 func loadGood(t testing.TB) *Snapshot {
 	t.Helper()
-	s, err := Load("testdata/good.toml")
+	s, err := Load("testdata/good.toml", WithText(sqltext.Parser{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,9 @@ package router
 
 import (
 	"sync/atomic"
+	"unsafe"
+
+	"github.com/vecshard/vecshard/sqlir"
 )
 
 // Param is one bound parameter as the host passes it: the bytes of its
@@ -96,19 +99,97 @@ func (r *Router) Explain(query string, params []Param, shards int) (Decision, Ex
 	return s.Explain(query, params, shards)
 }
 
+// TextFrontEnd turns SQL text into sqlir statements; package sqltext is
+// the one vecshard ships (pg_query). A snapshot without one answers
+// NoDecision to SQL text; parse trees (RouteTree) need none.
+type TextFrontEnd interface {
+	// Parse writes the statements of query into b, or returns the
+	// parser's error.
+	Parse(b *sqlir.Builder, query string) error
+	// Comments returns the bodies of the C-style comments of query
+	// (without the delimiters), in order.
+	Comments(query string) ([]string, error)
+}
+
 // Route is Router.Route with this snapshot.
 func (s *Snapshot) Route(query string, params []Param, shards int) Decision {
 	p := s.cache.get(query)
 	if p == nil {
-		p = analyze(s, query)
+		p = s.analyzeText(query)
 		s.cache.put(query, p)
 	}
-	c := call{s: s, shards: shards}
+	return s.decide(p, params, shards, nil)
+}
+
+// RouteTree decides where a statement goes from its parse tree in sqlir's
+// flat encoding (as package pgtree writes it from the host's tree). The
+// encoding is the plan cache key: equal trees share a plan wherever they
+// lived. Neither stmts nor any Param.Data is retained. Comment hints are
+// the host's business under this front end.
+func (s *Snapshot) RouteTree(stmts []byte, params []Param, shards int) Decision {
+	key := unsafe.String(unsafe.SliceData(stmts), len(stmts))
+	p := s.trees.get(key)
+	if p == nil {
+		p = s.analyzeTree(stmts)
+		s.trees.put(key, p)
+	}
+	return s.decide(p, params, shards, nil)
+}
+
+func (s *Snapshot) decide(p *plan, params []Param, shards int, ex *Explanation) Decision {
+	c := call{s: s, shards: shards, ex: ex}
 	d := c.decide(p, params)
 	if c.sc != nil {
 		s.pool.Put(c.sc)
 	}
+	if p.unknown != "" && d.Kind != Error {
+		d = failClosed(p, ex)
+	}
 	return d
+}
+
+// failClosed is the decision for a statement with a part the front end
+// could not read: that part could name any table, so a read goes to every
+// shard and a write is refused rather than sent where it might not belong.
+func failClosed(p *plan, ex *Explanation) Decision {
+	if ex != nil {
+		ex.Note = "the statement has a part vecshard cannot read (" + p.unknown + ")"
+	}
+	if !p.write {
+		return Decision{Kind: All}
+	}
+	return Decision{Kind: Error, Write: true, Code: "0A000",
+		Message: "vecshard: the statement has a part vecshard cannot read (" + p.unknown + "), so the shards it writes cannot be known; nothing was sent. Report this with the statement: it is a PostgreSQL node or version vecshard does not handle"}
+}
+
+// analyzeText parses query with the snapshot's text front end and plans it.
+func (s *Snapshot) analyzeText(query string) *plan {
+	h := hint{shard: -1}
+	if s.text == nil {
+		return &plan{hint: h, note: "no SQL text front end (this build routes parse trees only)"}
+	}
+	if err := scanHints(s.text, query, &h); err != nil {
+		return &plan{kind: planError, err: err, hint: h}
+	}
+	var b sqlir.Builder
+	if err := s.text.Parse(&b, query); err != nil {
+		return &plan{hint: h, note: "the statement does not parse (the server will report it): " + err.Error()}
+	}
+	return s.analyzeTree(b.Bytes(), h)
+}
+
+// analyzeTree plans a flat statement list. A malformed encoding (a front
+// end's bug) fails closed like a node it could not read.
+func (s *Snapshot) analyzeTree(flat []byte, hs ...hint) *plan {
+	h := hint{shard: -1}
+	if len(hs) > 0 {
+		h = hs[0]
+	}
+	stmts, err := sqlir.Decode(flat)
+	if err != nil {
+		return analyze(s, []*sqlir.Node{{Kind: sqlir.Unknown, PG: err.Error()}}, h)
+	}
+	return analyze(s, stmts, h)
 }
 
 // Explain is Router.Explain with this snapshot.
@@ -117,16 +198,12 @@ func (s *Snapshot) Explain(query string, params []Param, shards int) (Decision, 
 	p := s.cache.get(query)
 	ex.Cached = p != nil
 	if p == nil {
-		p = analyze(s, query)
+		p = s.analyzeText(query)
 		s.cache.put(query, p)
 	}
 	ex.Statement, ex.Write, ex.Note = p.stmt, p.write, p.note
 	ex.Hint = p.hint.text
-	c := call{s: s, shards: shards, ex: &ex}
-	d := c.decide(p, params)
-	if c.sc != nil {
-		s.pool.Put(c.sc)
-	}
+	d := s.decide(p, params, shards, &ex)
 	ex.Decision = d.Kind.String()
 	return d, ex
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/vecshard/vecshard/centroids"
 	"github.com/vecshard/vecshard/router"
+	"github.com/vecshard/vecshard/sqltext"
 )
 
 const checkHelp = `
@@ -42,7 +43,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 
-	snap, err := router.Load(*config)
+	snap, err := router.Load(*config, router.WithText(sqltext.Parser{}))
 	if err != nil {
 		fmt.Fprintf(stdout, "%s: cannot be loaded; the plugin would answer NO_DECISION to every statement\n", *config)
 		fmt.Fprintf(stdout, "problem: %v\n", err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vecshard/vecshard/idkey"
 	"github.com/vecshard/vecshard/router"
+	"github.com/vecshard/vecshard/sqltext"
 	"github.com/vecshard/vecshard/vecdecode"
 )
 
@@ -62,7 +63,7 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 	}
 	query := fs.Arg(0)
 
-	snap, err := router.Load(*config)
+	snap, err := router.Load(*config, router.WithText(sqltext.Parser{}))
 	if err != nil {
 		fmt.Fprintf(stdout, "problem: %v\n", err)
 		fmt.Fprintln(stdout, "decision: NO_DECISION (the plugin answers NO_DECISION to everything when its configuration does not load)")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vecshard/vecshard/cmd/vecshard/internal/copyfmt"
 	"github.com/vecshard/vecshard/router"
+	"github.com/vecshard/vecshard/sqltext"
 	"github.com/vecshard/vecshard/vecdecode"
 )
 
@@ -236,7 +237,7 @@ var splitCases = []splitCase{
 // known); every output starts with the input's header.
 func checkSplit(t *testing.T, input, outDir, table string, opt copyfmt.Options, ext string, shards int, want []int) {
 	t.Helper()
-	snap, err := router.Load(config)
+	snap, err := router.Load(config, router.WithText(sqltext.Parser{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/vecshard/vecshard/cmd/vecshard/internal/copyfmt"
 	"github.com/vecshard/vecshard/router"
+	"github.com/vecshard/vecshard/sqltext"
 )
 
 const splitHelp = `
@@ -103,7 +104,7 @@ func runSplit(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	snap, err := router.Load(*config)
+	snap, err := router.Load(*config, router.WithText(sqltext.Parser{}))
 	if err != nil {
 		fmt.Fprintf(stderr, "vecshard split: %v\n", err)
 		return exitProblem
