@@ -348,7 +348,7 @@ func (c *call) value(ps []Param, t *Table, v *valueSrc, order bool) (int, *Decis
 				Message: fmt.Sprintf("vecshard: the statement uses $%d but only %d parameters were bound; bind a value for every parameter", v.param+1, len(ps))}
 		}
 		p := ps[v.param]
-		if len(p.Data) == 0 {
+		if p.Data == nil {
 			if c.ex != nil {
 				c.explainValue(ValueExplanation{Source: v.text, Binary: p.Binary, Shard: -1})
 			}

@@ -8,8 +8,9 @@ import (
 )
 
 // Param is one bound parameter as the host passes it: the bytes of its
-// value in text (Binary false) or binary format. A nil or empty Data is SQL
-// NULL (the C ABI cannot tell NULL from an empty value).
+// value in text (Binary false) or binary format. A nil Data is SQL NULL; a
+// non-nil empty Data is an empty value (the vtable ABI tells them apart;
+// the C ABI cannot, and passes nil for both).
 type Param struct {
 	Data   []byte
 	Binary bool

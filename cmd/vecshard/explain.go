@@ -73,7 +73,9 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 
 	ps := make([]router.Param, len(params))
 	for i, p := range params {
-		ps[i] = router.Param{Data: []byte(p)}
+		if p != "" { // --param '' is SQL NULL, as the C ABI passes it
+			ps[i] = router.Param{Data: []byte(p)}
+		}
 	}
 	var notes []string
 	if *bin && len(ps) > 0 {
