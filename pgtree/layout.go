@@ -17,8 +17,8 @@ const (
 	fkBool                          // bool, 1 byte
 	fkChar                          // char, 1 byte
 	fkInt16                         // int16, AttrNumber
-	fkInt32                         // int, int32, ParseLoc, Index, ...
-	fkUint32                        // Oid, uint32, bits32, ...
+	fkInt32                         // int, int32, ParseLoc, ...
+	fkUint32                        // Oid, uint32, bits32, Index, SubTransactionId, ...
 	fkInt64                         // int64, long
 	fkFloat64                       // double, Cost, Cardinality, ...
 	fkEnum                          // a C enum, 4 bytes; field.enum indexes pg18Enums
@@ -33,6 +33,7 @@ type field struct {
 	off  uint16    // offsetof
 	kind fieldKind // how to read it
 	enum uint8     // kind fkEnum: index into pg18Enums
+	node uint16    // kind fkNode: the tag of the node type the C member names (RangeVar *), 0 for Node *
 }
 
 // layout is one node struct; tag-indexed in pg18Nodes. A zero size means the
