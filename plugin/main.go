@@ -27,7 +27,6 @@ package main
 import "C"
 
 import (
-	"log/slog"
 	"runtime/debug"
 	"unsafe"
 
@@ -53,7 +52,7 @@ func pgdog_fini() {
 func pgdog_route_query(input C.Input) (out C.Output) {
 	defer recoverTo("pgdog_route_query", &out)
 	out.decision = C.NO_DECISION
-	r := global.router.Load()
+	r := global.Router()
 	if r == nil || input.input_type != C.ROUTING_INPUT {
 		// Not configured, or a CopyData message: vecshard refuses COPY FROM
 		// into its tables before any data flows, so data for other tables
@@ -133,19 +132,4 @@ func recoverTo(fn string, out *C.Output) {
 	if out != nil {
 		*out = C.Output{decision: C.NO_DECISION}
 	}
-}
-
-// logLevel maps VECSHARD_LOG to a slog level; ok is false for an unknown name.
-func logLevel(s string) (level slog.Level, ok bool) {
-	switch s {
-	case "debug":
-		return slog.LevelDebug, true
-	case "", "info":
-		return slog.LevelInfo, true
-	case "warn", "warning":
-		return slog.LevelWarn, true
-	case "error":
-		return slog.LevelError, true
-	}
-	return slog.LevelInfo, false
 }

@@ -31,7 +31,7 @@ func withPlugin(t testing.TB) {
 	t.Setenv(envLog, "error")
 	global.init()
 	t.Cleanup(global.fini)
-	if global.router.Load() == nil {
+	if global.Router() == nil {
 		t.Fatal("testdata/vecshard.toml did not load")
 	}
 }
