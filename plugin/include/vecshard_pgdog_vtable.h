@@ -76,7 +76,7 @@ typedef struct PdRawParameters {
     size_t format_codes_len;
 } PdRawParameters;
 
-/* PostgreSQL's List (pg_list.h, PostgreSQL 16 and later): 8-byte cells.
+/* PostgreSQL's List (pg_list.h, PostgreSQL 16 and later): 24 bytes, 8-byte cells.
  * The statement list is a List of RawStmt*. When length is 0, elements may
  * dangle. */
 typedef struct PdList {
@@ -112,8 +112,8 @@ _Static_assert(sizeof(PdRawParameters) == 32, "RawParameters");
 _Static_assert(offsetof(PdRawParameters, params_len) == 8, "RawParameters.params_len");
 _Static_assert(offsetof(PdRawParameters, format_codes) == 16, "RawParameters.format_codes");
 _Static_assert(offsetof(PdRawParameters, format_codes_len) == 24, "RawParameters.format_codes_len");
-_Static_assert(sizeof(PdList) == 16, "List");
-_Static_assert(offsetof(PdList, elements) == 8, "List.elements");
+_Static_assert(sizeof(PdList) == 24, "List");
+_Static_assert(offsetof(PdList, elements) == 16, "List.elements");
 _Static_assert(sizeof(PdPluginVtable) == 64, "vtable");
 _Static_assert(offsetof(PdPluginVtable, route) == 48, "vtable.route");
 _Static_assert(offsetof(PdPluginVtable, logging_init) == 56, "vtable.logging_init");

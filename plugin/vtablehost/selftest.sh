@@ -1,0 +1,140 @@
+#!/bin/bash
+# selftest.sh [OUTDIR] [DEPSROOT]: builds both pgdog-host builds and the stub
+# plugin variants into OUTDIR (default build/vtablehost-selftest) and checks
+# the hosts' loading rules, routing, threads, load and signal modes against
+# the stub. Exits non-zero on any failure. Run from the repository root.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+out=${1:-build/vtablehost-selftest}
+deps=${2:-/tmp/apt-unstable/root}
+CC=${CC:-gcc}
+
+"$here/build.sh" "$out" "$deps" || { echo "selftest: build failed"; exit 1; }
+out=$(cd "$out" && pwd)
+st=$out/stubs
+mkdir -p "$st"
+rv=${RUSTC_VERSION:-$(rustc --version 2>/dev/null || echo "rustc 1.95.0 (59807616e 2026-04-14)")}
+
+stub() { # stub NAME CFLAGS...
+    local n=$1; shift
+    echo "+ $CC ... -o $st/$n.so $*"
+    "$CC" -O2 -Wall -Werror -shared -fPIC -pthread "$@" -o "$st/$n.so" "$here/testdata/stub_plugin.c" || exit 1
+}
+stub libstub                                   # rustc version read from the host's .comment
+stub explicit "-DSTUB_RUSTC=\"$rv\""
+stub api04 '-DSTUB_API="0.4"'
+stub api050 '-DSTUB_API="0.5.0"'
+stub api140 '-DSTUB_API="1.4.0"'
+stub apipre '-DSTUB_API="0.4.7-beta.1+build.05"'
+stub apilead0 '-DSTUB_API="0.04.0"'
+stub apispace '-DSTUB_API="0.4.0 "'
+stub rustcold '-DSTUB_RUSTC="rustc 1.94.0 (4a4ef493e 2026-03-02)"'
+stub rustcnl "-DSTUB_RUSTC=\"$rv\\n\""
+stub novtable -DSTUB_NO_VTABLE
+stub cfgfalse -DSTUB_CONFIG_FALSE
+stub keepcfg -DSTUB_KEEP_CONFIG
+stub thread -DSTUB_THREAD
+stub foreign -DSTUB_FOREIGN_STACK
+
+hosts="$out/pgdog-host-c"
+[ -x "$out/pgdog-host" ] && hosts="$out/pgdog-host $hosts"
+cases=$here/testdata/cases.tsv
+fails=0
+n=0
+t=$out/selftest.tmp
+mkdir -p "$t"
+
+ok() { n=$((n + 1)); echo "ok   $*"; }
+bad() { n=$((n + 1)); fails=$((fails + 1)); echo "FAIL $*"; }
+
+expect_rc() { # expect_rc WANT LABEL CMD...
+    local want=$1 label=$2; shift 2
+    "$@" >"$t/out" 2>"$t/err"
+    local rc=$?
+    if [ "$rc" = "$want" ]; then ok "$label (exit $rc)"; else
+        bad "$label: exit $rc, want $want"; sed 's/^/     | /' "$t/err" | tail -5; fi
+}
+
+expect_grep() { # expect_grep FILE PATTERN LABEL
+    if grep -q -- "$2" "$t/$1"; then ok "$3"; else bad "$3: no /$2/ in $1"; sed 's/^/     | /' "$t/$1" | tail -5; fi
+}
+
+for c in "$out/pgdog-host-c" "$out/pgdog-host"; do
+    [ -x "$c" ] || continue
+    if readelf -p .comment "$c" | grep -qF "rustc version ${rv#rustc }"; then
+        ok "$(basename "$c"): .comment has 'rustc version ${rv#rustc }'"
+    else bad "$(basename "$c"): .comment lacks the rustc line"; fi
+done
+
+for h in $hosts; do
+    hn=$(basename "$h")
+    echo "== $hn"
+    expect_rc 0 "$hn check (rustc version from .comment)" "$h" --plugin "$st/libstub.so" check
+    expect_grep out "^check: plugin=.* api_version=0.4.0 rustc_version=$rv plugin_version=stub-1.0$" "$hn check prints versions"
+    expect_rc 0 "$hn check explicit rustc" "$h" --plugin "$st/explicit.so" check
+    expect_rc 0 "$hn bare name via LD_LIBRARY_PATH" env LD_LIBRARY_PATH="$st" "$h" --plugin stub check
+    expect_grep out "path=libstub.so " "$hn bare name -> libstub.so"
+    expect_rc 3 "$hn missing library" "$h" --plugin "$st/nosuch.so" check
+    expect_grep err 'plugin ".*nosuch.so" failed to load' "$hn dlopen warning"
+    expect_rc 3 "$hn bare name not on path" env LD_LIBRARY_PATH=/nonexistent "$h" --plugin nosuchplugin check
+    expect_rc 4 "$hn no PGDOG_PLUGIN_VTABLE" "$h" --plugin "$st/novtable.so" check
+    expect_grep err 'skipping plugin ".*" because its vtable could not be loaded' "$hn vtable warning"
+    for v in api04 apilead0 apispace; do
+        expect_rc 5 "$hn api $v skipped" "$h" --plugin "$st/$v.so" check
+        expect_grep err "failed to parse plugin API version" "$hn api $v: parse failure reported"
+    done
+    for v in api050 api140; do
+        expect_rc 5 "$hn api $v skipped" "$h" --plugin "$st/$v.so" check
+        expect_grep err "because it was compiled with different plugin API version" "$hn api $v warning"
+    done
+    expect_rc 0 "$hn api 0.4.7-beta.1+build.05 loads" "$h" --plugin "$st/apipre.so" check
+    expect_rc 6 "$hn other rustc skipped" "$h" --plugin "$st/rustcold.so" check
+    expect_grep err "because it was compiled with different compiler version (rustc 1.94.0" "$hn rustc warning"
+    expect_rc 6 "$hn rustc with trailing newline skipped" "$h" --plugin "$st/rustcnl.so" check
+    expect_rc 7 "$hn config false skipped" "$h" --plugin "$st/cfgfalse.so" check
+    expect_grep err "failed to load its configuration" "$hn config warning"
+    expect_rc 0 "$hn config passed" "$h" --plugin "$st/libstub.so" --config /etc/vecshard/x.toml --log-level debug --log-json check
+    expect_grep err "stub: logging_init log_level=debug log_json=1 plugin_config=/etc/vecshard/x.toml plugin_config_data_null=0" "$hn logging_init got the Config"
+    expect_grep err "stub: config plugin_config=/etc/vecshard/x.toml" "$hn config got the path"
+    expect_rc 0 "$hn empty config" "$h" --plugin "$st/libstub.so" check
+    expect_grep err "plugin_config= plugin_config_data_null=1" "$hn empty config path is NULL/0"
+    expect_rc 0 "$hn keep-config stub" "$h" --plugin "$st/keepcfg.so" check
+    if grep -q "kept log_level pointer now reads: 69 6e 66 6f$" "$t/err"; then bad "$hn Config strings not scribbled"; else ok "$hn Config strings gone after load ($(grep -o 'now reads:.*' "$t/err"))"; fi
+
+    expect_rc 0 "$hn route" "$h" --plugin "$st/libstub.so" route "$cases"
+    if cmp -s "$t/out" "$here/testdata/cases.stub.out"; then ok "$hn route output = cases.stub.out"; else
+        bad "$hn route output differs"; diff "$t/out" "$here/testdata/cases.stub.out" | head; fi
+    cp "$t/out" "$t/route.$hn"
+    expect_grep err "installed SIGHUP handler flags=0x14000004 (SA_ONSTACK not set)" "$hn SIGHUP flags SA_RESTART|SA_SIGINFO"
+    expect_rc 0 "$hn route --threads 4 --repeat 300" "$h" --plugin "$st/libstub.so" --threads 4 --repeat 300 route "$cases"
+    expect_grep err "^route: threads=4 repeat=300 routes=$((4 * 300 * 12)) mismatches=0$" "$hn threads agree"
+    expect_rc 0 "$hn load" "$h" --plugin "$st/libstub.so" --seconds 1 load "$cases"
+    expect_grep out "^load: threads=2 seconds=[0-9.]* calls=[1-9][0-9]* calls_per_sec=[1-9][0-9]* mismatches=0$" "$hn load line"
+    echo "     $(grep 'threads=' "$t/out")"
+    expect_rc 0 "$hn signals (stub)" "$h" --plugin "$st/libstub.so" --seconds 1 signals "$cases"
+    expect_grep out "^signals: delivered=[1-9][0-9]* foreign_stack=0 other_thread=0 routes=[1-9]" "$hn signals clean"
+    echo "     $(cat "$t/out")"
+    expect_rc 0 "$hn signals (stub with its own thread)" "$h" --plugin "$st/thread.so" --seconds 1 signals "$cases"
+    echo "     $(cat "$t/out")"
+    expect_rc 1 "$hn signals (stub routing on its own stack) fails" "$h" --plugin "$st/foreign.so" --seconds 1 signals "$cases"
+    expect_grep out "^signals: delivered=[1-9][0-9]* foreign_stack=[1-9]" "$hn foreign stack detected"
+    echo "     $(cat "$t/out")"
+    expect_rc 134 "$hn --abort-on-foreign-stack aborts" "$h" --plugin "$st/foreign.so" --seconds 2 --abort-on-foreign-stack signals "$cases"
+    expect_grep err "signal handler ran on a foreign stack, aborting" "$hn abort message"
+
+    printf 'x\t1\t-\tzz\t-\n' >"$t/bad.tsv"
+    expect_rc 8 "$hn bad case file" "$h" --plugin "$st/libstub.so" route "$t/bad.tsv"
+    expect_rc 8 "$hn missing case file" "$h" --plugin "$st/libstub.so" route "$t/nosuch.tsv"
+    expect_rc 2 "$hn usage error" "$h" route
+    expect_rc 2 "$hn unknown option" "$h" --bogus check
+    expect_rc 0 "$hn --help" "$h" --help
+done
+
+if [ -x "$out/pgdog-host" ]; then
+    if cmp -s "$t/route.pgdog-host" "$t/route.pgdog-host-c"; then ok "Rust and C hosts print the same route output"; else bad "Rust and C route outputs differ"; fi
+    "$out/pgdog-host" --help >"$t/h1"; "$out/pgdog-host-c" --help >"$t/h2"
+    if cmp -s "$t/h1" "$t/h2"; then ok "same usage text"; else bad "usage texts differ"; fi
+fi
+
+echo "selftest: $n checks, $fails failed"
+[ $fails = 0 ]
