@@ -1,23 +1,45 @@
-# vecshard build. `make` builds the plugin, its C host and the two commands;
-# `make test` is what CI runs; `make demo` shows the whole path end to end.
+# vecshard build. `make` builds both plugin libraries, the PgDog-like test
+# hosts and the two commands; `make test` is what CI runs; `make demo` shows
+# the whole path end to end.
+#
+#   build/libvecshard.so        today's PgDog (>= v0.1.54): the pgdog-plugin 0.4 vtable ABI
+#   build/libvecshard_c2025.so  PgDog commit cd054b36 (January 2025): the C ABI
+#   build/pgdog-host            a std-only Rust host that loads a plugin as today's PgDog does
+#   build/pgdog-host-c          the same host in C (for machines without rustc)
+#   build/vecshard-host         the C host of the January 2025 C ABI
 
 GO      ?= go
 CC      ?= gcc
 BUILD   := build
 FUZZTIME ?= 3s
 
-# Packages without cgo of their own; tested with the race detector.
-PUREGO_PKGS := ./vecdecode/... ./idkey/... ./centroids/... ./router/... ./kmeans/... ./cmd/...
+# PostgreSQL 18's headers and libpg_query's static raw parser (Debian
+# unstable's libpg-query-dev and postgresql-server-dev-18), fetched into the
+# build directory without touching the system: the layout check and the
+# test hosts' parser need them; building the plugin does not.
+PG18_DEPS ?= $(BUILD)/deps/pg18
+PG18_ROOT := $(PG18_DEPS)/root
 
-.PHONY: all build test vet unit e2e fuzz-smoke fuzz bench demo clean
+# Packages without cgo of their own; tested with the race detector.
+PUREGO_PKGS := ./vecdecode/... ./idkey/... ./centroids/... ./router/... ./kmeans/... ./cmd/... \
+	./sqlir/... ./sqltext/... ./pgtree/... ./internal/corpus/... ./plugin/internal/...
+
+.PHONY: all build test vet unit alloc e2e fuzz-smoke fuzz bench demo clean deps layout-check layout-gen \
+	corpus-json vtablehost-selftest hosts
 
 all: build
 
-build: $(BUILD)/libvecshard.so $(BUILD)/vecshard-host $(BUILD)/train-centroids $(BUILD)/vecshard
+build: $(BUILD)/libvecshard.so $(BUILD)/libvecshard_c2025.so $(BUILD)/vecshard-host $(BUILD)/train-centroids $(BUILD)/vecshard
 
 # The Go sources are many; let go's own cache decide what is stale.
 $(BUILD)/libvecshard.so: FORCE
 	@mkdir -p $(BUILD)
+	@echo "== building $@ (vtable ABI, no pg_query)"
+	$(GO) build -buildmode=c-shared -o $@ ./plugin/vtable
+
+$(BUILD)/libvecshard_c2025.so: FORCE
+	@mkdir -p $(BUILD)
+	@echo "== building $@ (C ABI of January 2025, with pg_query: the first build compiles its C parser, ~2 minutes)"
 	$(GO) build -buildmode=c-shared -o $@ ./plugin
 
 $(BUILD)/vecshard-host: plugin/hosttest/host.c $(wildcard plugin/include/*.h)
@@ -34,23 +56,60 @@ $(BUILD)/vecshard: FORCE
 
 FORCE:
 
-test: vet unit e2e fuzz-smoke
+deps: $(PG18_ROOT)/usr/include/pg_query.h
+
+$(PG18_ROOT)/usr/include/pg_query.h:
+	scripts/pg18-deps.sh $(PG18_DEPS) >/dev/null
+
+# The PgDog-like hosts (Rust and C) link libpg_query's raw parser.
+hosts: $(BUILD)/pgdog-host-c
+
+VTABLEHOST_SRC := $(wildcard plugin/vtablehost/*.rs plugin/vtablehost/*.c plugin/vtablehost/*.sh)
+$(BUILD)/pgdog-host-c: $(VTABLEHOST_SRC) | deps
+	plugin/vtablehost/build.sh $(BUILD) $(PG18_ROOT)
+
+$(BUILD)/pg18json: internal/pg18json/pg18json.c plugin/vtablehost/pgparse.c | deps
+	$(CC) -O2 -Wall -Werror -I$(PG18_ROOT)/usr/include -I$(PG18_ROOT)/usr/include/pg_query \
+		-I$(PG18_ROOT)/usr/include/pg_query/postgres -o $@ $^ $(PG18_ROOT)/usr/lib/x86_64-linux-gnu/libpg_query.a -lpthread
+
+test: vet layout-check unit alloc e2e fuzz-smoke
 
 vet:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 
-unit:
+# The committed PG18 layout table against the headers, by compiling it.
+layout-check: deps
+	scripts/pg18-layout-check.sh $(PG18_DEPS)
+
+layout-gen: deps
+	$(GO) run ./internal/cmd/pg18layout -headers $(PG18_ROOT)/usr/include/pg_query/postgres -out pgtree/layout_pg18.go \
+		-check pgtree/testdata/pg18layout_check.c -check-server pgtree/testdata/pg18layout_check_server.c
+
+# The corpus's PostgreSQL 18 parse trees (JSON), committed for plain-Go tests.
+corpus-json: $(BUILD)/pg18json
+	PG18JSON=$(CURDIR)/$(BUILD)/pg18json $(GO) test -count=1 -run TestFrontEndsAgree ./pgtree -update
+
+unit: $(BUILD)/pg18json
 	$(GO) test -race -count=1 $(PUREGO_PKGS)
 	$(GO) test -count=1 -tags purego ./centroids/...
-	$(GO) test -count=1 ./plugin
+	PG18JSON=$(CURDIR)/$(BUILD)/pg18json $(GO) test -count=1 -run TestFrontEndsAgree ./pgtree
+	$(GO) test -count=1 ./plugin ./plugin/vtable
 	$(GO) test -count=1 -bench . -benchtime 1x ./bench
 
-# The end-to-end tests load build/libvecshard.so into build/vecshard-host;
-# the valgrind test builds its own copy with -tags valgrind.
-e2e: build
+# Zero-allocation assertions skip under -race (it allocates); run them here.
+alloc:
+	$(GO) test -count=1 -run 'Alloc' ./router/... ./centroids/... ./vecdecode/... ./idkey/... ./pgtree/... ./plugin/vtable
+
+# The end-to-end tests load the real libraries into hosts that behave like
+# PgDog; the valgrind test builds its own copy with -tags valgrind.
+e2e: build hosts
+	plugin/vtablehost/selftest.sh $(BUILD)/vtablehost-selftest $(PG18_ROOT)
 	VECSHARD_E2E_BUILD=$(CURDIR)/$(BUILD) $(GO) test -count=1 -timeout 30m ./e2e
+
+vtablehost-selftest: deps
+	plugin/vtablehost/selftest.sh $(BUILD)/vtablehost-selftest $(PG18_ROOT)
 
 fuzz-smoke:
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
@@ -58,8 +117,8 @@ fuzz-smoke:
 fuzz:
 	FUZZTIME=60s scripts/fuzz.sh
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 -timeout 90m ./bench | tee $(BUILD)/bench.txt
+bench: build hosts
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 -timeout 90m ./bench ./plugin/vtable | tee $(BUILD)/bench.txt
 
 demo: build
 	scripts/demo.sh

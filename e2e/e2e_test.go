@@ -16,7 +16,8 @@ import (
 // build holds the artifacts under test: the plugin, its generated header and
 // the C host.
 var build struct {
-	dir, lib, host string
+	dir, lib, host string // the C ABI library (libvecshard_c2025.so) and its C host
+	vlib           string // the vtable library (libvecshard.so)
 	root           string // module root
 	scratch        string // for artifacts the tests build themselves
 	err            error
@@ -46,7 +47,8 @@ func TestMain(m *testing.M) {
 			build.dir = scratch
 			build.err = buildArtifacts(root, scratch)
 		}
-		build.lib = filepath.Join(build.dir, "libvecshard.so")
+		build.lib = filepath.Join(build.dir, "libvecshard_c2025.so")
+		build.vlib = filepath.Join(build.dir, "libvecshard.so")
 		build.host = filepath.Join(build.dir, "vecshard-host")
 		return m.Run()
 	}()
@@ -68,7 +70,8 @@ func moduleRoot() (string, error) {
 // buildArtifacts builds the plugin and the host exactly as the Makefile does.
 func buildArtifacts(root, dir string) error {
 	cmds := [][]string{
-		{"go", "build", "-buildmode=c-shared", "-o", filepath.Join(dir, "libvecshard.so"), "./plugin"},
+		{"go", "build", "-buildmode=c-shared", "-o", filepath.Join(dir, "libvecshard_c2025.so"), "./plugin"},
+		{"go", "build", "-buildmode=c-shared", "-o", filepath.Join(dir, "libvecshard.so"), "./plugin/vtable"},
 		{"gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread", "-o", filepath.Join(dir, "vecshard-host"),
 			"plugin/hosttest/host.c", "-ldl"},
 	}
@@ -306,7 +309,7 @@ func TestABIHeader(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%v: %v\n%s", cmd.Args, err, out)
 	}
-	h, err := os.ReadFile(filepath.Join(build.dir, "libvecshard.h"))
+	h, err := os.ReadFile(filepath.Join(build.dir, "libvecshard_c2025.h"))
 	if err != nil {
 		t.Fatal(err)
 	}

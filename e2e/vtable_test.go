@@ -1,0 +1,435 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/vecshard/vecshard/internal/corpus"
+	"github.com/vecshard/vecshard/internal/routefixture"
+	"github.com/vecshard/vecshard/router"
+	"github.com/vecshard/vecshard/sqltext"
+)
+
+// The hosts' exit codes (plugin/vtablehost/host.rs).
+const (
+	exitSkipVtable = 4
+	exitSkipAPI    = 5
+	exitSkipRustc  = 6
+	exitSkipConfig = 7
+)
+
+// vtableHosts returns the PgDog-like hosts that make e2e built: the Rust
+// one and its C twin (the Rust one is missing where rustc is).
+func vtableHosts(t testing.TB) []string {
+	t.Helper()
+	if os.Getenv("VECSHARD_E2E_BUILD") == "" {
+		fmt.Fprintln(os.Stderr, "\n*** e2e: VECSHARD_E2E_BUILD is not set: SKIPPING the vtable-ABI tests (make e2e runs them) ***")
+		t.Skip("the vtable-ABI tests need the build directory of make e2e (VECSHARD_E2E_BUILD)")
+	}
+	var hosts []string
+	for _, name := range []string{"pgdog-host", "pgdog-host-c"} {
+		p := filepath.Join(build.dir, name)
+		if _, err := os.Stat(p); err == nil {
+			hosts = append(hosts, p)
+		}
+	}
+	if len(hosts) == 0 || !strings.HasSuffix(hosts[len(hosts)-1], "pgdog-host-c") {
+		t.Fatalf("no %s/pgdog-host-c: run make hosts", build.dir)
+	}
+	if _, err := exec.LookPath("rustc"); err == nil && !strings.HasSuffix(hosts[0], "pgdog-host") {
+		t.Fatalf("rustc is installed but %s/pgdog-host was not built", build.dir)
+	}
+	return hosts
+}
+
+// cleanEnv is the environment of a PgDog process that nobody prepared for
+// vecshard: no GLIBC_TUNABLES, no VECSHARD_* variable.
+func cleanEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "GLIBC_TUNABLES=") || strings.HasPrefix(kv, "VECSHARD_") || strings.HasPrefix(kv, "LD_LIBRARY_PATH=") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	// PgDog finds a bare plugin name on the library path.
+	return append(append(env, "LD_LIBRARY_PATH="+build.dir), extra...)
+}
+
+func runVtable(t testing.TB, host string, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(host, args...)
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := result{stdout: stdout.String(), stderr: stderr.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.exit = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running %s %v: %v", host, args, err)
+	}
+	return r
+}
+
+func corpusConfig() string { return filepath.Join(corpus.ConfigDir(), "vecshard.toml") }
+
+// TestVtableLoads: today's PgDog loads build/libvecshard.so by its bare
+// name, with glibc's default static TLS and no VECSHARD_RUSTC_VERSION: the
+// plugin finds PgDog's rustc version in the host executable's .comment.
+func TestVtableLoads(t *testing.T) {
+	rustc := rustcVersion(t)
+	for _, host := range vtableHosts(t) {
+		t.Run(filepath.Base(host), func(t *testing.T) {
+			r := runVtable(t, host, cleanEnv(), "--plugin", "vecshard", "--config", corpusConfig(), "check")
+			if r.exit != 0 {
+				t.Fatalf("not loaded:\n%s", r)
+			}
+			for _, want := range []string{"api_version=0.4.0 ", "rustc_version=" + rustc + " ", "plugin_version=0.2.0"} {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("check output lacks %q:\n%s", want, r)
+				}
+			}
+			if !strings.Contains(r.stderr, "config loaded") {
+				t.Errorf("no load line in the plugin's log:\n%s", r.stderr)
+			}
+		})
+	}
+}
+
+// rustcVersion is the string the hosts compare with: rustc's own, or the
+// C twin's built-in default where rustc is missing.
+func rustcVersion(t testing.TB) string {
+	out, err := exec.Command("rustc", "--version").Output()
+	if err != nil {
+		return "rustc 1.95.0 (59807616e 2026-04-14)"
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// TestVtableLibrary: the library has today's symbol, carries almost no
+// initial-exec TLS (the Go runtime's thread pointer, not pg_query's parser
+// state), and does not link pg_query at all.
+func TestVtableLibrary(t *testing.T) {
+	vtableHosts(t)
+	out, err := exec.Command("nm", "-D", "--defined-only", build.vlib).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m) [DR] PGDOG_PLUGIN_VTABLE$`).Match(out) {
+		t.Errorf("%s does not export the data symbol PGDOG_PLUGIN_VTABLE", build.vlib)
+	}
+	if bytes.Contains(out, []byte("pg_query")) || bytes.Contains(out, []byte("raw_parser")) {
+		t.Errorf("%s links pg_query", build.vlib)
+	}
+	ph, err := exec.Command("readelf", "-lW", build.vlib).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^\s*TLS\s+\S+\s+\S+\s+\S+\s+\S+\s+(0x[0-9a-f]+)`).FindSubmatch(ph)
+	if m == nil {
+		t.Fatalf("no TLS program header:\n%s", ph)
+	}
+	size, _ := strconv.ParseInt(string(m[1][2:]), 16, 64)
+	t.Logf("TLS block: %d bytes", size)
+	if size > 64 {
+		t.Errorf("the library has %d bytes of TLS; glibc's default static TLS surplus may not fit it", size)
+	}
+}
+
+// TestVtableConfig: what PgDog gets when the config is missing or bad:
+// config() returns false, PgDog skips the plugin, the log says why.
+func TestVtableConfig(t *testing.T) {
+	host := vtableHosts(t)[0]
+	bad := filepath.Join(t.TempDir(), "bad.toml")
+	if err := os.WriteFile(bad, []byte("shards = 4\n[[tables]]\nname = \"items\"\nkey = \"vector\"\nvector_colum = \"embedding\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		env    []string
+		args   []string
+		exit   int
+		stderr string
+	}{
+		{"no config", nil, nil, exitSkipConfig, "no config: set config ="},
+		{"bad config", nil, []string{"--config", bad}, exitSkipConfig, "vector_colum"},
+		{"config from VECSHARD_CONFIG", []string{"VECSHARD_CONFIG=" + corpusConfig()}, nil, 0, "config loaded"},
+		{"rustc override", []string{"VECSHARD_RUSTC_VERSION=rustc 0.0.0"}, []string{"--config", corpusConfig()}, exitSkipRustc, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append(append([]string{"--plugin", "vecshard"}, tc.args...), "check")
+			r := runVtable(t, host, cleanEnv(tc.env...), args...)
+			if r.exit != tc.exit || !strings.Contains(r.stderr, tc.stderr) {
+				t.Fatalf("want exit %d and %q in the log:\n%s", tc.exit, tc.stderr, r)
+			}
+		})
+	}
+}
+
+// corpusCases writes the corpus as the hosts' case file, each statement
+// twice: as PgDog passes a read (write_override false) and as it passes a
+// statement its own parser saw as a write (true).
+func corpusCases(t testing.TB) (path string, cases []corpus.Case) {
+	t.Helper()
+	var b strings.Builder
+	cases = corpus.Cases()
+	for i, c := range cases {
+		for _, flags := range []string{"-", "w"} {
+			fmt.Fprintf(&b, "%d%s\t%d\t%s\t%s\t", i, flags, c.Shards, flags, hex.EncodeToString([]byte(c.SQL)))
+			codes := make([]string, len(c.Params))
+			for j, p := range c.Params {
+				codes[j] = map[bool]string{false: "0", true: "1"}[p.Binary]
+			}
+			if len(codes) == 0 {
+				b.WriteString("-")
+			} else {
+				b.WriteString(strings.Join(codes, ","))
+			}
+			for _, p := range c.Params {
+				b.WriteByte('\t')
+				if p.Null {
+					b.WriteByte('~')
+				} else {
+					b.WriteString(hex.EncodeToString(p.Data))
+				}
+			}
+			b.WriteByte('\n')
+		}
+	}
+	path = filepath.Join(t.TempDir(), "corpus.tsv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, cases
+}
+
+// wantRoute is the Route the text front end's decision maps to.
+func wantRoute(d router.Decision, writeOverride bool) string {
+	rw := 1
+	if d.Write || writeOverride {
+		rw = 0
+	}
+	switch d.Kind {
+	case router.Shard:
+		return fmt.Sprintf("%d\t%d", d.Shard, rw)
+	case router.All:
+		return fmt.Sprintf("-1\t%d", rw)
+	case router.Error:
+		return fmt.Sprintf("-3\t%d", rw)
+	}
+	return "-2\t2"
+}
+
+// TestVtableCorpus routes the whole corpus through the real library in
+// both hosts, from PostgreSQL 18 trees that libpg_query's raw parser made,
+// and requires, statement by statement, the decision the SQL-text front end
+// (C ABI, vecshard explain) makes. Comment hints are the host's under this
+// ABI; PostgreSQL 17/18-only syntax has no text decision to compare with.
+// Then every tree again from 4 threads, 20 times each: the same answers.
+func TestVtableCorpus(t *testing.T) {
+	hosts := vtableHosts(t)
+	path, cases := corpusCases(t)
+	snap, err := router.Load(corpusConfig(), router.WithText(sqltext.Parser{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, host := range hosts {
+		t.Run(filepath.Base(host), func(t *testing.T) {
+			r := runVtable(t, host, cleanEnv(), "--plugin", "vecshard", "--config", corpusConfig(), "route", path)
+			if r.exit != 0 {
+				t.Fatalf("route failed:\n%s", r)
+			}
+			got := map[string]string{}
+			sc := bufio.NewScanner(strings.NewReader(r.stdout))
+			sc.Buffer(nil, 1<<20)
+			for sc.Scan() {
+				id, rest, _ := strings.Cut(sc.Text(), "\t")
+				got[id] = rest
+			}
+			compared := 0
+			for i, c := range cases {
+				for _, wo := range []bool{false, true} {
+					id := strconv.Itoa(i) + map[bool]string{false: "-", true: "w"}[wo]
+					g, ok := got[id]
+					switch {
+					case !ok:
+						t.Errorf("%s: no answer", c.Name)
+						continue
+					case strings.HasPrefix(c.Name, "syntax/"):
+						if !strings.HasPrefix(g, "PARSE_ERROR") {
+							t.Errorf("%s: PostgreSQL 18 parsed it: %s", c.Name, g)
+						}
+						continue
+					case strings.HasPrefix(g, "PARSE_ERROR"):
+						t.Errorf("%s: PostgreSQL 18 did not parse it: %s", c.Name, g)
+						continue
+					case strings.HasPrefix(c.Name, "hint/"), strings.HasPrefix(c.Name, "pg18/"):
+						continue
+					}
+					ps := make([]router.Param, len(c.Params))
+					for j, p := range c.Params {
+						if !p.Null {
+							ps[j] = router.Param{Data: append([]byte{}, p.Data...), Binary: p.Binary}
+						}
+					}
+					if want := wantRoute(snap.Route(c.SQL, ps, c.Shards), wo); g != want {
+						t.Errorf("%s (write_override %v): vtable %q, text front end %q\n  %s", c.Name, wo, g, want, c.SQL)
+					}
+					compared++
+				}
+			}
+			t.Logf("%d routes through the vtable identical to the text front end", compared)
+			if compared < 600 {
+				t.Errorf("only %d routes compared", compared)
+			}
+
+			r = runVtable(t, host, cleanEnv(), "--plugin", "vecshard", "--config", corpusConfig(),
+				"--threads", "4", "--repeat", "20", "route", path)
+			if r.exit != 0 || !strings.Contains(r.stderr, "mismatches=0") {
+				t.Fatalf("concurrent routes differ:\n%s", r.stderr)
+			}
+		})
+	}
+}
+
+var signalsLine = regexp.MustCompile(`signals: delivered=(\d+) foreign_stack=(\d+) other_thread=(\d+) routes=(\d+)`)
+
+// TestVtableSignals: PgDog installs its SIGHUP, SIGTERM and SIGINT handlers
+// after loading plugins, with SA_RESTART|SA_SIGINFO and no SA_ONSTACK. The
+// hosts do the same, then send storms of signals, process-wide and aimed at
+// threads inside route, under GC pressure (GOGC=5, no plan cache, so every
+// call allocates). With VECSHARD_SIGNAL_FIX=0 the reproduction shows the
+// hazard: handlers run on goroutine stacks. With the fix (the default) every
+// delivery runs on a native or alternate stack.
+func TestVtableSignals(t *testing.T) {
+	hosts := vtableHosts(t)
+	path, _ := corpusCases(t)
+	dir := t.TempDir()
+	conf, err := os.ReadFile(corpusConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf = regexp.MustCompile(`(?m)^plan_cache_size *=.*$`).ReplaceAll(conf, nil)
+	conf = append([]byte("plan_cache_size = 0\n"), conf...)
+	for _, f := range []string{"c3k4.json", "c3k8.json", "l2k4.json", "bare.json"} {
+		data, err := os.ReadFile(filepath.Join(corpus.ConfigDir(), f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	config := filepath.Join(dir, "vecshard.toml")
+	if err := os.WriteFile(config, conf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, host := range hosts {
+		for _, fix := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/fix=%v", filepath.Base(host), fix), func(t *testing.T) {
+				env := cleanEnv("GOGC=5")
+				if !fix {
+					env = append(env, "VECSHARD_SIGNAL_FIX=0")
+				}
+				r := runVtable(t, host, env, "--plugin", "vecshard", "--config", config,
+					"--threads", "4", "--seconds", "2", "signals", path)
+				m := signalsLine.FindStringSubmatch(r.stdout + r.stderr)
+				if !fix {
+					// The hazard, reproduced: handlers run on goroutine
+					// stacks and, more often than not, corrupt the Go
+					// heap or stacks and kill the process.
+					crashed := r.exit != 0 && (strings.Contains(r.stderr, "fatal error") || strings.Contains(r.stderr, "SIGSEGV") || r.exit < 0)
+					switch {
+					case crashed:
+						t.Logf("without the fix the host crashed (exit %d): %s", r.exit, firstLine(r.stderr, "fatal error", "SIGSEGV", "unexpected"))
+					case m != nil && m[2] != "0":
+						t.Logf("without the fix: %s", m[0])
+					default:
+						t.Fatalf("the reproduction neither crashed nor saw a handler on a goroutine stack: the test no longer shows the hazard\n%s", r)
+					}
+					return
+				}
+				if m == nil {
+					t.Fatalf("no signals line:\n%s", r)
+				}
+				delivered, _ := strconv.Atoi(m[1])
+				foreign, _ := strconv.Atoi(m[2])
+				t.Logf("%s", m[0])
+				if delivered < 1000 {
+					t.Fatalf("only %d signals delivered:\n%s", delivered, r)
+				}
+				if foreign != 0 || r.exit != 0 {
+					t.Fatalf("%d handlers ran on a foreign stack with the fix:\n%s", foreign, r)
+				}
+			})
+		}
+	}
+}
+
+// firstLine returns the first line of s that contains one of the words.
+func firstLine(s string, words ...string) string {
+	for _, l := range strings.Split(s, "\n") {
+		for _, w := range words {
+			if strings.Contains(l, w) {
+				return strings.TrimSpace(l)
+			}
+		}
+	}
+	return ""
+}
+
+var vtableLoadLine = regexp.MustCompile(`load: threads=(\d+) seconds=([\d.]+) calls=(\d+) calls_per_sec=(\d+)`)
+
+// BenchmarkVtableHostLoad runs the Rust host's load mode on 1 and 2
+// threads through build/libvecshard.so on BenchmarkRoute's statements
+// (1536 dimensions, 64 centroids, 4 shards; trees parsed once, as PgDog's
+// AST cache keeps them) and reports calls per second.
+func BenchmarkVtableHostLoad(b *testing.B) {
+	hosts := vtableHosts(b)
+	fx, err := routefixture.Write(b.TempDir(), -1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, sql string
+		param     []byte
+	}{
+		{"vector-binary-1536-k64", routefixture.SearchQuery, fx.QueryBin},
+		{"id-bigint-binary", routefixture.UserQuery, fx.IDBin},
+	} {
+		path := filepath.Join(b.TempDir(), "load.tsv")
+		line := fmt.Sprintf("0\t%d\t-\t%s\t1\t%s\n", routefixture.Shards, hex.EncodeToString([]byte(tc.sql)), hex.EncodeToString(tc.param))
+		if err := os.WriteFile(path, []byte(line), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/%s/threads=%d", filepath.Base(hosts[0]), tc.name, threads), func(b *testing.B) {
+				seconds := os.Getenv("VECSHARD_LOAD_SECONDS")
+				if seconds == "" {
+					seconds = "1"
+				}
+				for range b.N {
+					r := runVtable(b, hosts[0], cleanEnv(), "--plugin", "vecshard", "--config", fx.Config,
+						"--threads", strconv.Itoa(threads), "--seconds", seconds, "load", path)
+					m := vtableLoadLine.FindStringSubmatch(r.stdout)
+					if r.exit != 0 || m == nil {
+						b.Fatalf("load failed:\n%s", r)
+					}
+					cps, _ := strconv.ParseFloat(m[4], 64)
+					b.ReportMetric(cps, "calls/s")
+					b.ReportMetric(1e9*float64(threads)/cps, "ns/call/thread")
+				}
+			})
+		}
+	}
+}
