@@ -113,7 +113,7 @@ func (r *reader) node(p unsafe.Pointer, depth int) {
 		return
 	}
 	pr := &progs[tag]
-	if depth > sqlir.MaxDepth || r.nodes > maxNodes {
+	if depth >= sqlir.MaxDepth || r.nodes > maxNodes {
 		r.b.Unknown(pr.name)
 		return
 	}
@@ -160,6 +160,10 @@ func (r *reader) node(p unsafe.Pointer, depth int) {
 	} else {
 		r.b.Node(pr.kind, "", name, schema, i1, i2, flags, len(pr.slots)+1)
 		for _, s := range pr.slots {
+			if s.off == noField || *(*unsafe.Pointer)(unsafe.Add(p, s.off)) == nil {
+				r.b.Count(0) // most slots are empty: no call
+				continue
+			}
 			r.slot(p, s, depth)
 		}
 	}

@@ -32,42 +32,78 @@ func (b *Builder) Reset() { b.buf = b.buf[:0] }
 func (b *Builder) Bytes() []byte { return b.buf }
 
 // Count writes the number of nodes of a list or slot that follows.
-func (b *Builder) Count(n int) { b.buf = binary.AppendUvarint(b.buf, uint64(n)) }
+func (b *Builder) Count(n int) {
+	if uint(n) < 0x80 {
+		b.buf = append(b.buf, byte(n))
+		return
+	}
+	b.buf = binary.AppendUvarint(b.buf, uint64(n))
+}
 
 // Nil writes an absent node.
 func (b *Builder) Nil() { b.buf = append(b.buf, byte(Nil)) }
 
 // Unknown writes a node the front end cannot read; pg names it for messages.
 func (b *Builder) Unknown(pg string) {
-	b.buf = append(b.buf, byte(Unknown))
-	b.str(pg)
+	b.buf = appendStr(append(b.buf, byte(Unknown)), pg)
 }
 
 // Node writes the head of a node; nslots slots (each Count, then its nodes)
 // must follow. pg is written for Other nodes only.
 func (b *Builder) Node(k Kind, pg, name, schema string, i, i2 int64, flags uint32, nslots int) {
-	b.buf = append(b.buf, byte(k))
+	buf := append(b.buf, byte(k))
 	if k == Other {
-		b.str(pg)
+		buf = appendStr(buf, pg)
 	}
-	b.str(name)
-	b.str(schema)
-	b.buf = binary.AppendVarint(b.buf, i)
-	b.buf = binary.AppendVarint(b.buf, i2)
-	b.buf = binary.AppendUvarint(b.buf, uint64(flags))
-	b.buf = binary.AppendUvarint(b.buf, uint64(nslots))
+	buf = appendStr(buf, name)
+	buf = appendStr(buf, schema)
+	buf = appendVarint(buf, i)
+	buf = appendVarint(buf, i2)
+	if flags < 0x80 && uint(nslots) < 0x80 {
+		buf = append(buf, byte(flags), byte(nslots))
+	} else {
+		buf = binary.AppendUvarint(buf, uint64(flags))
+		buf = binary.AppendUvarint(buf, uint64(nslots))
+	}
+	b.buf = buf
 }
 
 // NodeBytes is Node with the name given as bytes (host memory, copied into
-// the encoding).
+// the encoding), no schema, Int2 or flags.
 func (b *Builder) NodeBytes(k Kind, name []byte, i int64, nslots int) {
-	b.buf = append(b.buf, byte(k))
-	b.buf = binary.AppendUvarint(b.buf, uint64(len(name)))
-	b.buf = append(b.buf, name...)
-	b.buf = append(b.buf, 0) // schema ""
-	b.buf = binary.AppendVarint(b.buf, i)
-	b.buf = append(b.buf, 0, 0) // int2 0, flags 0
-	b.buf = binary.AppendUvarint(b.buf, uint64(nslots))
+	buf := append(b.buf, byte(k))
+	if len(name) < 0x80 {
+		buf = append(buf, byte(len(name)))
+	} else {
+		buf = binary.AppendUvarint(buf, uint64(len(name)))
+	}
+	buf = append(buf, name...)
+	buf = append(buf, 0) // schema ""
+	buf = appendVarint(buf, i)
+	buf = append(buf, 0, 0) // int2 0, flags 0
+	b.buf = binary.AppendUvarint(buf, uint64(nslots))
+}
+
+// appendStr appends s with its length as a uvarint.
+func appendStr(buf []byte, s string) []byte {
+	if len(s) < 0x80 {
+		buf = append(buf, byte(len(s)))
+	} else {
+		buf = binary.AppendUvarint(buf, uint64(len(s)))
+	}
+	return append(buf, s...)
+}
+
+// appendVarint is binary.AppendVarint with a one-byte fast path.
+func appendVarint(buf []byte, v int64) []byte {
+	if v >= -64 && v < 64 {
+		ux := uint64(v) << 1
+		if v < 0 {
+			ux = ^ux
+		}
+		return append(buf, byte(ux))
+	}
+	return binary.AppendVarint(buf, v)
 }
 
 // Len is the length of the encoding so far; with Truncate a front end can
@@ -76,11 +112,6 @@ func (b *Builder) Len() int { return len(b.buf) }
 
 // Truncate drops everything written after Len returned n.
 func (b *Builder) Truncate(n int) { b.buf = b.buf[:n] }
-
-func (b *Builder) str(s string) {
-	b.buf = binary.AppendUvarint(b.buf, uint64(len(s)))
-	b.buf = append(b.buf, s...)
-}
 
 // MaxDepth bounds the nesting a flat encoding may have; deeper trees are
 // rejected by Decode and should be written as Unknown by front ends.

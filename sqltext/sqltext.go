@@ -152,7 +152,7 @@ func (w *writer) node(m protoreflect.Message, depth int) {
 		return
 	}
 	md := m.Descriptor()
-	if depth > sqlir.MaxDepth {
+	if depth >= sqlir.MaxDepth {
 		w.b.Unknown(string(md.Name()))
 		return
 	}

@@ -1,0 +1,39 @@
+package pgtree_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/vecshard/vecshard/pgtree"
+	"github.com/vecshard/vecshard/sqlir"
+)
+
+// BenchmarkRead reads the PostgreSQL 18 trees of the routing benchmark's
+// statements (id lookup, similarity search, INSERT) into sqlir's encoding:
+// the per-call cost the vtable ABI adds before the plan cache lookup.
+func BenchmarkRead(b *testing.B) {
+	data, err := os.ReadFile("../plugin/vtable/testdata/bench18.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	for i, name := range []string{"search", "id-lookup", "uuid-lookup", "insert"} {
+		a := pgtree.NewArena(nil)
+		root, err := a.BuildJSON([]byte(lines[i]))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			var bld sqlir.Builder
+			b.ReportAllocs()
+			for b.Loop() {
+				bld.Reset()
+				if err := pgtree.Read(&bld, root); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(bld.Bytes())), "bytes")
+		})
+	}
+}
