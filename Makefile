@@ -120,7 +120,7 @@ fuzz:
 bench: build hosts
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 -timeout 90m ./bench ./plugin/vtable | tee $(BUILD)/bench.txt
 
-demo: build
+demo: build hosts
 	scripts/demo.sh
 
 clean:

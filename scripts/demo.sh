@@ -1,13 +1,13 @@
 #!/bin/sh
 # demo.sh: train centroids on testdata/demo/sample.txt, write a plugin
-# config, load build/libvecshard.so into the C test host the way PgDog does,
-# and route a handful of statements: similarity searches, inserts, id
-# lookups and a few statements vecshard refuses. Prints every decision and
-# the count per shard.
+# config, load build/libvecshard.so into a host that loads and calls it as
+# today's PgDog does (build/pgdog-host, Rust; its C twin where rustc is
+# missing), and route testdata/demo/statements.tsv: similarity searches,
+# inserts, id lookups and statements vecshard refuses, each parsed with
+# PostgreSQL 18's grammar as PgDog does. Every decision is checked against
+# one the demo computes without the router (internal/cmd/demo).
 #
-# Run from the repository root (make demo does). It uses build/libvecshard.so
-# and build/vecshard-host (make build), building them if they are missing, and
-# build/train-centroids if present (else `go run ./cmd/train-centroids`).
+# Run from the repository root: make demo builds what it needs first.
 # BUILD=dir overrides build/; KEEP=1 keeps the work directory.
 set -eu
 
@@ -18,14 +18,14 @@ K=8
 
 [ -f "$SAMPLE" ] || { echo "demo: run from the repository root ($SAMPLE not found)" >&2; exit 2; }
 
-mkdir -p "$BUILD"
-if [ ! -f "$BUILD/libvecshard.so" ]; then
-	echo "demo: building $BUILD/libvecshard.so"
-	go build -buildmode=c-shared -o "$BUILD/libvecshard.so" ./plugin
-fi
-if [ ! -x "$BUILD/vecshard-host" ]; then
-	echo "demo: building $BUILD/vecshard-host"
-	gcc -O2 -Wall -Wextra -pthread -o "$BUILD/vecshard-host" plugin/hosttest/host.c -ldl
+for f in libvecshard.so pgdog-host-c; do
+	[ -e "$BUILD/$f" ] || { echo "demo: $BUILD/$f is missing: run make demo" >&2; exit 2; }
+done
+if [ -x "$BUILD/pgdog-host" ]; then
+	HOST="$BUILD/pgdog-host"
+else
+	echo "demo: rustc is not installed, so there is no Rust host: using $BUILD/pgdog-host-c, the C build of the same host"
+	HOST="$BUILD/pgdog-host-c"
 fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/vecshard-demo.XXXXXX")
@@ -64,39 +64,10 @@ id_type = "bigint"
 EOF
 echo "== config $WORK/vecshard.toml"
 
-# 3. The statements, in the host's script format (shards, query, params,
-# expect; "*" accepts any decision). Vectors are sample lines.
-v() { sed -n "${1}p" "$SAMPLE"; }
-TAB=$(printf '\t')
-{
-	echo "# similarity searches (extended protocol, text parameter)"
-	for n in 1 2 3 4 5 6 7 8; do
-		echo "$SHARDS${TAB}SELECT id FROM items ORDER BY embedding <=> \$1 LIMIT 10${TAB}t:$(v $n)${TAB}*"
-	done
-	echo "# a search with the vector as a literal (simple protocol)"
-	echo "$SHARDS${TAB}SELECT id FROM items ORDER BY embedding <=> '$(v 9)' LIMIT 5${TAB}-${TAB}*"
-	echo "# inserts: each row goes to its vector's shard"
-	for n in 10 11 12 13; do
-		echo "$SHARDS${TAB}INSERT INTO items (id, embedding) VALUES (\$1, \$2)${TAB}t:$n|t:$(v $n)${TAB}*"
-	done
-	echo "# id lookups and writes on an id-sharded table"
-	for id in 1 2 3 42 1000 -1; do
-		echo "$SHARDS${TAB}SELECT * FROM users WHERE id = \$1${TAB}t:$id${TAB}*"
-	done
-	echo "$SHARDS${TAB}UPDATE users SET name = 'ann' WHERE id = 42${TAB}-${TAB}*"
-	echo "# no key: every shard; not ours: PgDog decides"
-	echo "$SHARDS${TAB}SELECT count(*) FROM items${TAB}-${TAB}all read"
-	echo "$SHARDS${TAB}SELECT now()${TAB}-${TAB}none"
-	echo "# refused statements"
-	echo "$SHARDS${TAB}SELECT id FROM items ORDER BY embedding <=> \$1 LIMIT 10${TAB}t:[1,2,3]${TAB}error 22000"
-	echo "$SHARDS${TAB}SELECT id FROM items ORDER BY embedding <=> \$1 LIMIT 10${TAB}t:[1,2${TAB}error 22P02"
-	echo "$SHARDS${TAB}COPY items FROM STDIN${TAB}-${TAB}error"
-	echo "$SHARDS${TAB}/* pgdog_shard: 7 */ SELECT * FROM items${TAB}-${TAB}error"
-} > "$WORK/demo.tsv"
-
-# 4. Route them. The tunable gives the library the static TLS it needs
-# (PgDog needs it too; see the README).
-echo "== routing $(grep -vc '^#' "$WORK/demo.tsv") statements through $BUILD/libvecshard.so"
-GLIBC_TUNABLES=${GLIBC_TUNABLES:-glibc.rtld.optional_static_tls=4096} \
-VECSHARD_CONFIG="$WORK/vecshard.toml" \
-	"$BUILD/vecshard-host" --show-query "$BUILD/libvecshard.so" "$WORK/demo.tsv"
+# 3. Route the statements through today's ABI, with no environment
+# tricks: no GLIBC_TUNABLES, no VECSHARD_* variable; PgDog's config names the
+# plugin's config.
+echo "== routing testdata/demo/statements.tsv through $BUILD/libvecshard.so in $HOST"
+env -u GLIBC_TUNABLES -u VECSHARD_CONFIG -u VECSHARD_RUSTC_VERSION \
+	go run ./internal/cmd/demo -host "$HOST" -lib-dir "$BUILD" -config "$WORK/vecshard.toml" \
+	-centroids "$WORK/centroids.json" -sample "$SAMPLE" -statements testdata/demo/statements.tsv -shards "$SHARDS"

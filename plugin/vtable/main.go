@@ -313,20 +313,28 @@ func (p *plugin) encode(d router.Decision, writeOverride bool) (int64, uint8) {
 	return shardUnknown, rwUnknown
 }
 
-// rateLimit lets one event through per interval and counts the rest.
+// rateLimit lets warnBurst events through per warnWindow and counts the
+// rest, so that a client repeating a refused statement cannot flood
+// PgDog's log.
 type rateLimit struct {
-	next       atomic.Int64 // unix nanoseconds
+	window     atomic.Int64 // start of the current window, unix nanoseconds
+	n          atomic.Int64 // events let through in it
 	suppressed atomic.Int64
 }
 
-const warnInterval = 100 * time.Millisecond
+const (
+	warnWindow = time.Second
+	warnBurst  = 10
+)
 
 // allow reports whether to log now, and how many events were suppressed
 // since the last one logged.
 func (l *rateLimit) allow() (int64, bool) {
 	now := time.Now().UnixNano()
-	next := l.next.Load()
-	if now < next || !l.next.CompareAndSwap(next, now+int64(warnInterval)) {
+	if w := l.window.Load(); now-w >= int64(warnWindow) && l.window.CompareAndSwap(w, now) {
+		l.n.Store(0)
+	}
+	if l.n.Add(1) > warnBurst {
 		l.suppressed.Add(1)
 		return 0, false
 	}
