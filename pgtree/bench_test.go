@@ -37,3 +37,28 @@ func BenchmarkRead(b *testing.B) {
 		})
 	}
 }
+
+// TestReadAllocs: reading a tree into a warm Builder allocates nothing.
+func TestReadAllocs(t *testing.T) {
+	data, err := os.ReadFile("../plugin/vtable/testdata/bench18.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		root, err := pgtree.NewArena(nil).BuildJSON([]byte(line))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b sqlir.Builder
+		read := func() {
+			b.Reset()
+			if err := pgtree.Read(&b, root); err != nil {
+				t.Fatal(err)
+			}
+		}
+		read()
+		if n := testing.AllocsPerRun(100, read); n != 0 {
+			t.Errorf("%v allocations per Read", n)
+		}
+	}
+}

@@ -1,6 +1,7 @@
-// Command plugin is vecshard's PgDog plugin: built with
+// Command plugin is vecshard's plugin for the PgDog of January 2025 (commit
+// cd054b36): built with
 //
-//	go build -buildmode=c-shared -o build/libvecshard.so ./plugin
+//	go build -buildmode=c-shared -o build/libvecshard_c2025.so ./plugin
 //
 // it exports the C ABI of PgDog's January 2025 plugin interface
 // (pgdog_init, pgdog_route_query, pgdog_fini; layouts in

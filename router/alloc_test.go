@@ -1,6 +1,11 @@
 package router
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/vecshard/vecshard/sqlir"
+	"github.com/vecshard/vecshard/sqltext"
+)
 
 // The cached routing path allocates nothing (ROUTING.md, Speed).
 func TestRouteAllocs(t *testing.T) {
@@ -62,5 +67,37 @@ func TestRouteParamsOnStack(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(200, func() { route() }); n != 0 {
 		t.Errorf("%v allocations per Route with a per-call []Param", n)
+	}
+}
+
+// TestRouteTreeAllocs: the cached parse-tree path (RouteTree, the vtable
+// ABI) allocates nothing either; the trees come from the text front end.
+func TestRouteTreeAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under -race")
+	}
+	s := loadGood(t)
+	for _, c := range []struct {
+		name, sql string
+		params    []Param
+	}{
+		{"vector-binary", "SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 5", ps(vecBin(1, 2, 3))},
+		{"vector-literal", "SELECT id FROM items ORDER BY embedding <=> '[1,2,3]' LIMIT 5", nil},
+		{"insert-vector", "INSERT INTO items (id, embedding) VALUES ($1, $2)", ps(i8(1), vecBin(1, 2, 3))},
+		{"id-binary", "SELECT * FROM users WHERE id = $1", ps(i8(42))},
+		{"id-uuid-text", "SELECT * FROM accounts WHERE uid = $1", ps(txt(uuid0))},
+		{"none", "SELECT 1", nil},
+	} {
+		var b sqlir.Builder
+		if err := (sqltext.Parser{}).Parse(&b, c.sql); err != nil {
+			t.Fatal(err)
+		}
+		tree := b.Bytes()
+		if d := s.RouteTree(tree, c.params, 4); d.Kind == Error {
+			t.Fatalf("%s: %+v", c.name, d)
+		}
+		if n := testing.AllocsPerRun(200, func() { s.RouteTree(tree, c.params, 4) }); n != 0 {
+			t.Errorf("%s: %v allocations per cached RouteTree", c.name, n)
+		}
 	}
 }

@@ -1,9 +1,10 @@
 /*
- * vecshard_pgdog.h: the C ABI of PgDog's January 2025 plugin interface
- * (PgDog commits 812ed6bd..eb714662), as vecshard implements it.
+ * vecshard_pgdog.h: the C ABI of PgDog's January 2025 plugin interface, as
+ * build/libvecshard_c2025.so implements it. Of PgDog's history only commit
+ * cd054b36 (2025-01-21) calls it with these layouts (docs/ABI.md, section 1).
  *
- * Written for vecshard from the layout facts in the project's design notes
- * (shared/design/ABI.md, section 1); it is not PgDog's header. Every size and
+ * Written for vecshard from the layout facts in docs/ABI.md; it is not
+ * PgDog's header. Every size and
  * offset the ABI depends on is pinned below with _Static_assert, so a compiler
  * that lays these types out differently refuses to build rather than
  * miscommunicating with the pooler. LP64 (x86-64, aarch64 Linux) only.
