@@ -154,10 +154,15 @@ func (d *decoder) errf(format string, args ...any) error {
 	return fmt.Errorf("%w at byte %d: %s", ErrMalformed, d.off, fmt.Sprintf(format, args...))
 }
 
+// uvarint reads a uvarint in its shortest form: the encoding is canonical
+// (one tree, one byte string), so an overlong form is malformed.
 func (d *decoder) uvarint() (uint64, error) {
 	v, n := binary.Uvarint(d.b[d.off:])
 	if n <= 0 {
 		return 0, d.errf("bad uvarint")
+	}
+	if n > 1 && d.b[d.off+n-1] == 0 {
+		return 0, d.errf("overlong uvarint")
 	}
 	d.off += n
 	return v, nil
@@ -167,6 +172,9 @@ func (d *decoder) varint() (int64, error) {
 	v, n := binary.Varint(d.b[d.off:])
 	if n <= 0 {
 		return 0, d.errf("bad varint")
+	}
+	if n > 1 && d.b[d.off+n-1] == 0 {
+		return 0, d.errf("overlong varint")
 	}
 	d.off += n
 	return v, nil
@@ -225,6 +233,9 @@ func (d *decoder) node(depth int) (*Node, error) {
 	f, err := d.uvarint()
 	if err != nil {
 		return nil, err
+	}
+	if f > 1<<32-1 {
+		return nil, d.errf("flags beyond 32 bits")
 	}
 	n.Flags = uint32(f)
 	ns, err := d.uvarint()
