@@ -62,3 +62,29 @@ func TestReadAllocs(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkMemoRead is BenchmarkRead through a Memo: the tree PgDog passes
+// again at every Bind, proven unchanged byte by byte.
+func BenchmarkMemoRead(b *testing.B) {
+	data, err := os.ReadFile("../plugin/vtable/testdata/bench18.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	for i, name := range []string{"search", "id-lookup", "uuid-lookup", "insert"} {
+		root, err := pgtree.NewArena(nil).BuildJSON([]byte(lines[i]))
+		if err != nil {
+			b.Fatal(err)
+		}
+		m := pgtree.NewMemo(64)
+		b.Run(name, func(b *testing.B) {
+			var bld sqlir.Builder
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := m.Read(&bld, root); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -45,18 +45,32 @@ func Read(b *sqlir.Builder, stmts unsafe.Pointer) error {
 		b.Count(0)
 		return nil
 	}
+	r := reader{b: b}
+	return r.read(stmts)
+}
+
+// read is Read with the reader's recorder (Memo).
+func (r *reader) read(stmts unsafe.Pointer) error {
+	b := r.b
+	if stmts == nil {
+		b.Count(0)
+		return nil
+	}
+	r.touch(stmts)
 	tag := *(*int32)(stmts)
 	if tag != tagList {
 		return fmt.Errorf("%w: the statement list has tag %d, not List (%d)", ErrNotPG18, tag, tagList)
 	}
-	n, elems, err := listOf(stmts)
+	n, elems, err := r.listOf(stmts)
 	if err != nil {
 		return err
 	}
 	b.Count(n)
-	r := reader{b: b}
 	for i := range n {
 		raw := cell(elems, i)
+		if raw != nil {
+			r.touch(raw)
+		}
 		if raw == nil || *(*int32)(raw) != tagRawStmt {
 			t := int32(-1)
 			if raw != nil {
@@ -69,6 +83,16 @@ func Read(b *sqlir.Builder, stmts unsafe.Pointer) error {
 	// Beyond maxNodes the reader wrote Unknown nodes: that statement list
 	// fails closed, and later ones are read as usual.
 	return nil
+}
+
+// listOf validates a List's header (already touched) and returns its
+// length and cells, recording the cells.
+func (r *reader) listOf(l unsafe.Pointer) (int, unsafe.Pointer, error) {
+	n, elems, err := listOf(l)
+	if r.rec != nil && n > 0 {
+		r.rec.add(elems, 8*n, regRaw)
+	}
+	return n, elems, err
 }
 
 // listOf validates a List's header and returns its length and cells.
@@ -95,8 +119,31 @@ func cell(elems unsafe.Pointer, i int) unsafe.Pointer {
 
 type reader struct {
 	b     *sqlir.Builder
+	rec   *recorder // Memo: every byte read, in order; nil for a plain Read
 	nodes int
 	num   [24]byte // scratch for integer text
+}
+
+// touch records the node at p (its tag, then the struct the tag's layout
+// describes) before the reader looks at it.
+func (r *reader) touch(p unsafe.Pointer) {
+	if r.rec == nil {
+		return
+	}
+	n := 4
+	if tag := *(*int32)(p); tag > 0 && tag <= pg18MaxTag && progs[tag].size > 0 {
+		n = int(progs[tag].size)
+	}
+	r.rec.add(p, n, regNode)
+}
+
+// cstring is cstring, recorded.
+func (r *reader) cstring(p unsafe.Pointer) string {
+	s := cstring(p)
+	if r.rec != nil && p != nil {
+		r.rec.add(p, len(s)+1, regString)
+	}
+	return s
 }
 
 // node writes the node at p.
@@ -106,6 +153,7 @@ func (r *reader) node(p unsafe.Pointer, depth int) {
 		return
 	}
 	r.nodes++
+	r.touch(p)
 	tag := *(*int32)(p)
 	if tag <= 0 || tag > pg18MaxTag || progs[tag].size == 0 {
 		r.b.Unknown(tagName(tag))
@@ -118,7 +166,7 @@ func (r *reader) node(p unsafe.Pointer, depth int) {
 	}
 	switch pr.shape {
 	case shapeList:
-		n, elems, err := listOf(p)
+		n, elems, err := r.listOf(p)
 		if err != nil {
 			r.b.Unknown("List")
 			return
@@ -142,10 +190,10 @@ func (r *reader) node(p unsafe.Pointer, depth int) {
 	}
 	var name, schema string
 	if pr.name1 != noField {
-		name = cstring(*(*unsafe.Pointer)(unsafe.Add(p, pr.name1)))
+		name = r.cstring(*(*unsafe.Pointer)(unsafe.Add(p, pr.name1)))
 	}
 	if pr.schema != noField {
-		schema = cstring(*(*unsafe.Pointer)(unsafe.Add(p, pr.schema)))
+		schema = r.cstring(*(*unsafe.Pointer)(unsafe.Add(p, pr.schema)))
 	}
 	i1, i2 := pr.int1.read(p), pr.int2.read(p)
 	var flags uint32
@@ -185,9 +233,10 @@ func (r *reader) slot(p unsafe.Pointer, s member, depth int) {
 		r.node(c, depth+1)
 		return
 	}
+	r.touch(c)
 	switch *(*int32)(c) {
 	case tagList:
-		n, elems, err := listOf(c)
+		n, elems, err := r.listOf(c)
 		if err != nil {
 			r.b.Count(1)
 			r.b.Unknown("List")
@@ -210,7 +259,7 @@ func (r *reader) slot(p unsafe.Pointer, s member, depth int) {
 func (r *reader) rest(p unsafe.Pointer, ms []member, depth int) {
 	n := 0
 	for _, m := range ms {
-		n += restCount(p, m)
+		n += r.restCount(p, m)
 	}
 	r.b.Count(n)
 	for _, m := range ms {
@@ -224,7 +273,7 @@ func (r *reader) rest(p unsafe.Pointer, ms []member, depth int) {
 			}
 			continue
 		}
-		ln, elems, err := listOf(c)
+		ln, elems, err := r.listOf(c)
 		if err != nil {
 			r.b.Unknown("List")
 			continue
@@ -238,18 +287,19 @@ func (r *reader) rest(p unsafe.Pointer, ms []member, depth int) {
 }
 
 // restCount is how many nodes rest writes for member m of p.
-func restCount(p unsafe.Pointer, m member) int {
+func (r *reader) restCount(p unsafe.Pointer, m member) int {
 	c := *(*unsafe.Pointer)(unsafe.Add(p, m.off))
 	if c == nil {
 		return 0
 	}
+	r.touch(c)
 	if !m.list || *(*int32)(c) != tagList {
 		if m.list && scalarList(c) {
 			return 0
 		}
 		return 1
 	}
-	ln, elems, err := listOf(c)
+	ln, elems, err := r.listOf(c)
 	if err != nil {
 		return 1 // written as one Unknown
 	}
@@ -279,7 +329,7 @@ func (r *reader) value(k sqlir.Kind, p unsafe.Pointer) {
 	case sqlir.Boolean:
 		r.b.Node(sqlir.Boolean, "", boolText(*(*bool)(unsafe.Add(p, booleanOff))), "", 0, 0, 0, 0)
 	default: // String, Float, BitString: a char * at the same place
-		r.b.Node(k, "", cstring(*(*unsafe.Pointer)(unsafe.Add(p, valueStrOff))), "", 0, 0, 0, 0)
+		r.b.Node(k, "", r.cstring(*(*unsafe.Pointer)(unsafe.Add(p, valueStrOff))), "", 0, 0, 0, 0)
 	}
 }
 
@@ -302,13 +352,13 @@ func (r *reader) aconst(p unsafe.Pointer) {
 		iv := *(*int32)(unsafe.Add(v, integerIvalOff))
 		r.b.NodeBytes(sqlir.AConst, strconv.AppendInt(r.num[:0], int64(iv), 10), sqlir.ConstInt, 0)
 	case tagFloat:
-		r.b.Node(sqlir.AConst, "", cstring(*(*unsafe.Pointer)(unsafe.Add(v, valueStrOff))), "", sqlir.ConstFloat, 0, 0, 0)
+		r.b.Node(sqlir.AConst, "", r.cstring(*(*unsafe.Pointer)(unsafe.Add(v, valueStrOff))), "", sqlir.ConstFloat, 0, 0, 0)
 	case tagString:
-		r.b.Node(sqlir.AConst, "", cstring(*(*unsafe.Pointer)(unsafe.Add(v, valueStrOff))), "", sqlir.ConstString, 0, 0, 0)
+		r.b.Node(sqlir.AConst, "", r.cstring(*(*unsafe.Pointer)(unsafe.Add(v, valueStrOff))), "", sqlir.ConstString, 0, 0, 0)
 	case tagBoolean:
 		r.b.Node(sqlir.AConst, "", boolText(*(*bool)(unsafe.Add(v, booleanOff))), "", sqlir.ConstBool, 0, 0, 0)
 	case tagBitString:
-		r.b.Node(sqlir.AConst, "", cstring(*(*unsafe.Pointer)(unsafe.Add(v, valueStrOff))), "", sqlir.ConstBits, 0, 0, 0)
+		r.b.Node(sqlir.AConst, "", r.cstring(*(*unsafe.Pointer)(unsafe.Add(v, valueStrOff))), "", sqlir.ConstBits, 0, 0, 0)
 	default:
 		r.b.Unknown("A_Const")
 	}

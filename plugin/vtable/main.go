@@ -66,6 +66,11 @@ const (
 	rwUnknown = 2
 )
 
+// memoEntries is how many parse trees the memo remembers (each copy is
+// the bytes the reader read: about 1 KiB for a typical statement, at most
+// 16 KiB).
+const memoEntries = 2048
+
 // main is required by -buildmode=c-shared and never runs.
 func main() {}
 
@@ -78,7 +83,8 @@ type plugin struct {
 
 	notPG18  atomic.Bool // the host's trees are not PostgreSQL 18's: unknown to everything
 	panics   atomic.Int64
-	builders sync.Pool // *sqlir.Builder
+	builders sync.Pool    // *sqlir.Builder
+	memo     *pgtree.Memo // trees PgDog passes again at every Bind, proven unchanged
 
 	warn rateLimit // refused statements
 
@@ -92,7 +98,7 @@ type plugin struct {
 }
 
 func newPlugin() *plugin {
-	p := &plugin{Plugin: pluginstate.New()}
+	p := &plugin{Plugin: pluginstate.New(), memo: pgtree.NewMemo(memoEntries)}
 	p.builders.New = func() any { return new(sqlir.Builder) }
 	p.version = C.CString(Version)
 	return p
@@ -227,19 +233,32 @@ func (p *plugin) route(shards uint64, writeOverride bool, stmts unsafe.Pointer, 
 	if r == nil || p.notPG18.Load() {
 		return shardUnknown, rwUnknown
 	}
-	b := p.builders.Get().(*sqlir.Builder)
-	defer p.builders.Put(b)
-	b.Reset()
-	if err := pgtree.Read(b, stmts); err != nil {
-		if !p.notPG18.Swap(true) {
-			p.Log().Error("vecshard: PgDog's parse trees are not PostgreSQL 18's; vecshard answers unknown to every statement from now on. Use a PgDog built on libpg_query 18 (v0.1.54 and later)", "err", err)
+	tree, ok := p.memo.Lookup(stmts)
+	if !ok {
+		b := p.builders.Get().(*sqlir.Builder)
+		defer p.builders.Put(b)
+		var err error
+		if tree, err = p.memo.ReadMiss(b, stmts); err != nil {
+			return p.notPG18Tree(err)
 		}
-		return shardUnknown, rwUnknown
 	}
+	return p.routeTree(r, tree, shards, writeOverride, rp)
+}
 
+// notPG18Tree answers a tree that is not PostgreSQL 18's, and every later
+// one.
+func (p *plugin) notPG18Tree(err error) (int64, uint8) {
+	if !p.notPG18.Swap(true) {
+		p.Log().Error("vecshard: PgDog's parse trees are not PostgreSQL 18's; vecshard answers unknown to every statement from now on. Use a PgDog built on libpg_query 18 (v0.1.54 and later)", "err", err)
+	}
+	return shardUnknown, rwUnknown
+}
+
+// routeTree decides for a read tree with the host's parameters.
+func (p *plugin) routeTree(r *router.Router, tree []byte, shards uint64, writeOverride bool, rp *C.PdRawParameters) (int64, uint8) {
 	// router.RouteTree does not retain params: the common case stays on
 	// this goroutine's stack.
-	var buf [16]router.Param
+	var buf [8]router.Param
 	params := buf[:0]
 	n := int(rp.params_len)
 	if n > len(buf) {
@@ -255,7 +274,7 @@ func (p *plugin) route(shards uint64, writeOverride bool, stmts unsafe.Pointer, 
 		}
 	}
 	nshards := int(min(shards, math.MaxInt32))
-	d := r.Snapshot().RouteTree(b.Bytes(), params, nshards)
+	d := r.Snapshot().RouteTree(tree, params, nshards)
 	return p.encode(d, writeOverride)
 }
 

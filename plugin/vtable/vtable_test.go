@@ -281,6 +281,16 @@ func BenchmarkVtableRoute(b *testing.B) {
 			}
 		})
 	}
+	// The same calls without the ABI crossing: what the route itself costs.
+	for _, name := range []string{"id-bigint-binary", "vector-binary-1536-k64"} {
+		h := calls[name]
+		b.Run("no-abi/"+name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				h.routeGo()
+			}
+		})
+	}
 	b.Run("baseline/decode+nearest-1536-k64", func(b *testing.B) {
 		f, err := centroids.Load(filepath.Join(filepath.Dir(fx.Config), "centroids.json"))
 		if err != nil {

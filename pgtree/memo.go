@@ -1,0 +1,325 @@
+package pgtree
+
+import (
+	"bytes"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/vecshard/vecshard/sqlir"
+)
+
+// A Memo makes reading a tree PgDog has already passed cheap. PgDog keeps
+// the parse of a prepared statement and passes the same tree at every
+// Bind; it also frees trees it evicts, and the next tree may live at the
+// same address. So the Memo keys what Read wrote by the statement list's
+// address, but never trusts the address: it keeps a copy of every byte Read
+// read (each struct, List cell array and string, in the order Read read
+// them) and, on the next call with that address, compares them with the
+// tree there, in the same order. Each region's address was a pointer in a
+// region already found equal, so the comparison only reads memory of the
+// tree the host passed; a node's tag is compared before its size is
+// trusted, and strings are compared up to the first difference. Equal
+// bytes mean the same tree, and the same encoding.
+//
+// A Memo is safe for concurrent use; lookups take no lock.
+type Memo struct {
+	parts [memoParts]memoPart
+	per   int // entries per part; 0: no memo
+}
+
+const memoParts = 16
+
+type memoPart struct {
+	tab  atomic.Pointer[map[uintptr]*memoEntry]
+	mu   sync.Mutex // serialises writers
+	ring []*memoEntry
+	hand int
+	_    [64]byte
+}
+
+// memoEntry is one tree Read read: immutable once published.
+type memoEntry struct {
+	root   unsafe.Pointer
+	checks []check // the regions' bytes as word compares, in reading order
+	flat   []byte  // what Read wrote
+	regs   []region
+	data   []byte // the regions' bytes, concatenated (tests)
+}
+
+// check compares one word of host memory: *(*uint64)(p) & mask == want,
+// or the 4-byte word at p when half is set (the end of a struct whose size
+// is not a multiple of 8: never read past a struct).
+type check struct {
+	p    unsafe.Pointer
+	want uint64
+	mask uint64
+	half bool
+}
+
+type region struct {
+	addr unsafe.Pointer
+	off  uint32 // into memoEntry.data
+	n    uint32
+	kind uint8
+}
+
+const (
+	regNode   uint8 = iota // a node: tag first, then the struct
+	regRaw                 // a List's cells: their count was in a region before
+	regString              // a NUL-terminated string, NUL included
+)
+
+// recorder collects the regions of one Read.
+type recorder struct {
+	regs []region
+	data []byte
+}
+
+// add records n bytes at p. Each copy starts 8-byte aligned in data, so
+// that same compares aligned words.
+func (r *recorder) add(p unsafe.Pointer, n int, kind uint8) {
+	for len(r.data)&7 != 0 {
+		r.data = append(r.data, 0)
+	}
+	r.regs = append(r.regs, region{addr: p, off: uint32(len(r.data)), n: uint32(n), kind: kind})
+	r.data = append(r.data, unsafe.Slice((*byte)(p), n)...)
+	for len(r.data)&7 != 0 {
+		r.data = append(r.data, 0)
+	}
+}
+
+// maxMemoBytes bounds the bytes one entry may copy; bigger trees (long
+// literal vectors in the simple protocol) are read every time.
+const maxMemoBytes = 16 << 10
+
+// NewMemo returns a memo of about entries trees (0: none, every call reads).
+func NewMemo(entries int) *Memo {
+	m := &Memo{}
+	if entries > 0 {
+		m.per = (entries + memoParts - 1) / memoParts
+	}
+	return m
+}
+
+// Read returns what Read(b, stmts) would write: from the memo when the
+// tree at stmts is, byte for byte, one read before (the result then
+// aliases the memo and must not be modified), else by reading it into b
+// (after Reset) and remembering it. Errors are Read's.
+func (m *Memo) Read(b *sqlir.Builder, stmts unsafe.Pointer) ([]byte, error) {
+	if flat, ok := m.Lookup(stmts); ok {
+		return flat, nil
+	}
+	return m.ReadMiss(b, stmts)
+}
+
+// Lookup returns what Read would return when the memo holds the tree at
+// stmts unchanged (the result aliases the memo: do not modify it).
+func (m *Memo) Lookup(stmts unsafe.Pointer) ([]byte, bool) {
+	if m.per == 0 || stmts == nil {
+		return nil, false
+	}
+	key := uintptr(stmts)
+	if tab := m.parts[(key>>4)%memoParts].tab.Load(); tab != nil {
+		if e := (*tab)[key]; e != nil && e.same() {
+			return e.flat, true
+		}
+	}
+	return nil, false
+}
+
+// ReadMiss is Read for a tree Lookup did not find: it reads the tree into
+// b (after Reset) and remembers it.
+func (m *Memo) ReadMiss(b *sqlir.Builder, stmts unsafe.Pointer) ([]byte, error) {
+	b.Reset()
+	if m.per == 0 || stmts == nil {
+		err := Read(b, stmts)
+		return b.Bytes(), err
+	}
+	part := &m.parts[(uintptr(stmts)>>4)%memoParts]
+	rec := &recorder{}
+	r := reader{b: b, rec: rec}
+	if err := r.read(stmts); err != nil {
+		return b.Bytes(), err
+	}
+	if len(rec.data) <= maxMemoBytes {
+		e := &memoEntry{root: stmts, regs: rec.regs, data: rec.data, flat: bytes.Clone(b.Bytes())}
+		e.compile()
+		m.put(part, e)
+	}
+	return b.Bytes(), nil
+}
+
+// compile turns the regions into word checks. A node's first word holds
+// its tag, so it is checked before any later word of the struct is read; a
+// string is checked in aligned words (which never leave the page of the
+// byte they start at) masked to end at its NUL, after byte checks up to the
+// first aligned address.
+func (e *memoEntry) compile() {
+	data := unsafe.Pointer(unsafe.SliceData(e.data))
+	for _, rg := range e.regs {
+		old := unsafe.Add(data, rg.off)
+		n := int(rg.n)
+		i := 0
+		if rg.kind == regString {
+			for ; i < n && uintptr(unsafe.Add(rg.addr, i))&7 != 0; i++ {
+				e.checks = append(e.checks, byteCheck(unsafe.Add(rg.addr, i), *(*byte)(unsafe.Add(old, i))))
+			}
+			for ; i < n; i += 8 {
+				var want, mask uint64
+				for j := 0; j < 8 && i+j < n; j++ {
+					want |= uint64(*(*byte)(unsafe.Add(old, i+j))) << (8 * j)
+					mask |= 0xff << (8 * j)
+				}
+				e.checks = append(e.checks, check{p: unsafe.Add(rg.addr, i), want: want, mask: mask})
+			}
+			continue
+		}
+		if uintptr(rg.addr)&7 != 0 { // not word aligned (never for PostgreSQL's nodes)
+			for ; i+4 <= n; i += 4 {
+				e.checks = append(e.checks, check{p: unsafe.Add(rg.addr, i), want: uint64(*(*uint32)(unsafe.Add(old, i))), half: true})
+			}
+		}
+		for ; i+8 <= n; i += 8 {
+			e.checks = append(e.checks, check{p: unsafe.Add(rg.addr, i), want: *(*uint64)(unsafe.Add(old, i)), mask: ^uint64(0)})
+		}
+		for ; i+4 <= n; i += 4 {
+			e.checks = append(e.checks, check{p: unsafe.Add(rg.addr, i), want: uint64(*(*uint32)(unsafe.Add(old, i))), half: true})
+		}
+		for ; i < n; i++ {
+			e.checks = append(e.checks, byteCheck(unsafe.Add(rg.addr, i), *(*byte)(unsafe.Add(old, i))))
+		}
+	}
+}
+
+// byteCheck checks one byte: the word compare of the byte's aligned word,
+// masked to it.
+func byteCheck(p unsafe.Pointer, b byte) check {
+	sh := 8 * (uintptr(p) & 7)
+	return check{p: unsafe.Add(p, -int(uintptr(p)&7)), want: uint64(b) << sh, mask: 0xff << sh}
+}
+
+// same reports whether the tree at e.root is the one e was read from.
+func (e *memoEntry) same() bool {
+	for i := range e.checks {
+		c := &e.checks[i]
+		if c.half {
+			if uint64(*(*uint32)(c.p)) != c.want {
+				return false
+			}
+			continue
+		}
+		if *(*uint64)(c.p)&c.mask != c.want {
+			return false
+		}
+	}
+	return true
+}
+
+// sameRegions is same over the regions, for tests.
+func (e *memoEntry) sameRegions() bool {
+	data := unsafe.Pointer(unsafe.SliceData(e.data))
+	for i := range e.regs {
+		rg := &e.regs[i]
+		old := unsafe.Add(data, rg.off)
+		switch rg.kind {
+		case regNode:
+			// The tag first: only a node of the same tag has the size
+			// the copy has.
+			if *(*int32)(rg.addr) != *(*int32)(old) {
+				return false
+			}
+			fallthrough
+		case regRaw:
+			if !sameWords(rg.addr, old, int(rg.n)) {
+				return false
+			}
+		case regString:
+			if !sameString(rg.addr, e.data[rg.off:rg.off+rg.n]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// sameWords compares n bytes at p (a node or a cell array: 4-byte aligned
+// at least) with the aligned copy at old, word by word.
+func sameWords(p, old unsafe.Pointer, n int) bool {
+	i := 0
+	if uintptr(p)&7 == 0 {
+		for ; i+8 <= n; i += 8 {
+			if *(*uint64)(unsafe.Add(p, i)) != *(*uint64)(unsafe.Add(old, i)) {
+				return false
+			}
+		}
+	}
+	for ; i+4 <= n; i += 4 {
+		if *(*uint32)(unsafe.Add(p, i)) != *(*uint32)(unsafe.Add(old, i)) {
+			return false
+		}
+	}
+	for ; i < n; i++ {
+		if *(*byte)(unsafe.Add(p, i)) != *(*byte)(unsafe.Add(old, i)) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameString reports whether the NUL-terminated string at p equals old
+// (which ends in its NUL). It stops at the first difference and reads
+// aligned words after the first unaligned bytes, so it never reads past
+// the page holding p's own NUL, even when p's string is the shorter one.
+func sameString(p unsafe.Pointer, old []byte) bool {
+	i := 0
+	for ; i < len(old) && uintptr(unsafe.Add(p, i))&7 != 0; i++ {
+		if *(*byte)(unsafe.Add(p, i)) != old[i] {
+			return false
+		}
+	}
+	for ; i+8 <= len(old); i += 8 {
+		w := *(*uint64)(unsafe.Add(p, i))
+		var o uint64
+		for j := 7; j >= 0; j-- { // old is not aligned: assemble its word
+			o = o<<8 | uint64(old[i+j])
+		}
+		if w != o {
+			return false
+		}
+	}
+	for ; i < len(old); i++ {
+		if *(*byte)(unsafe.Add(p, i)) != old[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func (m *Memo) put(part *memoPart, e *memoEntry) {
+	part.mu.Lock()
+	defer part.mu.Unlock()
+	key := uintptr(e.root)
+	// Replace what this address held; else evict round-robin.
+	replaced := false
+	for i, old := range part.ring {
+		if uintptr(old.root) == key {
+			part.ring[i] = e
+			replaced = true
+			break
+		}
+	}
+	if !replaced {
+		if len(part.ring) < m.per {
+			part.ring = append(part.ring, e)
+		} else {
+			part.ring[part.hand] = e
+			part.hand = (part.hand + 1) % len(part.ring)
+		}
+	}
+	tab := make(map[uintptr]*memoEntry, len(part.ring))
+	for _, x := range part.ring {
+		tab[uintptr(x.root)] = x
+	}
+	part.tab.Store(&tab)
+}

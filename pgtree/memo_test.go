@@ -1,0 +1,206 @@
+package pgtree
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"github.com/vecshard/vecshard/sqlir"
+)
+
+func memoCorpus(t *testing.T) []string {
+	t.Helper()
+	f, err := os.Open("testdata/corpus18.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 64<<20)
+	for sc.Scan() {
+		if p := strings.SplitN(sc.Text(), "\t", 3); len(p) == 3 && p[1] == "JSON" {
+			out = append(out, p[2])
+		}
+	}
+	return out
+}
+
+func plainRead(t *testing.T, root unsafe.Pointer) []byte {
+	t.Helper()
+	got, err := plainReadErr(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func plainReadErr(root unsafe.Pointer) ([]byte, error) {
+	var b sqlir.Builder
+	err := Read(&b, root)
+	return bytes.Clone(b.Bytes()), err
+}
+
+// sameAsRead requires the memo to answer what Read answers for the tree
+// as it is now.
+func sameAsRead(t *testing.T, m *Memo, root unsafe.Pointer, what string) []byte {
+	t.Helper()
+	var b sqlir.Builder
+	got, err := m.Read(&b, root)
+	want, werr := plainReadErr(root)
+	if (err == nil) != (werr == nil) || err == nil && !bytes.Equal(got, want) {
+		t.Fatalf("%s: memo (%v) and Read (%v) disagree", what, err, werr)
+	}
+	return got
+}
+
+// TestMemo: a memo answers exactly what Read answers, from memory when the
+// tree is unchanged, and reads again when any byte it read has changed:
+// a string, an integer, an enum or a flag anywhere in the tree.
+func TestMemo(t *testing.T) {
+	trees := memoCorpus(t)
+	if len(trees) < 600 {
+		t.Fatalf("%d corpus trees", len(trees))
+	}
+	m := NewMemo(1 << 12)
+	hits, changed := 0, 0
+	for _, js := range trees {
+		root, err := NewArena(nil).BuildJSON([]byte(js))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b sqlir.Builder
+		first, err := m.Read(&b, root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := plainRead(t, root)
+		if !bytes.Equal(first, want) {
+			t.Fatalf("memo's first read differs from Read")
+		}
+		first = bytes.Clone(first)
+		again, _ := m.Read(&b, root)
+		if !bytes.Equal(again, want) {
+			t.Fatalf("memo's second read differs")
+		}
+		if unsafe.SliceData(again) != unsafe.SliceData(b.Bytes()) {
+			hits++
+		}
+		if root == nil {
+			continue
+		}
+		// Change each scalar the reader reads, one at a time.
+		part := &m.parts[(uintptr(root)>>4)%memoParts]
+		e := (*part.tab.Load())[uintptr(root)]
+		if e == nil {
+			continue
+		}
+		for _, rg := range e.regs {
+			switch rg.kind {
+			case regString:
+				if rg.n < 2 {
+					continue
+				}
+				c := (*byte)(rg.addr)
+				old := *c
+				*c ^= 0x20
+				if *c == 0 {
+					*c = 'x'
+				}
+				got := sameAsRead(t, m, root, "a string changed")
+				if !bytes.Equal(got, first) {
+					changed++
+				}
+				*c = old
+			case regNode:
+				tag := *(*int32)(rg.addr)
+				if tag <= 0 || tag > pg18MaxTag {
+					continue
+				}
+				for _, f := range pg18Nodes[tag].fields {
+					if f.kind != fkInt32 && f.kind != fkEnum && f.kind != fkBool || uint32(f.off) >= rg.n {
+						continue
+					}
+					p := unsafe.Add(rg.addr, f.off)
+					old := *(*byte)(p)
+					*(*byte)(p) ^= 1
+					got := sameAsRead(t, m, root, pg18Nodes[tag].name+"."+f.name+" changed")
+					if !bytes.Equal(got, first) {
+						changed++
+					}
+					*(*byte)(p) = old
+				}
+			}
+		}
+		if got, _ := m.Read(&b, root); !bytes.Equal(got, want) {
+			t.Fatalf("restored tree reads differently")
+		}
+	}
+	t.Logf("%d of %d second reads from the memo; %d changes seen", hits, len(trees), changed)
+	if hits < len(trees)*9/10 || changed == 0 {
+		t.Errorf("hits %d, changes %d", hits, changed)
+	}
+}
+
+// TestMemoAddressReuse: another tree at an address the memo knows (a host
+// that freed a tree and allocated the next one there) is read, not served
+// from the memo.
+func TestMemoAddressReuse(t *testing.T) {
+	trees := memoCorpus(t)
+	m := NewMemo(64)
+	a, err := NewArena(nil).BuildJSON([]byte(trees[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b sqlir.Builder
+	if _, err := m.Read(&b, a); err != nil {
+		t.Fatal(err)
+	}
+	for _, js := range trees[1:40] {
+		other, err := NewArena(nil).BuildJSON([]byte(js))
+		if err != nil || other == nil {
+			continue
+		}
+		saved := *(*[24]byte)(a)
+		*(*[24]byte)(a) = *(*[24]byte)(other) // a's list now holds other's statements
+		got, err := m.Read(&b, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := plainRead(t, other); !bytes.Equal(got, want) {
+			t.Fatalf("a reused address answered the old tree")
+		}
+		*(*[24]byte)(a) = saved
+	}
+}
+
+// TestSameString: equal and unequal strings at every alignment, ending at
+// the end of an exact-size allocation (checkptr under -race watches).
+func TestSameString(t *testing.T) {
+	for n := 0; n <= 40; n++ {
+		for shift := 0; shift < 8; shift++ {
+			buf := make([]byte, shift+n+1)
+			for i := range n {
+				buf[shift+i] = byte('a' + i%26)
+			}
+			p := unsafe.Pointer(&buf[shift])
+			old := bytes.Clone(buf[shift:])
+			if !sameString(p, old) {
+				t.Fatalf("n=%d shift=%d: equal strings differ", n, shift)
+			}
+			if n > 0 {
+				longer := append(bytes.Clone(old[:n]), 'z', 0)
+				if sameString(p, longer) {
+					t.Fatalf("n=%d shift=%d: a longer old string matched", n, shift)
+				}
+				shorter := append(bytes.Clone(old[:n-1]), 0)
+				if sameString(p, shorter) {
+					t.Fatalf("n=%d shift=%d: a shorter old string matched", n, shift)
+				}
+			}
+		}
+	}
+}
