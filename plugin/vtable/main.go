@@ -203,6 +203,11 @@ func vecshardConfig(c *C.PdConfig) C.int {
 			log.Warn("vecshard: bad reload interval; using 1s", "env", envInterval, "value", s)
 		}
 	}
+	if global.Started() {
+		// Configured again (a PgDog that reloads its plugins): the new
+		// config replaces the old one.
+		global.Stop()
+	}
 	if err := global.Start(path, interval); err != nil {
 		global.Stop() // PgDog skips the plugin: nothing may keep running
 		return 0

@@ -321,3 +321,17 @@ func BenchmarkVtableRoute(b *testing.B) {
 		}
 	})
 }
+
+// TestConfigTwice: a second config call replaces the first.
+func TestConfigTwice(t *testing.T) {
+	config := filepath.Join(corpus.ConfigDir(), "vecshard.toml")
+	configure(t, config)
+	if !hostConfigure("info", true, config) {
+		t.Fatal("second config returned false")
+	}
+	h := newHostCall(4, false, cTree(t, corpusTrees(t)["id/eq-text"]), []hostParam{{data: []byte("42")}})
+	defer h.free()
+	if s, rw := h.route(); s != 0 || rw != rwRead {
+		t.Fatalf("(%d, %d) after a second config", s, rw)
+	}
+}
