@@ -51,7 +51,7 @@ run "$CC" -O2 -Wall -Werror -fPIC -c -I"$inc" -I"$inc/pg_query" -I"$inc/pg_query
 rm -f "$obj/libvhpgparse.a"
 run ar rcs "$obj/libvhpgparse.a" "$obj/pgparse.o"
 
-run "$CC" -O2 -Wall -Werror -pthread "-DVH_RUSTC_VERSION_TAIL=\"$tail\"" \
+run "$CC" -O2 -Wall -Werror -pthread -I"$here/../include" "-DVH_RUSTC_VERSION_TAIL=\"$tail\"" \
     -o "$out/pgdog-host-c" "$here/host.c" "$obj/pgparse.o" "$lib/libpg_query.a" -ldl
 
 if [ $have_rustc = 1 ]; then

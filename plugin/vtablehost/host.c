@@ -50,33 +50,10 @@ __asm__(".ident \"rustc version " VH_RUSTC_VERSION_TAIL "\"");
 
 /* ---- ABI ---------------------------------------------------------------- */
 
-typedef struct { const uint8_t *data; size_t len; } PdStr;
-typedef struct { PdStr log_level; bool log_json; PdStr plugin_config; } PdConfig;
-typedef struct { int64_t shard; uint8_t read_write; } PdRoute;
-typedef struct { size_t len; const uint8_t *data; } PdParameter;
-typedef struct {
-    const PdParameter *params; size_t params_len;
-    const int32_t *format_codes; size_t format_codes_len;
-} PdRawParameters;
-typedef struct { int32_t type; int32_t length; int32_t max_length; void **elements; } PdList;
-typedef struct {
-    PdStr (*pgdog_plugin_api_version)(void);
-    PdStr (*rustc_version)(void);
-    PdStr (*plugin_version)(void);
-    void (*init)(void);
-    void (*fini)(void);
-    bool (*config)(PdConfig);
-    PdRoute (*route)(uint64_t, bool, bool, bool, bool, const PdList *, PdRawParameters);
-    void (*logging_init)(PdConfig);
-} PdVtable;
+/* The ABI's types: the project's header (layouts asserted there). */
+#include "vecshard_pgdog_vtable.h"
+typedef PdPluginVtable PdVtable;
 
-_Static_assert(sizeof(PdStr) == 16, "PdStr");
-_Static_assert(sizeof(PdConfig) == 40 && offsetof(PdConfig, plugin_config) == 24, "Config");
-_Static_assert(sizeof(PdRoute) == 16 && offsetof(PdRoute, read_write) == 8, "Route");
-_Static_assert(sizeof(PdParameter) == 16 && offsetof(PdParameter, data) == 8, "Parameter");
-_Static_assert(sizeof(PdRawParameters) == 32, "RawParameters");
-_Static_assert(sizeof(PdList) == 24 && offsetof(PdList, elements) == 16, "List");
-_Static_assert(sizeof(PdVtable) == 64 && offsetof(PdVtable, logging_init) == 56, "vtable");
 
 /* pgparse.c */
 void *vh_parse(const char *sql, char **err, void **ctx);

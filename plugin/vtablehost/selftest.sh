@@ -18,7 +18,7 @@ rv=${RUSTC_VERSION:-$(rustc --version 2>/dev/null || echo "rustc 1.95.0 (5980761
 stub() { # stub NAME CFLAGS...
     local n=$1; shift
     echo "+ $CC ... -o $st/$n.so $*"
-    "$CC" -O2 -Wall -Werror -shared -fPIC -pthread "$@" -o "$st/$n.so" "$here/testdata/stub_plugin.c" || exit 1
+    "$CC" -O2 -Wall -Werror -shared -fPIC -pthread -I"$here/../include" "$@" -o "$st/$n.so" "$here/testdata/stub_plugin.c" || exit 1
 }
 stub libstub                                   # rustc version read from the host's .comment
 stub explicit "-DSTUB_RUSTC=\"$rv\""

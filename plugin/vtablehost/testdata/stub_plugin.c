@@ -42,28 +42,11 @@
 #include <time.h>
 #include <ucontext.h>
 
-typedef struct { const uint8_t *data; size_t len; } PdStr;
-typedef struct { PdStr log_level; bool log_json; PdStr plugin_config; } PdConfig;
-typedef struct { int64_t shard; uint8_t read_write; } PdRoute;
-typedef struct { size_t len; const uint8_t *data; } PdParameter;
-typedef struct {
-    const PdParameter *params; size_t params_len;
-    const int32_t *format_codes; size_t format_codes_len;
-} PdRawParameters;
-typedef struct { int32_t type; int32_t length; int32_t max_length; void **elements; } PdList;
+/* The ABI's types: the project's header (layouts asserted there). */
+#include "vecshard_pgdog_vtable.h"
+typedef PdPluginVtable PdVtable;
 typedef struct { int32_t type; int32_t *stmt; int32_t stmt_location; int32_t stmt_len; } PdRawStmt;
-typedef struct {
-    PdStr (*pgdog_plugin_api_version)(void);
-    PdStr (*rustc_version)(void);
-    PdStr (*plugin_version)(void);
-    void (*init)(void);
-    void (*fini)(void);
-    bool (*config)(PdConfig);
-    PdRoute (*route)(uint64_t, bool, bool, bool, bool, const PdList *, PdRawParameters);
-    void (*logging_init)(PdConfig);
-} PdVtable;
 
-_Static_assert(sizeof(PdList) == 24 && offsetof(PdList, elements) == 16, "List");
 _Static_assert(sizeof(PdRawStmt) == 24 && offsetof(PdRawStmt, stmt_len) == 20, "RawStmt");
 
 #ifndef STUB_API
