@@ -264,7 +264,9 @@ func TestReadDeep(t *testing.T) {
 	for _, depth := range []int{10, sqlir.MaxDepth - 1, sqlir.MaxDepth, sqlir.MaxDepth + 1, sqlir.MaxDepth + 2, 20000} {
 		m := &rawMem{}
 		var b sqlir.Builder
-		if err := Read(&b, m.stmts(chain(m, depth))); err != nil {
+		err := Read(&b, m.stmts(chain(m, depth)))
+		runtime.KeepAlive(m) // the nodes' pointers are plain words: m keeps them alive
+		if err != nil {
 			t.Fatalf("depth %d: %v", depth, err)
 		}
 		ns, err := sqlir.Decode(b.Bytes())
