@@ -13,10 +13,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vecshard/vecshard/centroids"
 	"github.com/vecshard/vecshard/internal/corpus"
 	"github.com/vecshard/vecshard/internal/routefixture"
 	"github.com/vecshard/vecshard/router"
 	"github.com/vecshard/vecshard/sqltext"
+	"github.com/vecshard/vecshard/vecdecode"
 )
 
 // The hosts' exit codes (plugin/vtablehost/host.rs).
@@ -393,13 +395,34 @@ var vtableLoadLine = regexp.MustCompile(`load: threads=(\d+) seconds=([\d.]+) ca
 // BenchmarkVtableHostLoad runs the Rust host's load mode on 1 and 2
 // threads through build/libvecshard.so on BenchmarkRoute's statements
 // (1536 dimensions, 64 centroids, 4 shards; trees parsed once, as PgDog's
-// AST cache keeps them) and reports calls per second.
+// AST cache keeps them) and reports calls per second and ns per call per
+// thread. baseline/ measures, in the same run, what a vector route cannot
+// avoid (decoding the binary vector, the nearest-centroid search): the
+// target is vector-binary-1536-k64 <= 1.1 x baseline.
 func BenchmarkVtableHostLoad(b *testing.B) {
 	hosts := vtableHosts(b)
 	fx, err := routefixture.Write(b.TempDir(), -1)
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Run("baseline/decode+nearest-1536-k64", func(b *testing.B) {
+		f, err := centroids.Load(filepath.Join(filepath.Dir(fx.Config), "centroids.json"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		set, err := centroids.New(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		buf := make([]float32, 0, vecdecode.MaxDim)
+		for b.Loop() {
+			v, err := vecdecode.VectorBinary(buf[:0], fx.QueryBin)
+			if err != nil {
+				b.Fatal(err)
+			}
+			set.Nearest(v)
+		}
+	})
 	for _, tc := range []struct {
 		name, sql string
 		param     []byte
