@@ -175,13 +175,26 @@ func (e *memoEntry) compile() {
 			}
 			continue
 		}
+		// A node: compare its members' bytes, not the padding between
+		// them, which the host may never have written (palloc does not
+		// zero a List's header, for one).
+		var pad []byte
+		if tag := *(*int32)(old); rg.kind == regNode && tag > 0 && tag <= pg18MaxTag && int(progs[tag].size) == n {
+			pad = padding[tag]
+		}
 		if uintptr(rg.addr)&7 != 0 { // not word aligned (never for PostgreSQL's nodes)
 			for ; i+4 <= n; i += 4 {
 				e.checks = append(e.checks, check{p: unsafe.Add(rg.addr, i), want: uint64(*(*uint32)(unsafe.Add(old, i))), half: true})
 			}
 		}
 		for ; i+8 <= n; i += 8 {
-			e.checks = append(e.checks, check{p: unsafe.Add(rg.addr, i), want: *(*uint64)(unsafe.Add(old, i)), mask: ^uint64(0)})
+			mask := ^uint64(0)
+			for j := 0; j < 8 && pad != nil; j++ {
+				if pad[i+j] != 0 {
+					mask &^= 0xff << (8 * j)
+				}
+			}
+			e.checks = append(e.checks, check{p: unsafe.Add(rg.addr, i), want: *(*uint64)(unsafe.Add(old, i)) & mask, mask: mask})
 		}
 		for ; i+4 <= n; i += 4 {
 			e.checks = append(e.checks, check{p: unsafe.Add(rg.addr, i), want: uint64(*(*uint32)(unsafe.Add(old, i))), half: true})
@@ -190,6 +203,65 @@ func (e *memoEntry) compile() {
 			e.checks = append(e.checks, byteCheck(unsafe.Add(rg.addr, i), *(*byte)(unsafe.Add(old, i))))
 		}
 	}
+}
+
+// padding marks, per tag, the bytes of a node struct that belong to no
+// member of known size: alignment gaps. Read-only after start.
+var padding = func() *[pg18MaxTag + 1][]byte {
+	var out [pg18MaxTag + 1][]byte
+	for tag := range pg18Nodes {
+		l := &pg18Nodes[tag]
+		if l.size == 0 {
+			continue
+		}
+		pad := make([]byte, l.size)
+		end := 4 // NodeTag
+		next := func(i int) int {
+			if i+1 < len(l.fields) {
+				return int(l.fields[i+1].off)
+			}
+			return int(l.size)
+		}
+		first := int(l.size)
+		if len(l.fields) > 0 {
+			first = int(l.fields[0].off)
+		}
+		if first == 0 { // an embedded Expr (its NodeTag) comes first
+			end = 0
+		}
+		for k := end; k < first; k++ {
+			pad[k] = 1
+		}
+		for i, f := range l.fields {
+			size := fieldSize(f.kind)
+			if size == 0 {
+				continue // opaque: its size is not known; compare it all
+			}
+			for k := int(f.off) + size; k < next(i); k++ {
+				pad[k] = 1
+			}
+		}
+		out[tag] = pad
+	}
+	return &out
+}()
+
+// fieldSize is the size of a member of kind k, 0 when the table does not
+// say (opaque members, embedded structs).
+func fieldSize(k fieldKind) int {
+	switch k {
+	case fkNode, fkList, fkString, fkInt64, fkFloat64:
+		return 8
+	case fkInt32, fkUint32, fkEnum:
+		return 4
+	case fkInt16:
+		return 2
+	case fkBool, fkChar:
+		return 1
+	case fkValue:
+		return 16 // the largest value node: {NodeTag; char *}
+	}
+	return 0
 }
 
 // byteCheck checks one byte: the word compare of the byte's aligned word,
