@@ -8,10 +8,14 @@ import "C"
 
 import "sync"
 
-// maxInterned bounds the C strings an internTable allocates: messages can
-// carry values from the statement ("expected 3 dimensions, not 5"), so a
-// stream of distinct bad statements must not grow memory without bound.
-const maxInterned = 4096
+// maxInterned bounds the C memory an internTable allocates (the
+// strings' bytes and their terminating NULs): messages can carry values
+// from the statement ("expected 3 dimensions, not 5", a prefix of a bad
+// value), so a stream of distinct bad statements must not grow memory
+// without bound, however long each message is. The router quotes at most
+// 64 bytes of a bad value, so a message is a few hundred bytes and 1 MiB
+// holds thousands of them.
+const maxInterned = 1 << 20
 
 // genericMessage is the message of an ERROR whose own text no longer fits in
 // the table; the log (at debug level) still has the real text.
@@ -23,17 +27,18 @@ const genericMessage = "vecshard refused the statement (message table full; see 
 type internTable struct {
 	mu       sync.Mutex
 	strs     map[string]*C.char
-	max      int
+	max      int     // bound on bytes, NULs included
+	bytes    int     // held by strs
 	severity *C.char // "ERROR"
 	empty    *C.char // ""
 	fallback *C.char // "XX000", for a code when the table is full
 	generic  *C.char // genericMessage
 }
 
-func newInternTable(max int) *internTable {
+func newInternTable(maxBytes int) *internTable {
 	return &internTable{
 		strs:     make(map[string]*C.char),
-		max:      max,
+		max:      maxBytes,
 		severity: C.CString("ERROR"),
 		empty:    C.CString(""),
 		fallback: C.CString("XX000"),
@@ -56,8 +61,8 @@ func (t *internTable) error(code, message, detail string) C.Error {
 	return e
 }
 
-// lookup returns s's C copy, making it if the table has room, else fallback.
-// The caller holds t.mu.
+// lookup returns s's C copy, making it if the table has room for its bytes,
+// else fallback. The caller holds t.mu.
 func (t *internTable) lookup(s string, fallback *C.char) *C.char {
 	if s == "" {
 		return t.empty
@@ -65,11 +70,12 @@ func (t *internTable) lookup(s string, fallback *C.char) *C.char {
 	if p, ok := t.strs[s]; ok {
 		return p
 	}
-	if len(t.strs) >= t.max {
+	if len(s)+1 > t.max-t.bytes {
 		return fallback
 	}
 	p := C.CString(s)
 	t.strs[s] = p
+	t.bytes += len(s) + 1
 	return p
 }
 
@@ -78,6 +84,13 @@ func (t *internTable) len() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return len(t.strs)
+}
+
+// size reports how many bytes t's strings take (NULs included).
+func (t *internTable) size() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.bytes
 }
 
 // goString reads a C string (for tests, which cannot use cgo themselves).

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -31,7 +32,9 @@ func TestLayout(t *testing.T) {
 }
 
 func TestInternTable(t *testing.T) {
-	tab := newInternTable(3)
+	// Room for exactly three strings: "22000", the message and "22P02".
+	max := len("22000") + 1 + len("expected 3 dimensions, not 2") + 1 + len("22P02") + 1
+	tab := newInternTable(max)
 	e := tab.error("22000", "expected 3 dimensions, not 2", "")
 	if goString(e.severity) != "ERROR" || goString(e.code) != "22000" ||
 		goString(e.message) != "expected 3 dimensions, not 2" || goString(e.detail) != "" {
@@ -42,7 +45,7 @@ func TestInternTable(t *testing.T) {
 	if e2 != e || tab.len() != 2 {
 		t.Fatalf("re-interning allocated: %v vs %v, %d strings", e2, e, tab.len())
 	}
-	// Fill the table: one more string fits, then the fallbacks take over.
+	// Fill the table: one more short string fits, then the fallbacks take over.
 	e3 := tab.error("22P02", "malformed vector literal", "at offset 3")
 	if goString(e3.code) != "22P02" || goString(e3.message) != genericMessage || goString(e3.detail) != "" {
 		t.Fatalf("full table: %q %q %q", goString(e3.code), goString(e3.message), goString(e3.detail))
@@ -54,7 +57,30 @@ func TestInternTable(t *testing.T) {
 	for i := range 100 {
 		tab.error(fmt.Sprint(i), fmt.Sprint("message ", i), fmt.Sprint("detail ", i))
 	}
-	if n := tab.len(); n != 3 {
-		t.Fatalf("table grew to %d strings past its bound of 3", n)
+	if n, b := tab.len(), tab.size(); n != 3 || b != max {
+		t.Fatalf("table holds %d strings, %d bytes; want 3 strings, %d bytes", n, b, max)
+	}
+}
+
+// TestInternTableBytes: the bound is on bytes, not strings: a few long
+// messages cannot pin more than the bound, and a message longer than the
+// room left is not copied at all.
+func TestInternTableBytes(t *testing.T) {
+	tab := newInternTable(4096)
+	long := strings.Repeat("x", 1<<20)
+	for i := range 8 {
+		e := tab.error("22P02", fmt.Sprint(i)+long, "")
+		if goString(e.message) != genericMessage {
+			t.Fatalf("a 1 MiB message was interned in a 4 KiB table")
+		}
+	}
+	for i := range 1000 {
+		tab.error("22P02", fmt.Sprintf("message %d %s", i, strings.Repeat("y", 100)), "")
+	}
+	if b := tab.size(); b > 4096 {
+		t.Fatalf("table holds %d bytes past its bound of 4096", b)
+	}
+	if tab.len() < 30 {
+		t.Fatalf("only %d strings in 4096 bytes", tab.len())
 	}
 }

@@ -34,14 +34,27 @@ const (
 // A target is one reference to a configured table.
 type target struct {
 	t       *Table
-	ref     string // as written, for messages: "public.items i"
-	insert  bool   // rows are created here: they must be placed exactly
-	role    string // Explain: read, insert, update, delete, merge, copy, truncate
-	stmt    int    // index of the top-level statement it is part of
-	conds   []cond // AND-ed key conditions; the first that pins one shard wins
-	order   *valueSrc
+	ref     string    // as written, for messages: "public.items i"
+	insert  bool      // rows are created here: they must be placed exactly
+	role    string    // Explain: read, insert, update, delete, merge, copy, truncate
+	stmt    int       // index of the top-level statement it is part of
+	conds   []cond    // AND-ed key conditions; the first that pins one shard wins
+	order   *valueSrc // the query vector of a ranking that routes (ORDER BY distance ... LIMIT)
 	orderOp string
 	rows    []valueSrc // insert: the key of each VALUES row
+
+	// why is the reason a ranking on this table cannot pick one shard
+	// (no LIMIT, farthest first, a distance threshold, ...); "" when there
+	// is none or it routes. Explain reports it.
+	why string
+	// checks are the query vectors of distances that do not route (a
+	// threshold, a descending ranking, a distance in the select list):
+	// decoded on every call for their errors only, so that a malformed or
+	// wrong-dimension vector is an ERROR in every shape.
+	checks []valueSrc
+	// limitParam is n when the ranking's LIMIT is $n (a NULL $n means no
+	// limit), else 0.
+	limitParam int
 }
 
 // A cond is one key condition: key = v, key IN (v...) (vals), or
@@ -634,82 +647,6 @@ func quoteLit(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
-// order looks for a distance ordering on a vector table's column in the
-// first ORDER BY item: vec <=> q, <->, <#>, cosine_distance(vec, q),
-// l2_distance, inner_product, also inside arithmetic (1 - (vec <=> q)) or
-// through a target-list alias or position.
-func (a *analyzer) order(sc *scope, sort *sqlir.Node, tlist []*sqlir.Node) {
-	if !sort.Is(sqlir.SortBy) {
-		return
-	}
-	n := sort.One(sqlir.SortNode)
-	if n.Is(sqlir.ColumnRef) && len(n.Slot(0)) == 1 {
-		name := str(n.Slot(0)[0])
-		for _, t := range tlist {
-			if t.Is(sqlir.ResTarget) && t.Name == name && name != "" {
-				n = t.One(sqlir.ResVal)
-				break
-			}
-		}
-	} else if n.Is(sqlir.AConst) && n.Int == sqlir.ConstInt {
-		if i, err := strconv.Atoi(n.Name); err == nil && i >= 1 && i <= len(tlist) {
-			n = tlist[i-1].One(sqlir.ResVal)
-		}
-	}
-	a.distance(sc, n, 0)
-}
-
-func (a *analyzer) distance(sc *scope, n *sqlir.Node, depth int) bool {
-	if n == nil || depth > 4 {
-		return false
-	}
-	var l, r *sqlir.Node
-	var op string
-	switch n.Kind {
-	case sqlir.AExpr:
-		if n.Int != sqlir.AExprOp {
-			return false
-		}
-		switch op = lastName(n.Slot(sqlir.AExprName)); op {
-		case "<=>", "<->", "<#>":
-			l, r = n.One(sqlir.AExprL), n.One(sqlir.AExprR)
-		case "+", "-", "*", "/":
-			return a.distance(sc, n.One(sqlir.AExprL), depth+1) || a.distance(sc, n.One(sqlir.AExprR), depth+1)
-		default:
-			return false
-		}
-	case sqlir.FuncCall:
-		switch op = lastName(n.Slot(sqlir.FuncName)); op {
-		case "cosine_distance", "l2_distance", "inner_product":
-			args := n.Slot(sqlir.FuncArgs)
-			if len(args) != 2 {
-				return false
-			}
-			l, r = args[0], args[1]
-		default:
-			return false
-		}
-	case sqlir.TypeCast:
-		return a.distance(sc, n.One(sqlir.CastArg), depth+1)
-	default:
-		return false
-	}
-	for _, side := range [2][2]*sqlir.Node{{l, r}, {r, l}} {
-		if !side[0].Is(sqlir.ColumnRef) {
-			continue
-		}
-		ent := sc.resolve(side[0], 0, len(sc.ents))
-		if ent == nil || ent.tgt.t.Key != KeyVector || ent.tgt.order != nil {
-			continue
-		}
-		v := valueOf(side[1])
-		ent.tgt.order = &v
-		ent.tgt.orderOp = "ORDER BY " + op
-		return true
-	}
-	return false
-}
-
 // popCTEs restores the CTE scope to mark.
 func (a *analyzer) popCTEs(mark int) { a.ctes = a.ctes[:mark] }
 
@@ -733,9 +670,7 @@ func (a *analyzer) selectStmt(s *sqlir.Node) {
 	}
 	where := s.One(sqlir.SelWhere)
 	a.where(sc, where, 0, len(sc.ents))
-	if sort := s.Slot(sqlir.SelSort); len(sort) > 0 {
-		a.order(sc, sort[0], s.Slot(sqlir.SelTargets))
-	}
+	a.ranking(sc, s)
 	a.flush(sc)
 	a.walkAll(s.Slot(sqlir.SelWhere), s.Slot(sqlir.SelTargets), s.Slot(sqlir.SelDistinct), s.Slot(sqlir.SelGroup),
 		s.Slot(sqlir.SelHaving), s.Slot(sqlir.SelWindow), s.Slot(sqlir.SelValues), s.Slot(sqlir.SelSort),

@@ -41,7 +41,7 @@ func (c *call) array(ps []Param, t *Table, v *valueSrc) (int, *Decision) {
 	default:
 		return vAll, nil
 	}
-	if t.Key != KeyID || len(data) == 0 || !castsKeep(t, v) {
+	if t.Key != KeyID || len(data) == 0 || !castsKeep(t, v, false) {
 		return vAll, nil
 	}
 	if bin {

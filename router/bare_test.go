@@ -112,8 +112,8 @@ func TestBareModulo(t *testing.T) {
 	}
 	// The vecshard-centroids/1 file still names its shard count: under
 	// 3 host shards its table is refused, the bare tables route.
-	checkDecision(t, "object/4", r.Route("SELECT * FROM items ORDER BY embedding <=> $1", ps(vecBin(0, 0, 1)), 4), sh(2))
-	checkDecision(t, "object/3", r.Route("SELECT * FROM items ORDER BY embedding <=> $1", ps(vecBin(0, 0, 1)), 3), fails("F0000", "are for 4 shards but the pooler has 3 shards"))
+	checkDecision(t, "object/4", r.Route("SELECT * FROM items ORDER BY embedding <=> $1 LIMIT 5", ps(vecBin(0, 0, 1)), 4), sh(2))
+	checkDecision(t, "object/3", r.Route("SELECT * FROM items ORDER BY embedding <=> $1 LIMIT 5", ps(vecBin(0, 0, 1)), 3), fails("F0000", "are for 4 shards but the pooler has 3 shards"))
 	if _, err := s.Place(s.Table("", "items"), vecBin(0, 0, 1), 3); err == nil || !strings.Contains(err.Error(), "are for 4 shards") {
 		t.Errorf("Place on the object file under 3 shards: %v", err)
 	}
@@ -123,6 +123,6 @@ func TestBareModulo(t *testing.T) {
 // file of any k loads; the host must then have N shards.
 func TestBareConfiguredShards(t *testing.T) {
 	r := New(loadBare(t, "shards = 4"))
-	checkDecision(t, "4", r.Route("SELECT * FROM b8 ORDER BY v <=> $1", ps(vecBin(1, 1, 1)), 4), sh(6%4))
-	checkDecision(t, "3", r.Route("SELECT * FROM b8 ORDER BY v <=> $1", ps(vecBin(1, 1, 1)), 3), fails("F0000", "configures shards = 4 but the pooler has 3 shards"))
+	checkDecision(t, "4", r.Route("SELECT * FROM b8 ORDER BY v <=> $1 LIMIT 5", ps(vecBin(1, 1, 1)), 4), sh(6%4))
+	checkDecision(t, "3", r.Route("SELECT * FROM b8 ORDER BY v <=> $1 LIMIT 5", ps(vecBin(1, 1, 1)), 3), fails("F0000", "configures shards = 4 but the pooler has 3 shards"))
 }

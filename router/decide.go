@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/vecshard/vecshard/centroids"
 	"github.com/vecshard/vecshard/idkey"
@@ -241,6 +243,19 @@ func (c *call) target(tg *target, ps []Param) (int, *Decision) {
 		c.explainShard(first)
 		return first, nil
 	}
+	if len(tg.checks) > 0 {
+		// Query vectors of distances that do not route: only their errors
+		// matter (the server would report them too).
+		ex := c.ex
+		c.ex = nil
+		for i := range tg.checks {
+			if _, err := c.value(ps, t, &tg.checks[i], true); err != nil {
+				c.ex = ex
+				return 0, err
+			}
+		}
+		c.ex = ex
+	}
 	for i := range tg.conds {
 		cd := &tg.conds[i]
 		c.explainTarget(tg, cd.op)
@@ -259,22 +274,60 @@ func (c *call) target(tg *target, ps []Param) (int, *Decision) {
 			return sh, nil
 		}
 	}
+	why := tg.why
 	if tg.order != nil {
 		c.explainTarget(tg, tg.orderOp)
 		sh, err := c.value(ps, t, tg.order, true)
 		if err != nil {
 			return 0, err
 		}
+		if lp := tg.limitParam; lp > 0 && lp <= len(ps) && ps[lp-1].Data == nil {
+			sh, why = vAll, whyNullLimit // LIMIT NULL: every row
+		}
 		if sh >= 0 {
 			c.explainShard(sh)
 			return sh, nil
 		}
 	}
-	if c.ex != nil && (len(tg.conds) == 0 && tg.order == nil) {
-		c.explainTarget(tg, "")
+	if c.ex != nil {
+		if len(tg.conds) == 0 && tg.order == nil {
+			c.explainTarget(tg, tg.orderOp)
+		}
+		c.explainReason(tg, why)
 	}
 	c.explainShard(vAll)
 	return vAll, nil
+}
+
+// explainReason says why the last explained target goes to every shard.
+func (c *call) explainReason(tg *target, why string) {
+	if len(c.ex.Targets) == 0 {
+		return
+	}
+	tx := &c.ex.Targets[len(c.ex.Targets)-1]
+	if why == "" && tg.order != nil && len(tx.Values) > 0 {
+		v := tx.Values[len(tx.Values)-1]
+		switch {
+		case v.Source == "expression":
+			why = whyExpr
+		case v.Err != "":
+			why = "the query vector " + v.Source + " cannot be used to route (" + v.Err + "): ALL"
+		case len(v.Centroids) > 1:
+			why = fmt.Sprintf("probes = %d: the query vector's %d nearest centroids are on several shards: ALL", len(v.Centroids), len(v.Centroids))
+		case v.Type == "":
+			why = "the query vector is NULL: ALL"
+		}
+	}
+	if why == "" {
+		if len(tg.conds) > 0 {
+			why = "the key conditions on " + tg.t.KeyColumn() + " do not pin one shard (values on several shards, NULL, or expressions): ALL"
+		} else if tg.t.Key == KeyVector {
+			why = "no key condition on " + tg.t.KeyColumn() + " and no ORDER BY distance to a query vector ... LIMIT: every shard holds rows of " + tg.t.Name + ": ALL"
+		} else {
+			why = "no key condition on " + tg.t.KeyColumn() + ": every shard holds rows of " + tg.t.Name + ": ALL"
+		}
+	}
+	tx.Reason = why
 }
 
 // anyOf is the shard of key IN (vals): the one shard all non-NULL values
@@ -306,7 +359,7 @@ func (c *call) anyOf(ps []Param, t *Table, vals []valueSrc) (int, *Decision) {
 func (c *call) value(ps []Param, t *Table, v *valueSrc, order bool) (int, *Decision) {
 	var data []byte
 	binary := false
-	if !castsKeep(t, v) {
+	if !castsKeep(t, v, order) {
 		if c.ex != nil {
 			c.explainValue(ValueExplanation{Source: v.text, Shard: -1, Err: "a cast may change the value"})
 		}
@@ -367,7 +420,11 @@ func (c *call) value(ps []Param, t *Table, v *valueSrc, order bool) (int, *Decis
 // as the router reads it: every cast is to the key's own type family (or to
 // unlimited text, which only carries the text the value is read from) and
 // none of them may change the value.
-func castsKeep(t *Table, v *valueSrc) bool {
+//
+// In a ranking (order) a halfvec cast is fine on any vector table: the
+// server compares the rows with the rounded query vector, which is then
+// the vector to route by, and a ranking needs no exact match.
+func castsKeep(t *Table, v *valueSrc, order bool) bool {
 	if v.lossy {
 		return false
 	}
@@ -376,7 +433,7 @@ func castsKeep(t *Table, v *valueSrc) bool {
 	}
 	allowed := uint16(1<<tcText | 1<<tcNone)
 	switch {
-	case t.Key == KeyVector && t.VectorType == vecdecode.Halfvec:
+	case t.Key == KeyVector && (t.VectorType == vecdecode.Halfvec || order):
 		allowed |= 1<<tcVector | 1<<tcHalfvec | 1<<tcSparsevec
 	case t.Key == KeyVector:
 		// A halfvec anywhere in the chain rounds the value, and a column
@@ -419,7 +476,7 @@ func (c *call) idValue(t *Table, v *valueSrc, data []byte, binary bool) (int, *D
 	key, err := idkey.Key(t.IDType, binary, data)
 	if err != nil {
 		if c.ex != nil {
-			c.explainValue(ValueExplanation{Source: v.text, Binary: binary, Type: t.IDType.String(), Shard: -1, Err: err.Error()})
+			c.explainValue(ValueExplanation{Source: v.text, Binary: binary, Type: t.IDType.String(), Shard: -1, Err: capQuoted(err.Error())})
 		}
 		return 0, decodeError(err, t, v)
 	}
@@ -518,6 +575,9 @@ func (c *call) vecTop(t *Table, v *valueSrc, data []byte, binary bool, order boo
 				return k, false, nil
 			}
 		}
+		if typ != vecdecode.Sparsevec {
+			typ = sniffDense(data, typ)
+		}
 	}
 	sc := c.scratch()
 	set := t.Set
@@ -544,7 +604,7 @@ func (c *call) vecTop(t *Table, v *valueSrc, data []byte, binary bool, order boo
 	}
 	if err != nil {
 		if c.ex != nil {
-			c.explainValue(ValueExplanation{Source: v.text, Binary: binary, Type: typ.String(), Shard: -1, Err: err.Error()})
+			c.explainValue(ValueExplanation{Source: v.text, Binary: binary, Type: typ.String(), Shard: -1, Err: capQuoted(err.Error())})
 		}
 		return k, false, decodeError(err, t, v)
 	}
@@ -596,6 +656,7 @@ func decodeError(err error, t *Table, v *valueSrc) *Decision {
 	case errors.As(err, &ie):
 		code, msg = ie.Code, ie.Msg
 	}
+	msg = capQuoted(msg)
 	src := v.text
 	if src == "" {
 		src = "a value"
@@ -689,5 +750,50 @@ func (s *Snapshot) memoize(p *plan) {
 		if tg.order != nil {
 			memo(tg.t, tg.order)
 		}
+		for j := range tg.checks {
+			memo(tg.t, &tg.checks[j])
+		}
 	}
+}
+
+// sniffDense tells a binary vector from a binary halfvec by its length
+// (both start with the dimension d; vector then has 4-byte elements,
+// halfvec 2-byte ones). A client may declare either type for a parameter
+// the server then casts (pgvector casts vector to halfvec implicitly, and
+// halfvec to vector on assignment), and the server accepts the bytes only
+// when they fit the declared type, so the length decides. A length that
+// fits neither keeps typ, and the decoder reports it.
+func sniffDense(data []byte, typ vecdecode.Type) vecdecode.Type {
+	if len(data) < 4 {
+		return typ
+	}
+	d := int(data[0])<<8 | int(data[1])
+	switch len(data) {
+	case 4 + 4*d:
+		return vecdecode.Vector
+	case 4 + 2*d:
+		return vecdecode.Halfvec
+	}
+	return typ
+}
+
+// maxQuoted is how much of a bad value an error message quotes.
+const maxQuoted = 64
+
+// capQuoted shortens the value a decoder's message quotes (the server's
+// messages quote the whole input: invalid input syntax for type vector:
+// "...") to its first maxQuoted bytes, and says so, so that a huge bad
+// parameter does not become a huge message the C ABI keeps for the life of
+// the process.
+func capQuoted(msg string) string {
+	i, j := strings.IndexByte(msg, '"'), strings.LastIndexByte(msg, '"')
+	if i < 0 || j-i-1 <= maxQuoted {
+		return msg
+	}
+	v := msg[i+1 : j]
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return msg[:i+1] + v[:cut] + `..."` + msg[j+1:] + " (the value has " + strconv.Itoa(len(v)) + " bytes; vecshard quotes the first " + strconv.Itoa(cut) + ")"
 }

@@ -120,13 +120,13 @@ func TestExplainScores(t *testing.T) {
 		centroids []int
 		scores    []float64
 	}{
-		{"cosine", "SELECT * FROM items ORDER BY embedding <=> $1", ps(vecBin(-3, 4, 0)), []int{1}, []float64{0.8}},
-		{"cosine-zero", "SELECT * FROM items ORDER BY embedding <=> $1", ps(vecBin(0, 0, 0)), []int{0}, []float64{0}},
+		{"cosine", "SELECT * FROM items ORDER BY embedding <=> $1 LIMIT 5", ps(vecBin(-3, 4, 0)), []int{1}, []float64{0.8}},
+		{"cosine-zero", "SELECT * FROM items ORDER BY embedding <=> $1 LIMIT 5", ps(vecBin(0, 0, 0)), []int{0}, []float64{0}},
 		{"cosine-sparse", "SELECT * FROM sparse_items WHERE sv = $1", ps(sparseBin(3, map[int32]float32{2: 2, 0: -1})), []int{2}, []float64{2 / math.Sqrt(5)}},
-		{"cosine-probes", "SELECT * FROM docs ORDER BY emb <=> '[0.3,1,0]'", nil, []int{2, 1},
+		{"cosine-probes", "SELECT * FROM docs ORDER BY emb <=> '[0.3,1,0]' LIMIT 5", nil, []int{2, 1},
 			[]float64{1 / math.Hypot(h, 1), (h + 0.2) / (math.Hypot(h, 1) * math.Hypot(1, 0.2))}},
-		{"l2", "SELECT * FROM places ORDER BY loc <-> $1", ps(vecBin(1, 2, 3)), []int{2}, []float64{-(1 + 4 + 49)}},
-		{"inner-product", "SELECT * FROM bare ORDER BY v <#> $1", ps(vecBin(0, 1, 5)), []int{2}, []float64{5}},
+		{"l2", "SELECT * FROM places ORDER BY loc <-> $1 LIMIT 5", ps(vecBin(1, 2, 3)), []int{2}, []float64{-(1 + 4 + 49)}},
+		{"inner-product", "SELECT * FROM bare ORDER BY v <#> $1 LIMIT 5", ps(vecBin(0, 1, 5)), []int{2}, []float64{5}},
 	} {
 		_, ex := r.Explain(c.sql, c.params, 4)
 		if len(ex.Targets) == 0 || len(ex.Targets[0].Values) != 1 {

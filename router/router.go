@@ -206,6 +206,14 @@ func (s *Snapshot) Explain(query string, params []Param, shards int) (Decision, 
 	ex.Hint = p.hint.text
 	d := s.decide(p, params, shards, &ex)
 	ex.Decision = d.Kind.String()
+	if d.Kind == All && ex.Note == "" {
+		for _, tx := range ex.Targets {
+			if tx.Shard < 0 && tx.Reason != "" {
+				ex.Note = tx.Reason
+				break
+			}
+		}
+	}
 	return d, ex
 }
 
@@ -229,7 +237,8 @@ type TargetExplanation struct {
 	Column string // the key column
 	Match  string // where the key came from: "ORDER BY <=>", "=", "IN", "= ANY", "VALUES", or "" (no usable key)
 	Values []ValueExplanation
-	Shard  int // the target's shard, -1 for ALL
+	Shard  int    // the target's shard, -1 for ALL
+	Reason string // when Shard is -1: why this reference needs every shard
 }
 
 // ValueExplanation is one key value and where it led.

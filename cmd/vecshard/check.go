@@ -193,6 +193,17 @@ func printTable(w io.Writer, t *router.Table, hostShards int) (problems []string
 	}
 	if per != nil {
 		fmt.Fprintf(w, "  centroids per shard: %s\n", b.String())
+		most := 0
+		for _, n := range per {
+			most = max(most, n)
+		}
+		// A search routes to one shard only when its top probes centroids
+		// are all on it: with fewer centroids than that on every shard, no
+		// query vector can route.
+		if t.Probes >= 2 && most < t.Probes {
+			fmt.Fprintf(w, "  warning: table %s has probes = %d but no shard owns more than %d centroid(s): the top %d centroids of every query vector are on several shards, so every similarity search (ORDER BY distance ... LIMIT) goes to ALL shards; set probes = 1 for %s, or train centroids with several per shard (k a multiple of the shard count, at least %d x shards)\n",
+				t.Name, t.Probes, most, t.Probes, t.Name, t.Probes)
+		}
 	}
 	// Training statistics are not part of the routing state; read them from
 	// the file the router loaded.

@@ -100,6 +100,35 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// TestCheckProbesWarning: probes >= 2 with one centroid per shard (PgDog's
+// bare array of one centroid per shard) sends every search to ALL: check
+// says so, with the fix, and still exits 0 (the plugin does route).
+func TestCheckProbesWarning(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "c.json"), []byte("[[1,0,0],[0,1,0],[0,0,1],[-1,0,0]]"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		probes int
+		warn   bool
+	}{{1, false}, {2, true}, {4, true}} {
+		cfg := fmt.Sprintf("[[tables]]\nname = \"items\"\nkey = \"vector\"\nvector_column = \"embedding\"\ncentroids = \"c.json\"\nprobes = %d\n", c.probes)
+		path := filepath.Join(dir, fmt.Sprintf("p%d.toml", c.probes))
+		if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		status, out, _ := runCLI(t, "check", "--config", path, "--shards", "4")
+		if status != exitOK {
+			t.Errorf("probes %d: status %d\n%s", c.probes, status, out)
+		}
+		got := strings.Contains(out, "warning: table items has probes = ") &&
+			strings.Contains(out, "every similarity search (ORDER BY distance ... LIMIT) goes to ALL shards; set probes = 1 for items")
+		if got != c.warn {
+			t.Errorf("probes %d: warning %v, want %v\n%s", c.probes, got, c.warn, out)
+		}
+	}
+}
+
 func TestExplain(t *testing.T) {
 	knn := "SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 5"
 	tests := []struct {
@@ -131,10 +160,10 @@ func TestExplain(t *testing.T) {
 		{[]string{"/* pgdog_shard: 9 */ SELECT * FROM items"}, []string{"decision: ERROR 22023, READ", "pgdog_shard: 9 is out of range"}},
 		// probes = 2: the two best centroids are on shards 3 and 0, with
 		// cosine similarities 1/|q| and 0.9/|q| for q = (0.9, 0, 0, -1).
-		{[]string{"SELECT * FROM sparse_items ORDER BY embedding <-> $1", "--param", "{1:0.9,4:-1}/4", "--binary"}, []string{
+		{[]string{"SELECT * FROM sparse_items ORDER BY embedding <-> $1 LIMIT 5", "--param", "{1:0.9,4:-1}/4", "--binary"}, []string{
 			"param $1: binary sparsevec, 28 bytes", "sparsevec of 4 dimensions",
 			"#7 (cosine similarity 0.743294) on shard 3, #0 (cosine similarity 0.668965) on shard 0 -> ALL", "decision: ALL, READ"}},
-		{[]string{"SELECT * FROM sparse_items ORDER BY embedding <-> $1", "--param", "{2:-3}/4"}, []string{
+		{[]string{"SELECT * FROM sparse_items ORDER BY embedding <-> $1 LIMIT 5", "--param", "{2:-3}/4"}, []string{
 			"#5 (cosine similarity 1) on shard 1, #0 (cosine similarity 0) on shard 0 -> ALL"}},
 		{[]string{"SELECT * FROM items WHERE embedding = $1", "--param", "[3,0,4,0]"}, []string{
 			"#2 (cosine similarity 0.8) on shard 2", "decision: SHARD 2, READ"}},

@@ -40,6 +40,7 @@ type Case struct {
 func Cases() []Case {
 	b := &builder{}
 	b.search()
+	b.shapes()
 	b.vectorTables()
 	b.ids()
 	b.inserts()
