@@ -260,6 +260,9 @@ func printExplanation(w io.Writer, d router.Decision, ex router.Explanation, ps 
 		for _, v := range tg.Values {
 			printValue(w, v, t, shards)
 		}
+		if tg.Reason != "" && tg.Reason != ex.Note {
+			fmt.Fprintf(w, "  why: %s\n", tg.Reason)
+		}
 	}
 	if ex.Note != "" {
 		fmt.Fprintf(w, "note: %s\n", ex.Note)
