@@ -19,8 +19,9 @@ import (
 // tree there, in the same order. Each region's address was a pointer in a
 // region already found equal, so the comparison only reads memory of the
 // tree the host passed; a node's tag is compared before its size is
-// trusted, and strings are compared up to the first difference. Equal
-// bytes mean the same tree, and the same encoding.
+// trusted, and strings are compared in aligned words masked to end at their
+// NUL, which never leave the page the string ends in. Equal bytes mean the
+// same tree, and the same encoding.
 //
 // A Memo is safe for concurrent use; lookups take no lock.
 type Memo struct {
@@ -43,8 +44,8 @@ type memoEntry struct {
 	root   unsafe.Pointer
 	checks []check // the regions' bytes as word compares, in reading order
 	flat   []byte  // what Read wrote
-	regs   []region
-	data   []byte // the regions' bytes, concatenated (tests)
+	regs   []region // where the checks came from (tests mutate them)
+	data   []byte   // the regions' bytes while compiling; nil after
 }
 
 // check compares one word of host memory: *(*uint64)(p) & mask == want,
@@ -145,6 +146,7 @@ func (m *Memo) ReadMiss(b *sqlir.Builder, stmts unsafe.Pointer) ([]byte, error) 
 	if len(rec.data) <= maxMemoBytes {
 		e := &memoEntry{root: stmts, regs: rec.regs, data: rec.data, flat: bytes.Clone(b.Bytes())}
 		e.compile()
+		e.data = nil
 		m.put(part, e)
 	}
 	return b.Bytes(), nil
@@ -282,86 +284,6 @@ func (e *memoEntry) same() bool {
 			continue
 		}
 		if *(*uint64)(c.p)&c.mask != c.want {
-			return false
-		}
-	}
-	return true
-}
-
-// sameRegions is same over the regions, for tests.
-func (e *memoEntry) sameRegions() bool {
-	data := unsafe.Pointer(unsafe.SliceData(e.data))
-	for i := range e.regs {
-		rg := &e.regs[i]
-		old := unsafe.Add(data, rg.off)
-		switch rg.kind {
-		case regNode:
-			// The tag first: only a node of the same tag has the size
-			// the copy has.
-			if *(*int32)(rg.addr) != *(*int32)(old) {
-				return false
-			}
-			fallthrough
-		case regRaw:
-			if !sameWords(rg.addr, old, int(rg.n)) {
-				return false
-			}
-		case regString:
-			if !sameString(rg.addr, e.data[rg.off:rg.off+rg.n]) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// sameWords compares n bytes at p (a node or a cell array: 4-byte aligned
-// at least) with the aligned copy at old, word by word.
-func sameWords(p, old unsafe.Pointer, n int) bool {
-	i := 0
-	if uintptr(p)&7 == 0 {
-		for ; i+8 <= n; i += 8 {
-			if *(*uint64)(unsafe.Add(p, i)) != *(*uint64)(unsafe.Add(old, i)) {
-				return false
-			}
-		}
-	}
-	for ; i+4 <= n; i += 4 {
-		if *(*uint32)(unsafe.Add(p, i)) != *(*uint32)(unsafe.Add(old, i)) {
-			return false
-		}
-	}
-	for ; i < n; i++ {
-		if *(*byte)(unsafe.Add(p, i)) != *(*byte)(unsafe.Add(old, i)) {
-			return false
-		}
-	}
-	return true
-}
-
-// sameString reports whether the NUL-terminated string at p equals old
-// (which ends in its NUL). It stops at the first difference and reads
-// aligned words after the first unaligned bytes, so it never reads past
-// the page holding p's own NUL, even when p's string is the shorter one.
-func sameString(p unsafe.Pointer, old []byte) bool {
-	i := 0
-	for ; i < len(old) && uintptr(unsafe.Add(p, i))&7 != 0; i++ {
-		if *(*byte)(unsafe.Add(p, i)) != old[i] {
-			return false
-		}
-	}
-	for ; i+8 <= len(old); i += 8 {
-		w := *(*uint64)(unsafe.Add(p, i))
-		var o uint64
-		for j := 7; j >= 0; j-- { // old is not aligned: assemble its word
-			o = o<<8 | uint64(old[i+j])
-		}
-		if w != o {
-			return false
-		}
-	}
-	for ; i < len(old); i++ {
-		if *(*byte)(unsafe.Add(p, i)) != old[i] {
 			return false
 		}
 	}

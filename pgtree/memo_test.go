@@ -176,31 +176,3 @@ func TestMemoAddressReuse(t *testing.T) {
 		*(*[24]byte)(a) = saved
 	}
 }
-
-// TestSameString: equal and unequal strings at every alignment, ending at
-// the end of an exact-size allocation (checkptr under -race watches).
-func TestSameString(t *testing.T) {
-	for n := 0; n <= 40; n++ {
-		for shift := 0; shift < 8; shift++ {
-			buf := make([]byte, shift+n+1)
-			for i := range n {
-				buf[shift+i] = byte('a' + i%26)
-			}
-			p := unsafe.Pointer(&buf[shift])
-			old := bytes.Clone(buf[shift:])
-			if !sameString(p, old) {
-				t.Fatalf("n=%d shift=%d: equal strings differ", n, shift)
-			}
-			if n > 0 {
-				longer := append(bytes.Clone(old[:n]), 'z', 0)
-				if sameString(p, longer) {
-					t.Fatalf("n=%d shift=%d: a longer old string matched", n, shift)
-				}
-				shorter := append(bytes.Clone(old[:n-1]), 0)
-				if sameString(p, shorter) {
-					t.Fatalf("n=%d shift=%d: a shorter old string matched", n, shift)
-				}
-			}
-		}
-	}
-}
