@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,6 +29,33 @@ func withPlugin(t testing.TB) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	withPluginConfig(t, cfg)
+}
+
+// withAnyShards loads testdata's tables without a fixed shard count and
+// with PgDog's bare centroid array (centroid i on shard i % n): the config
+// fits whatever shard count the host reports, so fuzzed counts route for
+// real instead of stopping at the shard-count check.
+func withAnyShards(t testing.TB) {
+	t.Helper()
+	dir := t.TempDir()
+	conf, err := os.ReadFile(filepath.Join("testdata", "vecshard.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf = bytes.Replace(conf, []byte("shards = 4\n"), nil, 1)
+	bare := "[[1,0,0],[0,1,0],[0,0,1],[-0.57735026,-0.57735026,-0.57735026]]\n"
+	if err := os.WriteFile(filepath.Join(dir, "centroids.json"), []byte(bare), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "vecshard.toml"), conf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	withPluginConfig(t, filepath.Join(dir, "vecshard.toml"))
+}
+
+func withPluginConfig(t testing.TB, cfg string) {
+	t.Helper()
 	t.Setenv(envConfig, cfg)
 	t.Setenv(envLog, "error")
 	global.init()
@@ -167,7 +196,8 @@ func FuzzRoute(f *testing.F) {
 	f.Add("COPY items FROM STDIN", []byte(nil), false, 4)
 	f.Add("UPDATE items SET embedding = $1", []byte("[1,2"), false, 2)
 	f.Add("SELECT * FROM users WHERE id = $1", []byte("{1,2}"), false, 0)
-	withPlugin(f)
+	f.Add("SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 5", []byte("[0,0,1]"), false, 7)
+	withAnyShards(f)
 	f.Fuzz(func(t *testing.T, query string, param []byte, bin bool, shards int) {
 		shards = shards % 65
 		var params []hostParam
