@@ -42,8 +42,8 @@ type memoPart struct {
 // memoEntry is one tree Read read: immutable once published.
 type memoEntry struct {
 	root   unsafe.Pointer
-	checks []check // the regions' bytes as word compares, in reading order
-	flat   []byte  // what Read wrote
+	checks []check  // the regions' bytes as word compares, in reading order
+	flat   []byte   // what Read wrote
 	regs   []region // where the checks came from (tests mutate them)
 	data   []byte   // the regions' bytes while compiling; nil after
 }
