@@ -76,7 +76,7 @@ func BenchmarkMemoRead(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		m := pgtree.NewMemo(64)
+		m := pgtree.NewMemo[struct{}](64)
 		b.Run(name, func(b *testing.B) {
 			var bld sqlir.Builder
 			b.ReportAllocs()

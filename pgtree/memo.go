@@ -23,24 +23,30 @@ import (
 // NUL, which never leave the page the string ends in. Equal bytes mean the
 // same tree, and the same encoding.
 //
+// Each remembered tree carries a value of type V that the caller may set
+// (the vtable library keeps the tree's routing plan there), so that a tree
+// proven unchanged needs no further lookup.
+//
 // A Memo is safe for concurrent use; lookups take no lock.
-type Memo struct {
-	parts [memoParts]memoPart
+type Memo[V any] struct {
+	parts [memoParts]memoPart[V]
 	per   int // entries per part; 0: no memo
 }
 
 const memoParts = 16
 
-type memoPart struct {
-	tab  atomic.Pointer[map[uintptr]*memoEntry]
+type memoPart[V any] struct {
+	tab  atomic.Pointer[map[uintptr]*memoEntry[V]]
 	mu   sync.Mutex // serialises writers
-	ring []*memoEntry
+	ring []*memoEntry[V]
 	hand int
 	_    [64]byte
 }
 
-// memoEntry is one tree Read read: immutable once published.
-type memoEntry struct {
+// memoEntry is one tree Read read: immutable once published, but for the
+// caller's value.
+type memoEntry[V any] struct {
+	value  atomic.Pointer[V]
 	root   unsafe.Pointer
 	checks []check  // the regions' bytes as word compares, in reading order
 	flat   []byte   // what Read wrote
@@ -95,8 +101,8 @@ func (r *recorder) add(p unsafe.Pointer, n int, kind uint8) {
 const maxMemoBytes = 16 << 10
 
 // NewMemo returns a memo of about entries trees (0: none, every call reads).
-func NewMemo(entries int) *Memo {
-	m := &Memo{}
+func NewMemo[V any](entries int) *Memo[V] {
+	m := &Memo[V]{}
 	if entries > 0 {
 		m.per = (entries + memoParts - 1) / memoParts
 	}
@@ -107,31 +113,32 @@ func NewMemo(entries int) *Memo {
 // tree at stmts is, byte for byte, one read before (the result then
 // aliases the memo and must not be modified), else by reading it into b
 // (after Reset) and remembering it. Errors are Read's.
-func (m *Memo) Read(b *sqlir.Builder, stmts unsafe.Pointer) ([]byte, error) {
-	if flat, ok := m.Lookup(stmts); ok {
+func (m *Memo[V]) Read(b *sqlir.Builder, stmts unsafe.Pointer) ([]byte, error) {
+	if flat, _, ok := m.Lookup(stmts); ok {
 		return flat, nil
 	}
 	return m.ReadMiss(b, stmts)
 }
 
 // Lookup returns what Read would return when the memo holds the tree at
-// stmts unchanged (the result aliases the memo: do not modify it).
-func (m *Memo) Lookup(stmts unsafe.Pointer) ([]byte, bool) {
+// stmts unchanged (the result aliases the memo: do not modify it), and the
+// caller's value for that tree.
+func (m *Memo[V]) Lookup(stmts unsafe.Pointer) ([]byte, *atomic.Pointer[V], bool) {
 	if m.per == 0 || stmts == nil {
-		return nil, false
+		return nil, nil, false
 	}
 	key := uintptr(stmts)
 	if tab := m.parts[(key>>4)%memoParts].tab.Load(); tab != nil {
 		if e := (*tab)[key]; e != nil && e.same() {
-			return e.flat, true
+			return e.flat, &e.value, true
 		}
 	}
-	return nil, false
+	return nil, nil, false
 }
 
 // ReadMiss is Read for a tree Lookup did not find: it reads the tree into
 // b (after Reset) and remembers it.
-func (m *Memo) ReadMiss(b *sqlir.Builder, stmts unsafe.Pointer) ([]byte, error) {
+func (m *Memo[V]) ReadMiss(b *sqlir.Builder, stmts unsafe.Pointer) ([]byte, error) {
 	b.Reset()
 	if m.per == 0 || stmts == nil {
 		err := Read(b, stmts)
@@ -144,7 +151,7 @@ func (m *Memo) ReadMiss(b *sqlir.Builder, stmts unsafe.Pointer) ([]byte, error) 
 		return b.Bytes(), err
 	}
 	if len(rec.data) <= maxMemoBytes {
-		e := &memoEntry{root: stmts, regs: rec.regs, data: rec.data, flat: bytes.Clone(b.Bytes())}
+		e := &memoEntry[V]{root: stmts, regs: rec.regs, data: rec.data, flat: bytes.Clone(b.Bytes())}
 		e.compile()
 		e.data = nil
 		m.put(part, e)
@@ -157,7 +164,7 @@ func (m *Memo) ReadMiss(b *sqlir.Builder, stmts unsafe.Pointer) ([]byte, error) 
 // string is checked in aligned words (which never leave the page of the
 // byte they start at) masked to end at its NUL, after byte checks up to the
 // first aligned address.
-func (e *memoEntry) compile() {
+func (e *memoEntry[V]) compile() {
 	data := unsafe.Pointer(unsafe.SliceData(e.data))
 	for _, rg := range e.regs {
 		old := unsafe.Add(data, rg.off)
@@ -274,7 +281,7 @@ func byteCheck(p unsafe.Pointer, b byte) check {
 }
 
 // same reports whether the tree at e.root is the one e was read from.
-func (e *memoEntry) same() bool {
+func (e *memoEntry[V]) same() bool {
 	for i := range e.checks {
 		c := &e.checks[i]
 		if c.half {
@@ -290,7 +297,7 @@ func (e *memoEntry) same() bool {
 	return true
 }
 
-func (m *Memo) put(part *memoPart, e *memoEntry) {
+func (m *Memo[V]) put(part *memoPart[V], e *memoEntry[V]) {
 	part.mu.Lock()
 	defer part.mu.Unlock()
 	key := uintptr(e.root)
@@ -311,7 +318,7 @@ func (m *Memo) put(part *memoPart, e *memoEntry) {
 			part.hand = (part.hand + 1) % len(part.ring)
 		}
 	}
-	tab := make(map[uintptr]*memoEntry, len(part.ring))
+	tab := make(map[uintptr]*memoEntry[V], len(part.ring))
 	for _, x := range part.ring {
 		tab[uintptr(x.root)] = x
 	}

@@ -46,7 +46,7 @@ func plainReadErr(root unsafe.Pointer) ([]byte, error) {
 
 // sameAsRead requires the memo to answer what Read answers for the tree
 // as it is now.
-func sameAsRead(t *testing.T, m *Memo, root unsafe.Pointer, what string) []byte {
+func sameAsRead(t *testing.T, m *Memo[struct{}], root unsafe.Pointer, what string) []byte {
 	t.Helper()
 	var b sqlir.Builder
 	got, err := m.Read(&b, root)
@@ -65,7 +65,7 @@ func TestMemo(t *testing.T) {
 	if len(trees) < 600 {
 		t.Fatalf("%d corpus trees", len(trees))
 	}
-	m := NewMemo(1 << 12)
+	m := NewMemo[struct{}](1 << 12)
 	hits, changed := 0, 0
 	for _, js := range trees {
 		root, err := NewArena(nil).BuildJSON([]byte(js))
@@ -150,7 +150,7 @@ func TestMemo(t *testing.T) {
 // from the memo.
 func TestMemoAddressReuse(t *testing.T) {
 	trees := memoCorpus(t)
-	m := NewMemo(64)
+	m := NewMemo[struct{}](64)
 	a, err := NewArena(nil).BuildJSON([]byte(trees[0]))
 	if err != nil {
 		t.Fatal(err)

@@ -128,13 +128,34 @@ func (s *Snapshot) Route(query string, params []Param, shards int) Decision {
 // lived. Neither stmts nor any Param.Data is retained. Comment hints are
 // the host's business under this front end.
 func (s *Snapshot) RouteTree(stmts []byte, params []Param, shards int) Decision {
+	return s.decide(s.treePlan(stmts), params, shards, nil)
+}
+
+// A Plan is the analysis of one parse tree against one snapshot: which
+// configured tables it touches and where their keys come from. A caller
+// that already knows which tree it holds (the vtable library's tree memo)
+// keeps the Plan with it and routes by it, skipping the plan cache lookup.
+// A Plan belongs to the snapshot that made it.
+type Plan plan
+
+// TreePlan returns the plan of a parse tree in sqlir's flat encoding, from
+// the plan cache or analysed now. stmts is not retained.
+func (s *Snapshot) TreePlan(stmts []byte) *Plan { return (*Plan)(s.treePlan(stmts)) }
+
+// RoutePlan is RouteTree with the tree's plan, which must come from
+// s.TreePlan.
+func (s *Snapshot) RoutePlan(p *Plan, params []Param, shards int) Decision {
+	return s.decide((*plan)(p), params, shards, nil)
+}
+
+func (s *Snapshot) treePlan(stmts []byte) *plan {
 	key := unsafe.String(unsafe.SliceData(stmts), len(stmts))
 	p := s.trees.get(key)
 	if p == nil {
 		p = s.analyzeTree(stmts)
 		s.trees.put(key, p)
 	}
-	return s.decide(p, params, shards, nil)
+	return p
 }
 
 func (s *Snapshot) decide(p *plan, params []Param, shards int, ex *Explanation) Decision {

@@ -83,8 +83,8 @@ type plugin struct {
 
 	notPG18  atomic.Bool // the host's trees are not PostgreSQL 18's: unknown to everything
 	panics   atomic.Int64
-	builders sync.Pool    // *sqlir.Builder
-	memo     *pgtree.Memo // trees PgDog passes again at every Bind, proven unchanged
+	builders sync.Pool              // *sqlir.Builder
+	memo     *pgtree.Memo[treePlan] // trees PgDog passes again at every Bind, proven unchanged
 
 	warn rateLimit // refused statements
 
@@ -98,7 +98,7 @@ type plugin struct {
 }
 
 func newPlugin() *plugin {
-	p := &plugin{Plugin: pluginstate.New(), memo: pgtree.NewMemo(memoEntries)}
+	p := &plugin{Plugin: pluginstate.New(), memo: pgtree.NewMemo[treePlan](memoEntries)}
 	p.builders.New = func() any { return new(sqlir.Builder) }
 	p.version = C.CString(Version)
 	return p
@@ -238,16 +238,35 @@ func (p *plugin) route(shards uint64, writeOverride bool, stmts unsafe.Pointer, 
 	if r == nil || p.notPG18.Load() {
 		return shardUnknown, rwUnknown
 	}
-	tree, ok := p.memo.Lookup(stmts)
-	if !ok {
+	snap := r.Snapshot()
+	tree, slot, ok := p.memo.Lookup(stmts)
+	var plan *router.Plan
+	switch {
+	case !ok:
 		b := p.builders.Get().(*sqlir.Builder)
 		defer p.builders.Put(b)
 		var err error
 		if tree, err = p.memo.ReadMiss(b, stmts); err != nil {
 			return p.notPG18Tree(err)
 		}
+		plan = snap.TreePlan(tree)
+	default:
+		// The tree is the one the memo read: its plan for this snapshot,
+		// if it has one already, needs no cache lookup.
+		if tp := slot.Load(); tp != nil && tp.snap == snap {
+			plan = tp.plan
+		} else {
+			plan = snap.TreePlan(tree)
+			slot.Store(&treePlan{snap: snap, plan: plan})
+		}
 	}
-	return p.routeTree(r, tree, shards, writeOverride, rp)
+	return p.routePlan(snap, plan, shards, writeOverride, rp)
+}
+
+// treePlan is a remembered tree's plan under one snapshot.
+type treePlan struct {
+	snap *router.Snapshot
+	plan *router.Plan
 }
 
 // notPG18Tree answers a tree that is not PostgreSQL 18's, and every later
@@ -259,8 +278,8 @@ func (p *plugin) notPG18Tree(err error) (int64, uint8) {
 	return shardUnknown, rwUnknown
 }
 
-// routeTree decides for a read tree with the host's parameters.
-func (p *plugin) routeTree(r *router.Router, tree []byte, shards uint64, writeOverride bool, rp *C.PdRawParameters) (int64, uint8) {
+// routePlan decides by a tree's plan with the host's parameters.
+func (p *plugin) routePlan(snap *router.Snapshot, plan *router.Plan, shards uint64, writeOverride bool, rp *C.PdRawParameters) (int64, uint8) {
 	// router.RouteTree does not retain params: the common case stays on
 	// this goroutine's stack.
 	var buf [8]router.Param
@@ -279,7 +298,7 @@ func (p *plugin) routeTree(r *router.Router, tree []byte, shards uint64, writeOv
 		}
 	}
 	nshards := int(min(shards, math.MaxInt32))
-	d := r.Snapshot().RouteTree(tree, params, nshards)
+	d := snap.RoutePlan(plan, params, nshards)
 	return p.encode(d, writeOverride)
 }
 
