@@ -13,6 +13,7 @@ import (
 	"github.com/pgvector/pgvector-go"
 
 	"github.com/vecshard/vecshard/centroids"
+	"github.com/vecshard/vecshard/vecdecode"
 )
 
 // The fixture's shape: Dim-dimensional cosine centroids, K of them, on Shards shards.
@@ -99,4 +100,28 @@ id_type = "uuid"
 		return nil, err
 	}
 	return fx, nil
+}
+
+// Baseline returns what a vector route of the fixture cannot avoid, as one
+// call: decoding QueryBin and the nearest-centroid search over the
+// fixture's centroids. The routing benchmarks quote their vector routes
+// against it, measured in the same run.
+func (fx *Fixture) Baseline() (func() error, error) {
+	f, err := centroids.Load(filepath.Join(filepath.Dir(fx.Config), "centroids.json"))
+	if err != nil {
+		return nil, err
+	}
+	set, err := centroids.New(f)
+	if err != nil {
+		return nil, err
+	}
+	buf := make([]float32, 0, vecdecode.MaxDim)
+	return func() error {
+		v, err := vecdecode.VectorBinary(buf[:0], fx.QueryBin)
+		if err != nil {
+			return err
+		}
+		set.Nearest(v)
+		return nil
+	}, nil
 }

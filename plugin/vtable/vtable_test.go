@@ -12,13 +12,11 @@ import (
 
 	"github.com/pgvector/pgvector-go"
 
-	"github.com/vecshard/vecshard/centroids"
 	"github.com/vecshard/vecshard/internal/corpus"
 	"github.com/vecshard/vecshard/internal/routefixture"
 	"github.com/vecshard/vecshard/pgtree"
 	"github.com/vecshard/vecshard/router"
 	"github.com/vecshard/vecshard/sqltext"
-	"github.com/vecshard/vecshard/vecdecode"
 )
 
 // configure makes the global plugin load path, as PgDog's load sequence.
@@ -292,22 +290,15 @@ func BenchmarkVtableRoute(b *testing.B) {
 		})
 	}
 	b.Run("baseline/decode+nearest-1536-k64", func(b *testing.B) {
-		f, err := centroids.Load(filepath.Join(filepath.Dir(fx.Config), "centroids.json"))
+		call, err := fx.Baseline()
 		if err != nil {
 			b.Fatal(err)
 		}
-		set, err := centroids.New(f)
-		if err != nil {
-			b.Fatal(err)
-		}
-		buf := make([]float32, 0, vecdecode.MaxDim)
 		b.ReportAllocs()
 		for b.Loop() {
-			v, err := vecdecode.VectorBinary(buf[:0], fx.QueryBin)
-			if err != nil {
+			if err := call(); err != nil {
 				b.Fatal(err)
 			}
-			set.Nearest(v)
 		}
 	})
 	js := `{"version":180006,"stmts":[{"stmt":{"SelectStmt":{"targetList":[{"ResTarget":{"val":{"ColumnRef":{"fields":[{"A_Star":{}}]}}}}],"fromClause":[{"RangeVar":{"relname":"elsewhere","inh":true,"relpersistence":"p"}}],"whereClause":{"A_Expr":{"kind":"AEXPR_OP","name":[{"String":{"sval":"="}}],"lexpr":{"ColumnRef":{"fields":[{"String":{"sval":"id"}}]}},"rexpr":{"ParamRef":{"number":1}}}},"limitOption":"LIMIT_OPTION_DEFAULT","op":"SETOP_NONE"}}}]}`
