@@ -55,13 +55,12 @@ type memoEntry[V any] struct {
 }
 
 // check compares one word of host memory: *(*uint64)(p) & mask == want,
-// or the 4-byte word at p when half is set (the end of a struct whose size
+// or, when mask is 0, the 4-byte word at p (the end of a struct whose size
 // is not a multiple of 8: never read past a struct).
 type check struct {
 	p    unsafe.Pointer
 	want uint64
 	mask uint64
-	half bool
 }
 
 type region struct {
@@ -97,8 +96,10 @@ func (r *recorder) add(p unsafe.Pointer, n int, kind uint8) {
 }
 
 // maxMemoBytes bounds the bytes one entry may copy; bigger trees (long
-// literal vectors in the simple protocol) are read every time.
-const maxMemoBytes = 16 << 10
+// literal vectors, which come in the simple protocol: PgDog parses those
+// anew each time, so a memo would not help) are read every time. With
+// memoEntries entries the memo stays within a few MiB.
+const maxMemoBytes = 4 << 10
 
 // NewMemo returns a memo of about entries trees (0: none, every call reads).
 func NewMemo[V any](entries int) *Memo[V] {
@@ -193,7 +194,7 @@ func (e *memoEntry[V]) compile() {
 		}
 		if uintptr(rg.addr)&7 != 0 { // not word aligned (never for PostgreSQL's nodes)
 			for ; i+4 <= n; i += 4 {
-				e.checks = append(e.checks, check{p: unsafe.Add(rg.addr, i), want: uint64(*(*uint32)(unsafe.Add(old, i))), half: true})
+				e.checks = append(e.checks, check{p: unsafe.Add(rg.addr, i), want: uint64(*(*uint32)(unsafe.Add(old, i)))})
 			}
 		}
 		for ; i+8 <= n; i += 8 {
@@ -211,7 +212,7 @@ func (e *memoEntry[V]) compile() {
 			if pad != nil && pad[i] != 0 && pad[i+1] != 0 && pad[i+2] != 0 && pad[i+3] != 0 {
 				continue // never read
 			}
-			e.checks = append(e.checks, check{p: unsafe.Add(rg.addr, i), want: uint64(*(*uint32)(unsafe.Add(old, i))), half: true})
+			e.checks = append(e.checks, check{p: unsafe.Add(rg.addr, i), want: uint64(*(*uint32)(unsafe.Add(old, i)))})
 		}
 		for ; i < n; i++ {
 			e.checks = append(e.checks, byteCheck(unsafe.Add(rg.addr, i), *(*byte)(unsafe.Add(old, i))))
@@ -304,7 +305,7 @@ func byteCheck(p unsafe.Pointer, b byte) check {
 func (e *memoEntry[V]) same() bool {
 	for i := range e.checks {
 		c := &e.checks[i]
-		if c.half {
+		if c.mask == 0 {
 			if uint64(*(*uint32)(c.p)) != c.want {
 				return false
 			}

@@ -66,9 +66,9 @@ const (
 	rwUnknown = 2
 )
 
-// memoEntries is how many parse trees the memo remembers (each copy is
-// the bytes the reader read: about 1 KiB for a typical statement, at most
-// 16 KiB).
+// memoEntries is how many parse trees the memo remembers (each keeps the
+// words the reader read as checks: about 2 KiB for a typical statement,
+// trees that read more than 4 KiB are not remembered; a few MiB in all).
 const memoEntries = 2048
 
 // main is required by -buildmode=c-shared and never runs.
