@@ -156,25 +156,26 @@ func (d *decoder) errf(format string, args ...any) error {
 
 // uvarint reads a uvarint in its shortest form: the encoding is canonical
 // (one tree, one byte string), so an overlong form is malformed.
-func (d *decoder) uvarint() (uint64, error) {
-	v, n := binary.Uvarint(d.b[d.off:])
-	if n <= 0 {
-		return 0, d.errf("bad uvarint")
+func (d *decoder) uvarint() (uint64, error) { return d.unsigned("uvarint") }
+
+// varint reads a zigzag varint (binary.AppendVarint) in its shortest form.
+func (d *decoder) varint() (int64, error) {
+	u, err := d.unsigned("varint")
+	x := int64(u >> 1)
+	if u&1 != 0 {
+		x = ^x
 	}
-	if n > 1 && d.b[d.off+n-1] == 0 {
-		return 0, d.errf("overlong uvarint")
-	}
-	d.off += n
-	return v, nil
+	return x, err
 }
 
-func (d *decoder) varint() (int64, error) {
-	v, n := binary.Varint(d.b[d.off:])
+// unsigned reads the uvarint under both; what names it in errors.
+func (d *decoder) unsigned(what string) (uint64, error) {
+	v, n := binary.Uvarint(d.b[d.off:])
 	if n <= 0 {
-		return 0, d.errf("bad varint")
+		return 0, d.errf("bad %s", what)
 	}
 	if n > 1 && d.b[d.off+n-1] == 0 {
-		return 0, d.errf("overlong varint")
+		return 0, d.errf("overlong %s", what)
 	}
 	d.off += n
 	return v, nil

@@ -261,7 +261,7 @@ func TestContains(t *testing.T) {
 
 func TestNodeAccessors(t *testing.T) {
 	var nilNode *sqlir.Node
-	n := &sqlir.Node{Kind: sqlir.FuncCall, Flags: 1 << sqlir.FlagFuncAggDistinc,
+	n := &sqlir.Node{Kind: sqlir.FuncCall, Flags: 1 << sqlir.FlagFuncAggDistinct,
 		Kids: [][]*sqlir.Node{{{Kind: sqlir.String, Name: "count"}}, nil}}
 	if nilNode.Slot(0) != nil || nilNode.Flag(0) || nilNode.Is(sqlir.Nil) {
 		t.Error("nil node accessors")
@@ -269,7 +269,7 @@ func TestNodeAccessors(t *testing.T) {
 	if n.One(sqlir.FuncName).Name != "count" || n.One(sqlir.FuncArgs) != nil || n.Slot(5) != nil {
 		t.Error("Slot/One")
 	}
-	if !n.Flag(sqlir.FlagFuncAggDistinc) || n.Flag(sqlir.FlagFuncAggStar) || !n.Is(sqlir.FuncCall) {
+	if !n.Flag(sqlir.FlagFuncAggDistinct) || n.Flag(sqlir.FlagFuncAggStar) || !n.Is(sqlir.FuncCall) {
 		t.Error("Flag/Is")
 	}
 	if s := sqlir.SpecOf(sqlir.SelectStmt); s == nil || s.PG != "SelectStmt" || s.Rest() != 16 {

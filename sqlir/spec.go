@@ -146,12 +146,12 @@ const (
 
 // Flag bits.
 const (
-	FlagSelectAll      = 0 // SelectStmt: UNION ALL
-	FlagCopyFrom       = 0 // CopyStmt: COPY ... FROM
-	FlagWithRecursive  = 0 // WithClause: WITH RECURSIVE
-	FlagJoinNatural    = 0 // JoinExpr: NATURAL
-	FlagFuncAggStar    = 0 // FuncCall: count(*)
-	FlagFuncAggDistinc = 1 // FuncCall: DISTINCT in an aggregate
+	FlagSelectAll       = 0 // SelectStmt: UNION ALL
+	FlagCopyFrom        = 0 // CopyStmt: COPY ... FROM
+	FlagWithRecursive   = 0 // WithClause: WITH RECURSIVE
+	FlagJoinNatural     = 0 // JoinExpr: NATURAL
+	FlagFuncAggStar     = 0 // FuncCall: count(*)
+	FlagFuncAggDistinct = 1 // FuncCall: DISTINCT in an aggregate
 )
 
 // Neutral enum values (indexes into the Spec's Enum lists).

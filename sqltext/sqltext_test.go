@@ -125,7 +125,7 @@ func TestParseShapes(t *testing.T) {
 			{path: []int{sqlir.SelWith, 0, 0, 1}, kind: sqlir.CommonTableExpr, name: "d", i1: sqlir.CTEMaterializeNever},
 		}},
 		{"SELECT count(DISTINCT x), count(*) FILTER (WHERE y > 1) OVER (PARTITION BY z) FROM t FOR UPDATE OF t", nil, []want{
-			{path: []int{sqlir.SelTargets, 0, sqlir.ResVal, 0}, kind: sqlir.FuncCall, flags: 1 << sqlir.FlagFuncAggDistinc},
+			{path: []int{sqlir.SelTargets, 0, sqlir.ResVal, 0}, kind: sqlir.FuncCall, flags: 1 << sqlir.FlagFuncAggDistinct},
 			{path: []int{sqlir.SelTargets, 0, sqlir.ResVal, 0, sqlir.FuncName, 0}, kind: sqlir.String, name: "count"},
 			{path: []int{sqlir.SelTargets, 1, sqlir.ResVal, 0}, kind: sqlir.FuncCall, flags: 1 << sqlir.FlagFuncAggStar},
 			// The rest slot: agg_filter, then over.

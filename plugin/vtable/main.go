@@ -394,8 +394,11 @@ func goStr(s C.PdStr) string {
 // startSignalFix repairs the host's signal handlers now and keeps doing so:
 // PgDog installs its own after the plugin has loaded.
 func (p *plugin) startSignalFix() {
+	if getenv(envSigFix) == "0" { // the environment is read once, not every tick
+		return
+	}
 	p.fixSignals()
-	if getenv(envSigFix) == "0" || p.sigStop != nil {
+	if p.sigStop != nil {
 		return
 	}
 	p.sigStop, p.sigDone = make(chan struct{}), make(chan struct{})
@@ -420,9 +423,6 @@ func (p *plugin) startSignalFix() {
 const signalFixInterval = 10 * time.Millisecond
 
 func (p *plugin) fixSignals() {
-	if getenv(envSigFix) == "0" {
-		return
-	}
 	if n := C.vecshard_onstack_signals(); n > 0 {
 		p.Log().Info(fmt.Sprintf("vecshard: added SA_ONSTACK to %d signal handlers of the host (a handler without it can overflow a Go stack)", int(n)))
 	}
