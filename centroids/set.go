@@ -2,6 +2,7 @@ package centroids
 
 import (
 	"math"
+	"slices"
 	"sync"
 	"unsafe"
 
@@ -26,8 +27,13 @@ const block = 128
 //   - InnerProduct: b_i = 0.
 //   - L2: b_i = -|c_i|²/2, since |q - c_i|² = |q|² - 2(dot(c_i, q) - |c_i|²/2).
 //
-// Scores are computed in float32; ties, exact after rounding, go to the
-// lowest centroid index.
+// Placement is a pure function of the query and the file: the same on
+// every CPU and kernel (assembly or pure Go) and for a dense or a sparse
+// form of the same values. The scores are computed in float32 by the fast
+// kernel, and a decision is kept only when it is certified: the winner
+// leads by more than twice a bound on the float32 error of any score.
+// Otherwise the candidates within that margin are rescored exactly (see
+// exact) and the best exact score wins, ties to the lowest centroid index.
 type Set struct {
 	metric  Metric
 	dim     int
@@ -38,7 +44,14 @@ type Set struct {
 	rows    []float32 // k*stride values, 64-byte aligned, zero padded
 	bias    []float32 // b_i; nil when every b_i is 0
 	shardOf []int32
-	scores  sync.Pool // *[]float32 of k scores, for TopP
+	scores  sync.Pool // *work, for TopP and the exact fallback
+
+	// The certificate (see Nearest): the largest row norm and the largest
+	// |b_i|, and the biases in float64 for the exact scores.
+	maxNorm, maxBias float64
+	bias64           []float64
+
+	dense sync.Pool // *[]float32 of dim values: a sparse query made dense
 
 	tOnce sync.Once
 	t     []float32 // the rows transposed, for sparse queries; see transposed
@@ -78,9 +91,16 @@ func New(f *File) (*Set, error) {
 		case L2:
 			copy(row, c)
 			s.bias[i] = float32(-sq / 2)
+			s.bias64 = append(s.bias64, -sq/2)
+			s.maxBias = max(s.maxBias, sq/2)
 		default:
 			copy(row, c)
 		}
+		var rr float64
+		for _, x := range row {
+			rr += float64(x) * float64(x)
+		}
+		s.maxNorm = max(s.maxNorm, math.Sqrt(rr))
 	}
 	s.shardOf = make([]int32, k)
 	for i := range s.shardOf {
@@ -91,8 +111,11 @@ func New(f *File) (*Set, error) {
 		}
 	}
 	s.scores.New = func() any {
-		sc := make([]float32, s.k)
-		return &sc
+		return &work{sc: make([]float32, s.k), cand: make([]int, 0, s.k), ex: make([]float64, 0, s.k)}
+	}
+	s.dense.New = func() any {
+		d := make([]float32, s.dim)
+		return &d
 	}
 	return s, nil
 }
@@ -155,29 +178,165 @@ func (s *Set) ShardOf(c int) int {
 }
 
 // Nearest returns the centroid nearest to q under the Set's metric and its
-// shard. Ties go to the lowest centroid index. If len(q) != Dim() it returns
+// shard: the centroid with the largest exact score (see exact), ties to the
+// lowest index, the same on every kernel. If len(q) != Dim() it returns
 // (-1, -1): checking the dimension first is the caller's job. A query with
-// NaN or infinite values gets an unspecified (but valid) centroid; rejecting
-// them is also the caller's job. It does not allocate.
+// NaN or infinite values gets an unspecified (but valid and deterministic)
+// centroid; rejecting them is also the caller's job. It does not allocate.
 func (s *Set) Nearest(q []float32) (centroid, shard int) {
 	if len(q) != s.dim {
 		return -1, -1
 	}
 	var buf [block]float32
-	best, top := 0, float32(math.Inf(-1))
+	best, top, second := 0, float32(math.Inf(-1)), float32(math.Inf(-1))
 	for i := 0; i < s.k; i += block {
 		sc := buf[:min(block, s.k-i)]
-		kernel.Dots(sc, s.rows[i*s.stride:], s.stride, q)
-		if s.bias != nil {
-			addBias(sc, s.bias[i:])
-		}
+		s.denseScores(sc, i, q)
 		for j, v := range sc {
 			if v > top {
-				best, top = i+j, v
+				best, top, second = i+j, v, top
+			} else if v > second {
+				second = v
 			}
 		}
 	}
+	e := s.errBound(normSq(q))
+	if !certified(top, second, e) {
+		best = s.nearestExact(q, nil, nil, top, e)
+	}
 	return best, int(s.shardOf[best])
+}
+
+// denseScores sets sc[j] to the float32 score of centroid i0+j for q.
+func (s *Set) denseScores(sc []float32, i0 int, q []float32) {
+	kernel.Dots(sc, s.rows[i0*s.stride:], s.stride, q)
+	if s.bias != nil {
+		addBias(sc, s.bias[i0:])
+	}
+}
+
+// certified reports whether the float32 winner with score top, the
+// runner-up scoring second, is the exact winner when every float32 score
+// is within e of its exact score.
+func certified(top, second float32, e float64) bool {
+	gap := float64(top) - float64(second)
+	return gap > 2*e && !math.IsInf(float64(top), 0) && !math.IsInf(e, 0) && !math.IsNaN(e)
+}
+
+// errBound bounds |float32 score - exact score| for any centroid and a
+// query whose float32 squared norm is qq. Both the float32 kernel (any
+// summation order, with or without FMA) and the float64 exact sum err by
+// at most about n·u·Σ|q_j c_j| + u·|b| (u = 2^-24 for float32), and
+// Σ|q_j c_j| <= |q|·|c| (Cauchy-Schwarz); the bound doubles that and
+// inflates qq for its own rounding. It is +Inf when qq is not finite.
+func (s *Set) errBound(qq float32) float64 {
+	n := float64(s.dim + 8)
+	u := 0x1p-23 // twice float32's unit roundoff
+	qn := math.Sqrt(float64(qq) * (1 + n*u))
+	return n * u * (qn*s.maxNorm + s.maxBias)
+}
+
+// normSq returns Σ q_j² in float32 (by the kernel, so it is cheap next to
+// the scores); errBound allows for its rounding.
+func normSq(q []float32) float32 {
+	n8 := len(q) &^ (kernel.Align - 1)
+	var r [1]float32
+	if n8 > 0 {
+		kernel.Dots(r[:], q[:n8], n8, q[:n8])
+	}
+	for _, x := range q[n8:] {
+		r[0] += x * x
+	}
+	return r[0]
+}
+
+// exact returns the score of centroid c for the dense query q computed in
+// float64: Σ q_j·r_cj over j, the products exact (float32 × float32 fits
+// float64), summed in four accumulators by j mod 4 in increasing j, then
+// (a0+a1)+(a2+a3), plus b_c in float64. Every operation is an IEEE float64
+// operation in a fixed order (a fused multiply-add changes nothing since
+// the products are exact), so the value is the same on every machine. A
+// zero coordinate adds ±0, which changes no sum, so the dense and the sparse
+// form of a query score alike.
+func (s *Set) exact(q []float32, c int) float64 {
+	row := s.rows[c*s.stride : c*s.stride+s.dim]
+	q = q[:len(row)]
+	var a0, a1, a2, a3 float64
+	j := 0
+	for ; j+4 <= len(row); j += 4 {
+		a0 += float64(q[j]) * float64(row[j])
+		a1 += float64(q[j+1]) * float64(row[j+1])
+		a2 += float64(q[j+2]) * float64(row[j+2])
+		a3 += float64(q[j+3]) * float64(row[j+3])
+	}
+	for t := 0; j < len(row); j, t = j+1, t+1 {
+		v := float64(q[j]) * float64(row[j])
+		switch t {
+		case 0:
+			a0 += v
+		case 1:
+			a1 += v
+		default:
+			a2 += v
+		}
+	}
+	sum := (a0 + a1) + (a2 + a3)
+	if s.bias64 != nil {
+		sum += s.bias64[c]
+	}
+	return sum
+}
+
+// nearestExact rescored: among the centroids whose float32 score is at
+// least top - 2e (all of them when that is not a number), the one with the
+// largest exact score, ties to the lowest index. The query is q, or the
+// sparse (idx, val) when q is nil.
+func (s *Set) nearestExact(q []float32, idx []int32, val []float32, top float32, e float64) int {
+	if q == nil {
+		dp := s.dense.Get().(*[]float32)
+		defer s.dense.Put(dp)
+		q = densify(*dp, idx, val)
+		defer clearSparse(*dp, idx)
+	}
+	thr := float64(top) - 2*e
+	all := math.IsNaN(thr) || math.IsInf(thr, 0)
+	var buf [block]float32
+	best, bv := -1, 0.0
+	for i := 0; i < s.k; i += block {
+		sc := buf[:min(block, s.k-i)]
+		if !all {
+			if idx != nil {
+				s.sparseScores(sc, i, idx, val)
+			} else {
+				s.denseScores(sc, i, q)
+			}
+		}
+		for j, v := range sc {
+			if !all && !(float64(v) >= thr) {
+				continue
+			}
+			if x := s.exact(q, i+j); best < 0 || x > bv {
+				best, bv = i+j, x
+			}
+		}
+	}
+	return best
+}
+
+// densify writes the sparse query into d (all zero on entry) and returns it;
+// repeated indices add up, as they do in the float32 sparse scores.
+func densify(d []float32, idx []int32, val []float32) []float32 {
+	for j, x := range idx {
+		d[x] += val[j]
+	}
+	return d
+}
+
+// clearSparse zeroes the coordinates densify wrote.
+func clearSparse(d []float32, idx []int32) {
+	for _, x := range idx {
+		d[x] = 0
+	}
 }
 
 func addBias(sc, bias []float32) {
@@ -187,23 +346,101 @@ func addBias(sc, bias []float32) {
 	}
 }
 
-// TopP returns the p centroids nearest to q, nearest first (ties: lower
-// index first), appended to dst[:0]; fewer than p if K() < p. It returns
+// TopP returns the p centroids nearest to q, nearest first (by exact score,
+// ties: lower index first, as in Nearest, so TopP(q, 1) is Nearest's
+// centroid), appended to dst[:0]; fewer than p if K() < p. It returns
 // dst[:0] if len(q) != Dim() or p < 1. It does not allocate when cap(dst) >= p.
 func (s *Set) TopP(q []float32, p int, dst []int) []int {
 	dst = dst[:0]
 	if len(q) != s.dim || p < 1 {
 		return dst
 	}
-	scp := s.scores.Get().(*[]float32)
-	sc := *scp
-	kernel.Dots(sc, s.rows, s.stride, q)
-	if s.bias != nil {
-		addBias(sc, s.bias)
-	}
-	dst = topP(sc, p, dst)
-	s.scores.Put(scp)
+	w := s.scores.Get().(*work)
+	s.denseScores(w.sc, 0, q)
+	dst = s.certifiedTopP(w, p, dst, s.errBound(normSq(q)), q, nil, nil)
+	s.scores.Put(w)
 	return dst
+}
+
+// work is the scratch space of TopP: the float32 scores of every centroid
+// and, for the exact fallback, candidates and their exact scores.
+type work struct {
+	sc   []float32
+	cand []int
+	ex   []float64
+}
+
+// certifiedTopP picks the top p of w.sc and keeps them when every boundary
+// that decides the answer (between consecutive winners, and between the
+// last winner and the rest) is wider than 2e; otherwise it rescores the
+// centroids within 2e of the p-th score exactly and ranks them by exact
+// score, ties to the lower index. Any centroid outside that margin scores
+// exactly below each of the p float32 winners, so it cannot be in the
+// exact top p.
+func (s *Set) certifiedTopP(w *work, p int, dst []int, e float64, q []float32, idx []int32, val []float32) []int {
+	sc := w.sc
+	dst = topP(sc, p, dst)
+	n := len(dst)
+	last := float64(sc[dst[n-1]])
+	thr := last - 2*e
+	all := math.IsNaN(thr) || math.IsInf(thr, 0)
+	ok := !all
+	for t := 1; ok && t < n; t++ {
+		ok = float64(sc[dst[t-1]])-float64(sc[dst[t]]) > 2*e
+	}
+	if ok {
+		for j, v := range sc {
+			if float64(v) >= thr && !slices.Contains(dst, j) {
+				ok = false
+				break
+			}
+		}
+	}
+	if ok {
+		return dst
+	}
+	if q == nil {
+		dp := s.dense.Get().(*[]float32)
+		defer s.dense.Put(dp)
+		q = densify(*dp, idx, val)
+		defer clearSparse(*dp, idx)
+	}
+	cand, ex := w.cand[:0], w.ex[:0]
+	for j, v := range sc {
+		if all || float64(v) >= thr {
+			x := s.exact(q, j)
+			// Insertion by (exact score descending, index ascending); a
+			// NaN score ranks after every number.
+			m := len(cand)
+			cand, ex = append(cand, j), append(ex, x)
+			for m > 0 && exactBefore(x, j, ex[m-1], cand[m-1]) {
+				cand[m], ex[m] = cand[m-1], ex[m-1]
+				m--
+			}
+			cand[m], ex[m] = j, x
+		}
+	}
+	dst = append(dst[:0], cand[:min(p, len(cand))]...)
+	w.cand, w.ex = cand[:0], ex[:0]
+	return dst
+}
+
+// exactBefore reports whether centroid i with exact score x ranks before
+// centroid j with exact score y.
+func exactBefore(x float64, i int, y float64, j int) bool {
+	switch {
+	case x > y:
+		return true
+	case x < y:
+		return false
+	case x == y:
+		return i < j
+	}
+	// A NaN is involved: numbers first, then by index.
+	if math.IsNaN(x) != math.IsNaN(y) {
+		return !math.IsNaN(x)
+	}
+	return i < j
 }
 
 // topP appends to dst the indices of the p largest scores in sc, largest
@@ -304,39 +541,64 @@ func axpy(y, x []float32, a float32) {
 // NearestSparse is Nearest for a sparse query: val[j] is coordinate idx[j]
 // (0-based), every other coordinate is 0. The indices need not be sorted.
 // It returns (-1, -1) if len(idx) != len(val) or an index is outside
-// [0, Dim()). The first sparse query on a Set builds a transposed copy of
-// the centroids (see transposed) and allocates; later ones do not. The scores may differ from Nearest's on the dense form of the
-// same query by float32 rounding (the sums run in another order).
+// [0, Dim()). The answer is Nearest's on the dense form of the same query
+// (the float32 scores may differ, since the sums run in another order, but
+// the exact fallback decides every near tie the same way). The first
+// sparse query on a Set builds a transposed copy of the centroids (see
+// transposed) and allocates; later ones do not.
 func (s *Set) NearestSparse(idx []int32, val []float32) (centroid, shard int) {
 	if !s.sparseOK(idx, val) {
 		return -1, -1
 	}
 	var buf [block]float32
-	best, top := 0, float32(math.Inf(-1))
+	best, top, second := 0, float32(math.Inf(-1)), float32(math.Inf(-1))
 	for i := 0; i < s.k; i += block {
 		sc := buf[:min(block, s.k-i)]
 		s.sparseScores(sc, i, idx, val)
 		for j, v := range sc {
 			if v > top {
-				best, top = i+j, v
+				best, top, second = i+j, v, top
+			} else if v > second {
+				second = v
 			}
 		}
+	}
+	e := s.errBound(sparseNormSq(idx, val))
+	if !certified(top, second, e) {
+		best = s.nearestExact(nil, idx, val, top, e)
 	}
 	return best, int(s.shardOf[best])
 }
 
+// sparseNormSq bounds the squared norm of a sparse query's dense form: Σ v²
+// when the indices are strictly increasing (as a decoded sparsevec's are),
+// else that times the number of entries, since a coordinate repeated m
+// times squares to at most m times the sum of its parts' squares.
+func sparseNormSq(idx []int32, val []float32) float32 {
+	var r float32
+	for _, x := range val {
+		r += x * x
+	}
+	for j := 1; j < len(idx); j++ {
+		if idx[j] <= idx[j-1] {
+			return r * float32(len(idx))
+		}
+	}
+	return r
+}
+
 // TopPSparse is TopP for a sparse query given as in NearestSparse; it
-// returns dst[:0] if the query is malformed or p < 1.
+// returns dst[:0] if the query is malformed or p < 1. Its answer is TopP's
+// on the dense form of the query.
 func (s *Set) TopPSparse(idx []int32, val []float32, p int, dst []int) []int {
 	dst = dst[:0]
 	if p < 1 || !s.sparseOK(idx, val) {
 		return dst
 	}
-	scp := s.scores.Get().(*[]float32)
-	sc := *scp
-	s.sparseScores(sc, 0, idx, val)
-	dst = topP(sc, p, dst)
-	s.scores.Put(scp)
+	w := s.scores.Get().(*work)
+	s.sparseScores(w.sc, 0, idx, val)
+	dst = s.certifiedTopP(w, p, dst, s.errBound(sparseNormSq(idx, val)), nil, idx, val)
+	s.scores.Put(w)
 	return dst
 }
 
@@ -403,4 +665,14 @@ func (s *Set) finish(dot, qq, d2 float64) float32 {
 		return float32(-d2)
 	}
 	return float32(dot)
+}
+
+// Centroid copies centroid c as the Set searches it into dst (len(dst) >=
+// Dim()) and returns dst[:Dim()]: scaled to unit length for Cosine, as in
+// the file otherwise. It returns nil if c is not in [0, K()).
+func (s *Set) Centroid(c int, dst []float32) []float32 {
+	if c < 0 || c >= s.k {
+		return nil
+	}
+	return dst[:copy(dst[:s.dim], s.rows[c*s.stride:c*s.stride+s.dim])]
 }

@@ -1,0 +1,349 @@
+package kmeans
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/vecshard/vecshard/centroids"
+	"github.com/vecshard/vecshard/partition"
+)
+
+// GroupConfig controls Group.
+type GroupConfig struct {
+	// Shards is the number of shards (1 <= Shards <= number of cells).
+	Shards int
+	// Balance F >= 1 puts every shard within [1/F, F] times the mean rows
+	// per shard (0: 1.05).
+	Balance float64
+	// Neighbours is how many near neighbours of every row weigh the edges
+	// between cells (0: 10, the recall@10 the grouping is judged by).
+	Neighbours int
+	// Probes is how many of a row's most similar cells are searched for its
+	// neighbours (0: 8). The neighbours are exact within those cells; a
+	// neighbour in a farther cell is missed, which only matters if the two
+	// cells could share a shard, and cells that far apart rarely do.
+	Probes int
+	// Steps and Restarts control the annealing (see partition.Options).
+	Steps, Restarts int
+	// Seed drives the initial grouping and the annealing.
+	Seed int64
+	// SwapOnly gives every shard the same number of cells (see
+	// partition.Options.SwapOnly); Shards must divide the number of cells.
+	SwapOnly bool
+	// Workers is the number of goroutines (0: GOMAXPROCS).
+	Workers int
+}
+
+// Grouping is the outcome of Group.
+type Grouping struct {
+	// ShardOf is the shard of every cell, Sizes the rows of every cell and
+	// Loads the rows of every shard (rows placed by Set.Nearest).
+	ShardOf, Sizes, Loads []int
+	// CellOf is the cell of every row.
+	CellOf []int32
+	// Graph is the neighbour graph the grouping was optimised on.
+	Graph *partition.Graph
+	// Internal is the fraction of the graph's edge weight inside shards.
+	Internal float64
+	// Place, Graph and Group time the phases.
+	PlaceTime, GraphTime, GroupTime time.Duration
+}
+
+// Place returns the cell of every row of x by set.Nearest, the placement
+// the router uses, on up to workers goroutines.
+func Place(x Matrix, set *centroids.Set, workers int) []int32 {
+	out := make([]int32, x.Rows)
+	forChunks(x.Rows, workers, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			c, _ := set.Nearest(x.Row(i))
+			out[i] = int32(c)
+		}
+	})
+	return out
+}
+
+// Group assigns the cells of set (its centroids) to shards: every row of x
+// is placed in its cell, every row's near neighbours (among the rows of x)
+// weigh the edges between cells, the cells are clustered by their centroids
+// into Shards groups as a start, and partition.Refine brings every shard
+// within the Balance window while keeping neighbouring cells together.
+// x holds the rows as the router sees them (not normalised).
+func Group(x Matrix, set *centroids.Set, cfg GroupConfig) (*Grouping, error) {
+	k := set.K()
+	switch {
+	case cfg.Shards < 1 || cfg.Shards > k:
+		return nil, fmt.Errorf("group %d cells into %d shards: need 1 <= shards <= cells", k, cfg.Shards)
+	case x.Dim != set.Dim():
+		return nil, fmt.Errorf("rows have %d dimensions, the cells %d", x.Dim, set.Dim())
+	case cfg.SwapOnly && k%cfg.Shards != 0:
+		return nil, fmt.Errorf("%d cells cannot be spread evenly over %d shards", k, cfg.Shards)
+	case cfg.Balance != 0 && !(cfg.Balance >= 1):
+		return nil, fmt.Errorf("balance %v must be at least 1", cfg.Balance)
+	}
+	if cfg.Balance == 0 {
+		cfg.Balance = 1.05
+	}
+	if cfg.Neighbours == 0 {
+		cfg.Neighbours = 10
+	}
+	if cfg.Probes == 0 {
+		cfg.Probes = 8
+	}
+	cfg.Probes = min(cfg.Probes, k)
+	out := &Grouping{}
+	t := time.Now()
+	out.CellOf = Place(x, set, cfg.Workers)
+	out.Sizes = make([]int, k)
+	for _, c := range out.CellOf {
+		out.Sizes[c]++
+	}
+	out.PlaceTime = time.Since(t)
+
+	t = time.Now()
+	cells := setRows(set)
+	out.Graph = NeighbourGraph(x, cells, out.CellOf, set.Metric(), cfg.Neighbours, cfg.Probes, cfg.Workers)
+	out.GraphTime = time.Since(t)
+
+	t = time.Now()
+	start, err := startGroups(cells, out.Sizes, cfg)
+	if err != nil {
+		return nil, err
+	}
+	mean := float64(x.Rows) / float64(cfg.Shards)
+	res, err := partition.Refine(out.Graph, start, partition.Options{
+		Shards: cfg.Shards, Lo: mean / cfg.Balance, Hi: mean * cfg.Balance,
+		Steps: cfg.Steps, Restarts: cfg.Restarts, Seed: uint64(cfg.Seed), SwapOnly: cfg.SwapOnly,
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.GroupTime = time.Since(t)
+	out.ShardOf, out.Loads = res.ShardOf, res.Loads
+	if res.Total > 0 {
+		out.Internal = res.Internal / res.Total
+	}
+	return out, nil
+}
+
+// setRows returns the centroids of set as a Matrix (unit rows for Cosine).
+func setRows(set *centroids.Set) Matrix {
+	m := NewMatrix(set.K(), set.Dim())
+	for j := 0; j < m.Rows; j++ {
+		set.Centroid(j, m.Row(j))
+	}
+	return m
+}
+
+// startGroups clusters the cells into cfg.Shards groups by their centroids
+// (k-means on the centroids, each weighted once), a start that is compact
+// but not balanced: partition.Refine balances it. With SwapOnly every
+// group gets exactly cells/Shards cells, filled in order of the cells'
+// similarity to their group's centroid.
+func startGroups(cells Matrix, sizes []int, cfg GroupConfig) ([]int, error) {
+	k, s := cells.Rows, cfg.Shards
+	start := make([]int, k)
+	if s == k {
+		for c := range start {
+			start[c] = c
+		}
+		return start, nil
+	}
+	metric := centroids.Cosine
+	res, err := Train(cells, Config{K: s, Metric: metric, Iters: 30, Seed: cfg.Seed, Restarts: 3, Workers: cfg.Workers})
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.SwapOnly {
+		for c, a := range res.Assign {
+			start[c] = int(a)
+		}
+		return start, nil
+	}
+	// Equal counts: every cell ranks the groups; cells with the largest
+	// margin choose first.
+	per := k / s
+	g := Normalized(res.Centroids)
+	cn := Normalized(cells)
+	sc := make([]float32, k*s)
+	dotBlock(cn, 0, k, g, 0, s, sc, s)
+	type pref struct {
+		c      int
+		margin float32
+	}
+	prefs := make([]pref, k)
+	for c := range prefs {
+		row := sc[c*s : (c+1)*s]
+		b1, b2 := float32(math.Inf(-1)), float32(math.Inf(-1))
+		for _, v := range row {
+			if v > b1 {
+				b1, b2 = v, b1
+			} else if v > b2 {
+				b2 = v
+			}
+		}
+		prefs[c] = pref{c, b1 - b2}
+	}
+	slices.SortStableFunc(prefs, func(a, b pref) int {
+		switch {
+		case a.margin > b.margin:
+			return -1
+		case a.margin < b.margin:
+			return 1
+		}
+		return 0
+	})
+	count := make([]int, s)
+	for _, p := range prefs {
+		row := sc[p.c*s : (p.c+1)*s]
+		best := -1
+		for j, v := range row {
+			if count[j] < per && (best < 0 || v > row[best]) {
+				best = j
+			}
+		}
+		start[p.c] = best
+		count[best]++
+	}
+	return start, nil
+}
+
+// NeighbourGraph returns the graph on the cells in which the edge between
+// cells a and b weighs how many (row, neighbour) pairs join them: for every
+// row of x, its n most similar other rows by metric (searched in the rows
+// of the probes cells most similar to its own cell; ties to the lower row)
+// each add 1 to the edge between the row's cell and the neighbour's.
+// cellOf is the cell of every row, cells the centroids. The counts are integers, so the result
+// does not depend on the number of goroutines.
+func NeighbourGraph(x, cells Matrix, cellOf []int32, metric centroids.Metric, n, probes, workers int) *partition.Graph {
+	k := cells.Rows
+	sizes := make([]int, k)
+	for _, c := range cellOf {
+		sizes[c]++
+	}
+	// Rows grouped by cell (in row order within a cell), so a cell's rows
+	// are contiguous for the kernel.
+	start := make([]int, k+1)
+	for c, s := range sizes {
+		start[c+1] = start[c] + s
+	}
+	order := make([]int32, x.Rows)
+	fill := slices.Clone(start[:k])
+	for i, c := range cellOf {
+		order[fill[c]] = int32(i)
+		fill[c]++
+	}
+	xs := x
+	if metric == centroids.Cosine {
+		xs = Normalized(x)
+	}
+	grouped := NewMatrix(x.Rows, x.Dim)
+	for p, i := range order {
+		copy(grouped.Row(p), xs.Row(int(i)))
+	}
+	gm, gb := rowBias(grouped, metric) // gm == grouped unless Cosine (already unit)
+	cm, cb := rowBias(cells, metric)
+	// The cells whose rows are searched for the rows of cell a: the probes
+	// cells most similar to a's centroid (a itself first, normally).
+	near := make([][]int, k)
+	forEach(k, workers, func(a int) {
+		sc := make([]float32, k)
+		dotRows(cm.Row(a), cm, 0, k, sc)
+		for j := range sc {
+			sc[j] -= cb[j]
+		}
+		near[a] = topIndices(sc, probes, make([]int, 0, probes))
+		if !slices.Contains(near[a], a) {
+			near[a][len(near[a])-1] = a
+		}
+	})
+	parts := make([]map[[2]int32]float64, k)
+	forEach(k, workers, func(a int) {
+		edges := make(map[[2]int32]float64)
+		q0, q1 := start[a], start[a+1]
+		nq := q1 - q0
+		if nq == 0 {
+			return
+		}
+		bestS := make([]float32, nq*n)
+		bestI := make([]int32, nq*n)
+		for t := range bestS {
+			bestS[t], bestI[t] = float32(math.Inf(-1)), -1
+		}
+		const tBlock = 256
+		block := make([]float32, nq*tBlock)
+		for _, c := range near[a] {
+			for t0 := start[c]; t0 < start[c+1]; t0 += tBlock {
+				t1 := min(start[c+1], t0+tBlock)
+				dotBlock(gm, q0, q1, gm, t0, t1, block, tBlock)
+				for qi := 0; qi < nq; qi++ {
+					self := order[q0+qi]
+					s := bestS[qi*n : (qi+1)*n]
+					ix := bestI[qi*n : (qi+1)*n]
+					for t, v := range block[qi*tBlock : qi*tBlock+(t1-t0)] {
+						r := order[t0+t]
+						if r == self {
+							continue
+						}
+						v -= gb[t0+t]
+						if !better(v, r, s[n-1], ix[n-1]) {
+							continue
+						}
+						// Insert, keeping the n best sorted best first.
+						p := n - 1
+						for p > 0 && better(v, r, s[p-1], ix[p-1]) {
+							s[p], ix[p] = s[p-1], ix[p-1]
+							p--
+						}
+						s[p], ix[p] = v, r
+					}
+				}
+			}
+		}
+		for _, r := range bestI {
+			if r < 0 {
+				continue
+			}
+			if b := int32(cellOf[r]); b != int32(a) {
+				edges[[2]int32{min(int32(a), b), max(int32(a), b)}]++
+			}
+		}
+		parts[a] = edges
+	})
+	b := partition.NewBuilder(sizes)
+	for _, edges := range parts {
+		for e, w := range edges {
+			b.Add(int(e[0]), int(e[1]), w)
+		}
+	}
+	return b.Graph()
+}
+
+// better reports whether neighbour r with score v ranks before neighbour i
+// with score s: a higher score, or the same score and a lower row; i < 0
+// is an empty slot, which everything beats.
+func better(v float32, r int32, s float32, i int32) bool {
+	return i < 0 || v > s || (v == s && r < i)
+}
+
+// topIndices appends the indices of the p largest values of sc, largest
+// first, ties to the lower index.
+func topIndices(sc []float32, p int, dst []int) []int {
+	for i, v := range sc {
+		n := len(dst)
+		if n == p && !(v > sc[dst[n-1]]) {
+			continue
+		}
+		m := n
+		for m > 0 && sc[dst[m-1]] < v {
+			m--
+		}
+		if n < p {
+			dst = append(dst, 0)
+		}
+		copy(dst[m+1:], dst[m:len(dst)-1])
+		dst[m] = i
+	}
+	return dst
+}
