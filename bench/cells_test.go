@@ -104,15 +104,9 @@ func BenchmarkCells(b *testing.B) {
 
 // reportLayout evaluates f on the training rows and the test queries.
 func reportLayout(b *testing.B, x, q kmeans.Matrix, f *centroids.File) {
-	r := kmeans.Router{Centroids: kmeans.NewMatrix(len(f.Centroids), f.Dim), Shards: f.Shards, Metric: f.Metric, ShardOf: f.ShardOf}
-	for j, c := range f.Centroids {
-		copy(r.Centroids.Row(j), c)
-	}
-	if r.ShardOf == nil {
-		r.ShardOf = make([]int, len(f.Centroids))
-		for j := range r.ShardOf {
-			r.ShardOf[j] = j % f.Shards
-		}
+	r, err := centroids.New(f)
+	if err != nil {
+		b.Fatal(err)
 	}
 	ev, err := kmeans.Eval(x, q, r, 10, []int{1, 2, 4}, 0)
 	if err != nil {
@@ -136,4 +130,62 @@ func minInt(v []int) int {
 		m = min(m, x)
 	}
 	return m
+}
+
+// BenchmarkReshard adds one shard to a 16-shard layout of 512 fine cells
+// (cosine, 20 iterations, seed 1, window 1.05) by moving whole cells, and
+// reports the rows moved (as a fraction, and against 1/17, the least any
+// balanced 17-shard layout moves), recall@10 at one probe before and after
+// on the test images, and the new imbalance. The time is the reshard
+// alone (placement, neighbour graph and annealing).
+func BenchmarkReshard(b *testing.B) {
+	x, q := loadFMNIST(b), loadQueries(b)
+	const shards, m = 16, 32
+	res, err := kmeans.Train(x, kmeans.Config{K: shards * m, Metric: centroids.Cosine, Iters: 20, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	set, err := centroids.New(kmeans.FileOf(res.Centroids, centroids.Cosine, shards*m, nil))
+	if err != nil {
+		b.Fatal(err)
+	}
+	g, err := kmeans.Group(x, set, kmeans.GroupConfig{Shards: shards, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	old := kmeans.FileOf(res.Centroids, centroids.Cosine, shards, g.ShardOf)
+	var r *kmeans.Resharding
+	b.ResetTimer()
+	for b.Loop() {
+		if r, err = kmeans.Reshard(x, old, kmeans.ReshardConfig{Shards: shards + 1, Seed: 1, MoveCost: envFloat("MOVECOST"), Steps: int(envFloat("STEPS"))}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	frac := float64(r.Moved) / float64(x.Rows)
+	b.ReportMetric(frac, "moved")
+	b.ReportMetric(frac*float64(shards+1), "moved/minimum")
+	b.ReportMetric(kmeans.Imbalance(r.Loads), "imbalance-train")
+	b.ReportMetric(float64(minInt(r.Loads)), "min-shard-rows")
+	before := evalRecall(b, x, q, old)
+	after := evalRecall(b, x, q, kmeans.FileOf(res.Centroids, centroids.Cosine, shards+1, r.ShardOf))
+	b.ReportMetric(before, "recall-p1-before")
+	b.ReportMetric(after, "recall-p1")
+}
+
+func evalRecall(b *testing.B, x, q kmeans.Matrix, f *centroids.File) float64 {
+	set, err := centroids.New(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ev, err := kmeans.Eval(x, q, set, 10, []int{1}, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ev.Recall[0]
+}
+
+func envFloat(name string) float64 {
+	v, _ := strconv.ParseFloat(os.Getenv(name), 64)
+	return v
 }

@@ -3,7 +3,6 @@ package kmeans
 import (
 	"fmt"
 	"math"
-	"slices"
 
 	"github.com/vecshard/vecshard/centroids"
 )
@@ -24,15 +23,6 @@ type EvalResult struct {
 	Imbalance  float64
 }
 
-// Router describes the routing under evaluation: centroids (k rows), the
-// shard of every centroid and the metric.
-type Router struct {
-	Centroids Matrix
-	ShardOf   []int
-	Shards    int
-	Metric    centroids.Metric
-}
-
 // scores is what the metric maximizes for query q and rows r:
 // q.r / |r| for Cosine, q.r - |r|^2/2 for L2, q.r for InnerProduct.
 func rowBias(m Matrix, metric centroids.Metric) (Matrix, []float32) {
@@ -50,17 +40,16 @@ func rowBias(m Matrix, metric centroids.Metric) (Matrix, []float32) {
 }
 
 // Eval computes, for every row of queries, its exact topK neighbours among
-// train by the router's metric (brute force on all cores; ties to the
-// lower index) and the recall of searching only the shards of its p most
-// similar centroids, for every p in probes. It also reports how evenly the
-// router spreads train over the shards.
-func Eval(train, queries Matrix, r Router, topK int, probes []int, workers int) (*EvalResult, error) {
-	k := r.Centroids.Rows
+// train by the set's metric (brute force on all cores; ties to the lower
+// index) and the recall of searching only the shards of its p nearest
+// centroids (set.TopP, as the router probes), for every p in probes. It
+// also reports how evenly the router (set.Nearest) spreads train over the
+// shards.
+func Eval(train, queries Matrix, set *centroids.Set, topK int, probes []int, workers int) (*EvalResult, error) {
+	k := set.K()
 	switch {
-	case train.Dim != r.Centroids.Dim || queries.Dim != r.Centroids.Dim:
-		return nil, fmt.Errorf("kmeans: eval: dimensions differ: train %d, queries %d, centroids %d", train.Dim, queries.Dim, r.Centroids.Dim)
-	case len(r.ShardOf) != k:
-		return nil, fmt.Errorf("kmeans: eval: %d shard entries for %d centroids", len(r.ShardOf), k)
+	case train.Dim != set.Dim() || queries.Dim != set.Dim():
+		return nil, fmt.Errorf("kmeans: eval: dimensions differ: train %d, queries %d, centroids %d", train.Dim, queries.Dim, set.Dim())
 	case topK < 1 || topK > train.Rows:
 		return nil, fmt.Errorf("kmeans: eval: top-%d of %d training points", topK, train.Rows)
 	}
@@ -69,47 +58,31 @@ func Eval(train, queries Matrix, r Router, topK int, probes []int, workers int) 
 			return nil, fmt.Errorf("kmeans: eval: %d probes with %d centroids", p, k)
 		}
 	}
-	routed, _ := Assign(train, r.Centroids, r.Metric, workers)
-	res := &EvalResult{Queries: queries.Rows, TopK: topK, Probes: probes, Recall: make([]float64, len(probes)), ShardSizes: make([]int, r.Shards)}
+	routed := Place(train, set, workers)
+	res := &EvalResult{Queries: queries.Rows, TopK: topK, Probes: probes, Recall: make([]float64, len(probes)), ShardSizes: make([]int, set.Shards())}
 	pointShard := make([]int32, train.Rows)
 	for i, c := range routed {
-		pointShard[i] = int32(r.ShardOf[c])
-		res.ShardSizes[r.ShardOf[c]]++
+		sh := set.ShardOf(int(c))
+		pointShard[i] = int32(sh)
+		res.ShardSizes[sh]++
 	}
 	res.Imbalance = Imbalance(res.ShardSizes)
 	if queries.Rows == 0 {
 		return res, nil
 	}
-	neigh := ExactTopK(train, queries, topK, r.Metric, workers)
-	cm, cb := rowBias(r.Centroids, r.Metric)
-	maxP := slices.Max(append([]int{0}, probes...))
+	neigh := ExactTopK(train, queries, topK, set.Metric(), workers)
 	nc := (queries.Rows + chunkRows - 1) / chunkRows
 	hits := make([][]int, nc)
 	forChunks(queries.Rows, workers, func(ch, lo, hi int) {
 		h := make([]int, len(probes))
-		sc := make([]float32, k)
-		order := make([]int, k)
-		on := make([]bool, r.Shards)
+		on := make([]bool, set.Shards())
+		var top []int
 		for q := lo; q < hi; q++ {
-			dotRows(queries.Row(q), cm, 0, k, sc)
-			for j := range sc {
-				sc[j] -= cb[j]
-				order[j] = j
-			}
-			// Best maxP centroids, best first, ties to the lower index.
-			slices.SortStableFunc(order, func(a, b int) int {
-				switch {
-				case sc[a] > sc[b]:
-					return -1
-				case sc[a] < sc[b]:
-					return 1
-				}
-				return 0
-			})
 			for pi, p := range probes {
+				top = set.TopP(queries.Row(q), p, top)
 				clear(on)
-				for _, c := range order[:min(p, maxP)] {
-					on[r.ShardOf[c]] = true
+				for _, c := range top {
+					on[set.ShardOf(c)] = true
 				}
 				for _, n := range neigh[q*topK : (q+1)*topK] {
 					if on[pointShard[n]] {

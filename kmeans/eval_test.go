@@ -28,7 +28,11 @@ func matrix(dim int, rows ...[]float32) Matrix {
 func TestEvalByHand(t *testing.T) {
 	train := matrix(2, []float32{1, 0}, []float32{1, 0.2}, []float32{0.2, 1}, []float32{0, 1})
 	queries := matrix(2, []float32{1, 0.5}, []float32{1, 1.05})
-	r := Router{Centroids: matrix(2, []float32{1, 0}, []float32{0, 1}), ShardOf: []int{0, 1}, Shards: 2, Metric: centroids.Cosine}
+	cells := matrix(2, []float32{1, 0}, []float32{0, 1})
+	r, err := centroids.New(FileOf(cells, centroids.Cosine, 2, []int{0, 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
 	res, err := Eval(train, queries, r, 2, []int{1, 2}, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +48,9 @@ func TestEvalByHand(t *testing.T) {
 		t.Errorf("top-2 = %v, want %v", got, want)
 	}
 	// Both centroids on one shard: everything is found with one probe.
-	r.ShardOf, r.Shards = []int{0, 0}, 1
+	if r, err = centroids.New(FileOf(cells, centroids.Cosine, 1, []int{0, 0})); err != nil {
+		t.Fatal(err)
+	}
 	res, _ = Eval(train, queries, r, 2, []int{1}, 0)
 	if res.Recall[0] != 1 || res.Imbalance != 1 {
 		t.Errorf("one shard: recall %v imbalance %v", res.Recall, res.Imbalance)

@@ -72,9 +72,10 @@ type Result struct {
 	// centroid: 1 - cos(x, c) for Cosine, |x - c|^2 for L2 and -x.c for
 	// InnerProduct.
 	Objective float64
-	// Routed is the centroid the router would choose for every training
-	// point (most similar centroid, ties to the lowest index); it equals
-	// Assign unless Balance > 0. RoutedObjective and RoutedSizes are
+	// Routed is the centroid the router chooses for every training point
+	// (centroids.Set.Nearest on the point as given); it equals Assign
+	// unless Balance > 0, but for near ties the training kernel decided
+	// otherwise. RoutedObjective and RoutedSizes are
 	// Objective and Sizes for Routed.
 	Routed          []int32
 	RoutedSizes     []int
@@ -148,10 +149,12 @@ func Train(x Matrix, cfg Config) (*Result, error) {
 			return nil, fmt.Errorf("kmeans: row %d has a NaN or infinite value", i/x.Dim)
 		}
 	}
+	raw := x
 	if cfg.Metric == centroids.Cosine {
 		x = Normalized(x)
 	}
 	p := newProblem(x, cfg)
+	p.raw = raw
 	var best *Result
 	for r := 0; r < cfg.Restarts; r++ {
 		res := p.run(r)
@@ -165,7 +168,8 @@ func Train(x Matrix, cfg Config) (*Result, error) {
 
 // problem holds what every restart shares.
 type problem struct {
-	x     Matrix
+	x     Matrix // normalized for Cosine
+	raw   Matrix // as given: what the router places
 	cfg   Config
 	k     int
 	xn    []float32 // |x_i|^2
@@ -298,12 +302,11 @@ func (p *problem) finish(r *Result) {
 		p.rebalanceRouted(s)
 		r.Centroids = s.c
 	}
-	if p.cfg.Balance > 0 {
-		r.Routed, r.RoutedObjective = Assign(p.x, r.Centroids, p.cfg.Metric, p.cfg.Workers)
-		r.RoutedSizes = countSizes(r.Routed, p.k)
-	} else {
-		r.Routed, r.RoutedSizes, r.RoutedObjective = r.Assign, r.Sizes, r.Objective
-	}
+	// The router's placement, which differs from the last assignment step
+	// when balanced, and may differ in near ties otherwise (the training
+	// kernel does not decide them as the router does).
+	r.Routed, r.RoutedObjective = Assign(p.raw, r.Centroids, p.cfg.Metric, p.cfg.Workers)
+	r.RoutedSizes = countSizes(r.Routed, p.k)
 	if r.ShardOf == nil || p.cfg.Balance > 0 {
 		r.ShardOf = AssignShards(r.RoutedSizes, p.cfg.Shards)
 	}
@@ -704,45 +707,37 @@ func (p *problem) seed(rng *rand.Rand) Matrix {
 	return c
 }
 
-// Assign returns the most similar centroid (by metric; ties to the lowest
-// index) of every row of x, and the objective of that assignment. For
-// Cosine, x and c need not be normalized.
+// Assign places every row of x in its cell, as the router does: by
+// centroids.Set.Nearest over the centroids c (a pure function of the row
+// and the centroids, whatever the kernel), on up to workers goroutines. It
+// returns the cell of every row and the objective of that assignment (see
+// Result.Objective). For Cosine, x and c need not be normalized.
 func Assign(x Matrix, c Matrix, metric centroids.Metric, workers int) ([]int32, float64) {
+	set, err := centroids.New(FileOf(c, metric, c.Rows, nil))
+	if err != nil {
+		// Train's centroids are finite and non-empty; anything else is a
+		// caller's mistake.
+		panic("kmeans: Assign: " + err.Error())
+	}
+	out := Place(x, set, workers)
+	xs, cs := x, c
 	if metric == centroids.Cosine {
-		x, c = Normalized(x), Normalized(c)
+		xs, cs = Normalized(x), Normalized(c)
 	}
-	k := c.Rows
-	half := make([]float32, k)
-	if metric == centroids.L2 {
-		for j := range half {
-			r := c.Row(j)
-			half[j] = dot(r, r) / 2
-		}
-	}
-	out := make([]int32, x.Rows)
 	nc := (x.Rows + chunkRows - 1) / chunkRows
 	sums := make([]float64, nc)
 	forChunks(x.Rows, workers, func(ch, lo, hi int) {
-		block := make([]float32, (hi-lo)*k)
-		dotBlock(x, lo, hi, c, 0, k, block, k)
 		var sum float64
 		for i := lo; i < hi; i++ {
-			sc := block[(i-lo)*k : (i-lo+1)*k]
-			best, bv := 0, float32(math.Inf(-1))
-			for j, v := range sc {
-				if v -= half[j]; v > bv {
-					best, bv = j, v
-				}
-			}
-			out[i] = int32(best)
+			r, cr := xs.Row(i), cs.Row(int(out[i]))
+			d := float64(dot(r, cr))
 			switch metric {
 			case centroids.Cosine:
-				sum += float64(1 - bv)
+				sum += 1 - d
 			case centroids.L2:
-				r := x.Row(i)
-				sum += float64(max(0, dot(r, r)-2*bv))
+				sum += max(0, float64(dot(r, r))-2*d+float64(dot(cr, cr)))
 			default:
-				sum -= float64(bv)
+				sum -= d
 			}
 		}
 		sums[ch] = sum
@@ -752,4 +747,14 @@ func Assign(x Matrix, c Matrix, metric centroids.Metric, workers int) ([]int32, 
 		obj += v
 	}
 	return out, obj
+}
+
+// FileOf returns the centroid file of the rows of c (copied) for shards
+// shards with the given shard_of (nil: centroid i on shard i % shards).
+func FileOf(c Matrix, metric centroids.Metric, shards int, shardOf []int) *centroids.File {
+	f := &centroids.File{Metric: metric, Dim: c.Dim, Shards: shards, ShardOf: shardOf, Centroids: make([][]float32, c.Rows)}
+	for j := range f.Centroids {
+		f.Centroids[j] = slices.Clone(c.Row(j))
+	}
+	return f
 }

@@ -184,9 +184,9 @@ type Options struct {
 	Seed uint64
 	// Old, when not nil, is the shard of every cell before a reshard:
 	// rows of cells whose shard differs from Old count as moved, every
-	// moved row costs MoveCost internal weight, and no assignment with
-	// more than MoveBudget moved rows is ever accepted (once the repair
-	// phase has reached the window).
+	// moved row costs MoveCost internal weight, and no step that would
+	// take the moved rows above MoveBudget is taken (Refine fails with
+	// ErrWindow if the window cannot be reached within it).
 	Old        []int
 	MoveCost   float64
 	MoveBudget int
@@ -416,40 +416,51 @@ func (s *state) repair() error {
 			}
 		}
 		if !s.opt.SwapOnly {
-			for c := 0; c < s.k; c++ {
-				from := s.part[c]
-				lf := s.load[from]
-				for to := 0; to < s.ns; to++ {
-					if to == from {
+			// First only the moves that make neither shard worse (so that
+			// filling one shard does not open a hole in another), then any
+			// move that lowers the total.
+			for _, strict := range []bool{true, false} {
+				for c := 0; c < s.k; c++ {
+					from := s.part[c]
+					lf := s.load[from]
+					vf, vf2 := s.violation(lf), s.violation(lf-sz[c])
+					if strict && vf2 > vf {
 						continue
 					}
-					lt := s.load[to]
-					dv := s.violation(lf-sz[c]) + s.violation(lt+sz[c]) - s.violation(lf) - s.violation(lt)
-					if dv < 0 {
-						consider(dv, s.moveGain(c, to), c, to, -1)
+					for to := 0; to < s.ns; to++ {
+						if to == from || !s.budgetOK(s.movedDelta(c, to)) {
+							continue
+						}
+						lt := s.load[to]
+						vt, vt2 := s.violation(lt), s.violation(lt+sz[c])
+						if strict && vt2 > vt {
+							continue
+						}
+						if dv := vf2 + vt2 - vf - vt; dv < 0 {
+							consider(dv, s.moveGain(c, to), c, to, -1)
+						}
 					}
+				}
+				if bc >= 0 {
+					break
 				}
 			}
 		}
 		if bc < 0 {
-			// No single move helps: try swaps between the most violating
-			// shard and every other, a cell of each.
-			worst := 0
-			for t := range s.load {
-				if s.violation(s.load[t]) > s.violation(s.load[worst]) {
-					worst = t
-				}
-			}
+			// No single move helps: try swaps between a cell of a shard
+			// outside the window and a cell of any other shard.
 			for a := 0; a < s.k; a++ {
-				if s.part[a] != worst {
+				pa := s.part[a]
+				la := s.load[pa]
+				if s.violation(la) == 0 {
 					continue
 				}
 				for b := 0; b < s.k; b++ {
 					pb := s.part[b]
-					if pb == worst || sz[a] == sz[b] {
+					if pb == pa || sz[a] == sz[b] || !s.budgetOK(s.movedDelta(a, pb)+s.movedDelta(b, pa)) {
 						continue
 					}
-					la, lb := s.load[worst], s.load[pb]
+					lb := s.load[pb]
 					na, nb := la-sz[a]+sz[b], lb-sz[b]+sz[a]
 					dv := s.violation(na) + s.violation(nb) - s.violation(la) - s.violation(lb)
 					if dv < 0 {

@@ -309,12 +309,15 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	router := routerOf(f)
-	res, err := kmeans.Eval(train, q, router, *topK, ps, *threads)
+	set, err := centroids.New(f)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "centroids   %s (k %d, shards %d, %s)\n", *cpath, router.Centroids.Rows, router.Shards, router.Metric)
+	res, err := kmeans.Eval(train, q, set, *topK, ps, *threads)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "centroids   %s (k %d, shards %d, %s)\n", *cpath, set.K(), set.Shards(), set.Metric())
 	fmt.Fprintf(stdout, "train       %d x %d\n", train.Rows, train.Dim)
 	fmt.Fprintf(stdout, "queries     %d\n", q.Rows)
 	for i, p := range res.Probes {
@@ -326,21 +329,3 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// routerOf turns a centroid file into the routing it describes.
-func routerOf(f *centroids.File) kmeans.Router {
-	k := len(f.Centroids)
-	r := kmeans.Router{Centroids: kmeans.NewMatrix(k, f.Dim), Shards: f.Shards, Metric: f.Metric, ShardOf: f.ShardOf}
-	if r.Shards == 0 {
-		r.Shards = k
-	}
-	for j, c := range f.Centroids {
-		copy(r.Centroids.Row(j), c)
-	}
-	if r.ShardOf == nil {
-		r.ShardOf = make([]int, k)
-		for j := range r.ShardOf {
-			r.ShardOf[j] = j % r.Shards
-		}
-	}
-	return r
-}
