@@ -86,7 +86,9 @@ func TestBuilderGraph(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	good := func() *Graph { return &Graph{Sizes: []int{1, 1}, Start: []int32{0, 1, 2}, Adj: []int32{1, 0}, W: []float64{1, 1}} }
+	good := func() *Graph {
+		return &Graph{Sizes: []int{1, 1}, Start: []int32{0, 1, 2}, Adj: []int32{1, 0}, W: []float64{1, 1}}
+	}
 	for _, tc := range []struct {
 		name string
 		bend func(g *Graph)

@@ -328,4 +328,3 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "time        %.3fs\n", time.Since(start).Seconds())
 	return nil
 }
-
