@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
+
+	"github.com/vecshard/vecshard/internal/atomicfile"
 )
 
 // Format is the value of the "format" member of the object form of a
@@ -468,28 +469,8 @@ func appendRows(b []byte, rows [][]float32) []byte {
 	return append(b, ']')
 }
 
-func writeAtomic(path string, b []byte) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(b); err != nil {
-		return err
-	}
-	if err = tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+// writeAtomic writes b to path through a temporary file renamed over it,
+// with the permissions of any new file (0666 less the umask).
+func writeAtomic(path string, b []byte) error {
+	return atomicfile.WriteFile(path, b)
 }

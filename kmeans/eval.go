@@ -58,15 +58,15 @@ func Eval(train, queries Matrix, r Router, topK int, probes []int, workers int) 
 	k := r.Centroids.Rows
 	switch {
 	case train.Dim != r.Centroids.Dim || queries.Dim != r.Centroids.Dim:
-		return nil, fmt.Errorf("kmeans: eval: dimensions differ: train %d, queries %d, centroids %d", train.Dim, queries.Dim, r.Centroids.Dim)
+		return nil, fmt.Errorf("eval: dimensions differ: train %d, queries %d, centroids %d", train.Dim, queries.Dim, r.Centroids.Dim)
 	case len(r.ShardOf) != k:
-		return nil, fmt.Errorf("kmeans: eval: %d shard entries for %d centroids", len(r.ShardOf), k)
+		return nil, fmt.Errorf("eval: %d shard entries for %d centroids", len(r.ShardOf), k)
 	case topK < 1 || topK > train.Rows:
-		return nil, fmt.Errorf("kmeans: eval: top-%d of %d training points", topK, train.Rows)
+		return nil, fmt.Errorf("eval: top-%d of %d training points", topK, train.Rows)
 	}
 	for _, p := range probes {
 		if p < 1 || p > k {
-			return nil, fmt.Errorf("kmeans: eval: %d probes with %d centroids", p, k)
+			return nil, fmt.Errorf("eval: %d probes with %d centroids", p, k)
 		}
 	}
 	routed, _ := Assign(train, r.Centroids, r.Metric, workers)

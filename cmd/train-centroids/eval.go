@@ -1,0 +1,141 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vecshard/vecshard/centroids"
+	"github.com/vecshard/vecshard/cmd/internal/cli"
+	"github.com/vecshard/vecshard/kmeans"
+)
+
+// evalOptions are the flags of train-centroids eval.
+type evalOptions struct {
+	in                 inputFlags
+	centroids, queries string
+	probes             string
+	topK, threads      int
+	quiet              bool
+}
+
+func newEvalCmd(stderr io.Writer) *cobra.Command {
+	var o evalOptions
+	c := &cobra.Command{
+		Use:   "eval --centroids FILE --input TRAIN --queries TEST [flags]",
+		Short: "Measure a centroid file as a router: recall per probe count, balance",
+		Long: `eval routes every query vector as the plugin would and measures how many of
+its exact top-k neighbours among the training vectors (found by brute
+force) lie on the shards searched, for each probe count, and how evenly the
+centroids spread the training vectors over the shards.`,
+		Example: `  train-centroids eval --centroids centroids.json -i train.fvecs --queries test.fvecs --probes 1,2,4`,
+		Args:    cli.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if c.Flags().NFlag() == 0 {
+				return c.Help()
+			}
+			return o.run(c.OutOrStdout(), stderr)
+		},
+	}
+	fs := c.Flags()
+	fs.StringVar(&o.centroids, "centroids", "", "centroid `FILE` to evaluate (required)")
+	o.in.register(fs, "training vectors (the data the shards hold)")
+	fs.StringVar(&o.queries, "queries", "", "query vectors `FILE` (same formats as --input; required)")
+	fs.StringVar(&o.probes, "probes", "1,2,4", "comma-separated probe counts")
+	fs.IntVar(&o.topK, "topk", 10, "neighbours per query")
+	fs.IntVar(&o.threads, "threads", 0, "goroutines (0: GOMAXPROCS)")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress bars")
+	return c
+}
+
+func (o *evalOptions) run(stdout, stderr io.Writer) error {
+	if o.centroids == "" || o.queries == "" {
+		return cli.Usagef("eval needs --centroids FILE, --input TRAIN (or --dsn/--query) and --queries TEST")
+	}
+	if err := o.in.validate(); err != nil {
+		return err
+	}
+	if _, err := o.in.formatOf(o.queries); err != nil {
+		return err
+	}
+	var ps []int
+	for _, s := range strings.Split(o.probes, ",") {
+		p, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || p < 1 {
+			return cli.Usagef("--probes %s: %q is not a count (want e.g. --probes 1,2,4)", o.probes, s)
+		}
+		ps = append(ps, p)
+	}
+	if o.topK < 1 {
+		return cli.Usagef("--topk %d: want at least 1", o.topK)
+	}
+	f, err := centroids.Load(o.centroids)
+	if err != nil {
+		return fmt.Errorf("--centroids: %w", err)
+	}
+	start := time.Now()
+	train, _, _, err := o.in.read(o.in.input, 1, o.in.sample, o.quiet, stderr)
+	if err != nil {
+		return err
+	}
+	q, _, _, err := o.in.read(o.queries, 1, 0, o.quiet, stderr)
+	if err != nil {
+		return err
+	}
+	router := routerOf(f)
+	res, err := evalWithProgress(train, q, router, o.topK, ps, o.threads, cli.NewProgress(stderr, o.quiet, int64(q.Rows), "exact neighbours (queries)", false))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "centroids   %s (k %d, shards %d, %s)\n", o.centroids, router.Centroids.Rows, router.Shards, router.Metric)
+	fmt.Fprintf(stdout, "train       %d x %d\n", train.Rows, train.Dim)
+	fmt.Fprintf(stdout, "queries     %d\n", q.Rows)
+	for i, p := range res.Probes {
+		fmt.Fprintf(stdout, "recall@%d    probes %d: %.4f\n", res.TopK, p, res.Recall[i])
+	}
+	fmt.Fprintf(stdout, "per shard   %s\n", joinInts(res.ShardSizes))
+	fmt.Fprintf(stdout, "imbalance   %.4f (max/mean points of train per shard)\n", res.Imbalance)
+	fmt.Fprintf(stdout, "time        %.3fs\n", time.Since(start).Seconds())
+	return nil
+}
+
+// evalWithProgress is kmeans.Eval, run over slices of the queries when a
+// progress bar is shown so that the bar moves. Recall is a count of hits
+// over queries x topK, so the slices' counts add up to exactly the result
+// of one call; every slice re-routes the training points (k x n, small
+// next to the n x queries brute force of each slice, which the slice size
+// keeps at least 8 k).
+func evalWithProgress(train, q kmeans.Matrix, r kmeans.Router, topK int, probes []int, threads int, bar *cli.Progress) (*kmeans.EvalResult, error) {
+	if bar == nil {
+		return kmeans.Eval(train, q, r, topK, probes, threads)
+	}
+	defer bar.Finish()
+	step := max(q.Rows/50, 8*r.Centroids.Rows, 64)
+	hits := make([]int, len(probes))
+	var res *kmeans.EvalResult
+	for lo := 0; lo < q.Rows; lo += step {
+		hi := min(q.Rows, lo+step)
+		part := kmeans.Matrix{Rows: hi - lo, Dim: q.Dim, Data: q.Data[lo*q.Dim : hi*q.Dim]}
+		pr, err := kmeans.Eval(train, part, r, topK, probes, threads)
+		if err != nil {
+			return nil, err
+		}
+		for i, rc := range pr.Recall {
+			hits[i] += int(rc*float64(part.Rows*topK) + 0.5)
+		}
+		res = pr
+		bar.Add(part.Rows)
+	}
+	if res == nil {
+		return kmeans.Eval(train, q, r, topK, probes, threads)
+	}
+	res.Queries = q.Rows
+	for i := range hits {
+		res.Recall[i] = float64(hits[i]) / float64(q.Rows*topK)
+	}
+	return res, nil
+}
