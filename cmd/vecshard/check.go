@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"github.com/spf13/cobra"
+	"github.com/vecshard/vecshard/cmd/internal/cli"
 	"io"
 	"strings"
 
@@ -10,44 +12,44 @@ import (
 	"github.com/vecshard/vecshard/sqltext"
 )
 
-const checkHelp = `
-Usage: vecshard check --config FILE [--shards N]
+// checkOptions are the flags of vecshard check.
+type checkOptions struct{ configFlags }
 
-Loads the plugin's configuration and every centroid file it names exactly as
-the plugin does at startup, prints what it found (tables, key columns,
-dimensions, centroids per shard, training statistics) and every problem.
-The exit status is 0 only when the plugin would route with this
-configuration; with --shards, the pooler's shard count must also match the
-configuration and every centroid file.
+func newCheckCmd() *cobra.Command {
+	var o checkOptions
+	c := &cobra.Command{
+		Use:   "check --config FILE [--shards N]",
+		Short: "Validate a configuration and its centroid files as the plugin loads them",
+		Long: `check loads the plugin's configuration and every centroid file it names
+exactly as the plugin does at startup, prints what it found (tables, key
+columns, dimensions, centroids and training points per shard) and every
+problem, and warns about settings that load but defeat routing. The exit
+status is 0 only when the plugin would route with this configuration; with
+--shards, the pooler's shard count must also match the configuration and
+every centroid file.`,
+		Example: `  vecshard check --config /etc/pgdog/vecshard.toml --shards 4`,
+		Args:    cli.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return o.run(c, c.OutOrStdout())
+		},
+	}
+	o.register(c.Flags(), "the pooler's shard count `N` to check against (default: the configuration's shards)")
+	return c
+}
 
-Example:
-  vecshard check --config /etc/pgdog/vecshard.toml --shards 4
-`
-
-func runCheck(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("check", checkHelp, stderr)
-	config := fs.String("config", "", "the plugin's TOML configuration `FILE`")
-	shards := fs.Int("shards", 0, "the pooler's shard count `N` to check against (optional)")
-	if stop, status := parseFlags(fs, args, stdout); stop {
-		return status
+func (o *checkOptions) run(c *cobra.Command, stdout io.Writer) error {
+	if err := cli.Require(c, "config"); err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "vecshard check: unexpected argument %q (see --help)\n", fs.Arg(0))
-		return exitUsage
+	config, shards := &o.config, &o.shards
+	if cli.Changed(c.Flags(), "shards") && *shards < 1 {
+		return cli.Usagef("--shards %d: want at least 1", *shards)
 	}
-	if !requireFlags(fs, stderr, "config") {
-		return exitUsage
-	}
-	if *shards < 0 {
-		fmt.Fprintf(stderr, "vecshard check: --shards must be at least 1, not %d\n", *shards)
-		return exitUsage
-	}
-
 	snap, err := router.Load(*config, router.WithText(sqltext.Parser{}))
 	if err != nil {
 		fmt.Fprintf(stdout, "%s: cannot be loaded; the plugin would answer NO_DECISION to every statement\n", *config)
 		fmt.Fprintf(stdout, "problem: %v\n", err)
-		return exitProblem
+		return &cli.ProblemError{Err: err}
 	}
 	fmt.Fprintf(stdout, "config %s\n", snap.Path())
 	if n := snap.Shards(); n != 0 {
@@ -100,7 +102,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 			} else {
 				fmt.Fprintf(stdout, "OK: the plugin would route with this configuration (on %d shards)\n", n)
 			}
-			return exitOK
+			return nil
 		}
 		if i == 0 {
 			problems = append(problems, ps...)
@@ -112,7 +114,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprint(stdout, "; give --shards to check that every shard owns a centroid of the bare centroid files")
 		}
 		fmt.Fprintln(stdout)
-		return exitOK
+		return nil
 	}
 	if *shards == 0 && len(candidates) > 1 {
 		problems = append(problems, fmt.Sprintf("the centroid files are for different shard counts %v: no pooler can route every table", candidates))
@@ -121,7 +123,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "problem: %s\n", p)
 	}
 	fmt.Fprintf(stdout, "%d problem(s): fix them before the plugin routes with this configuration\n", len(problems))
-	return exitProblem
+	return &cli.ProblemError{Err: fmt.Errorf("%d problem(s)", len(problems))}
 }
 
 // hasBare reports whether a vector table's centroid file is a bare array.

@@ -29,24 +29,63 @@ func runCLI(t *testing.T, args ...string) (status int, stdout, stderr string) {
 	return status, out.String(), errb.String()
 }
 
+// Every command and subcommand answers --help on stdout with status 0; a
+// bare vecshard prints its usage; --version names the module.
 func TestHelp(t *testing.T) {
 	for _, cmd := range []string{"check", "explain", "split"} {
 		status, out, errOut := runCLI(t, cmd, "--help")
-		if status != exitOK || !strings.Contains(out, "Example:") || !strings.Contains(out, "vecshard "+cmd+" --config") || errOut != "" {
+		if status != exitOK || !strings.Contains(out, "Examples:") || !strings.Contains(out, "vecshard "+cmd+" --config") || !strings.Contains(out, "-c, --config FILE") || errOut != "" {
 			t.Errorf("%s --help: status %d, stdout %q, stderr %q", cmd, status, out, errOut)
 		}
 	}
-	if status, _, errOut := runCLI(t, "frobnicate"); status != exitUsage || !strings.Contains(errOut, "unknown command") {
-		t.Errorf("unknown command: status %d, stderr %q", status, errOut)
+	for _, args := range [][]string{{}, {"--help"}, {"help"}, {"help", "split"}, {"completion", "--help"}} {
+		if status, out, errOut := runCLI(t, args...); status != exitOK || !strings.Contains(out, "Usage:") || errOut != "" {
+			t.Errorf("%q: status %d, stdout %q, stderr %q", args, status, out, errOut)
+		}
 	}
-	if status, _, _ := runCLI(t); status != exitUsage {
-		t.Errorf("no command: status %d", status)
+	if status, out, _ := runCLI(t, "--version"); status != exitOK || !strings.HasPrefix(out, "vecshard github.com/vecshard/vecshard ") {
+		t.Errorf("--version: %d %q", status, out)
 	}
-	if status, _, errOut := runCLI(t, "check"); status != exitUsage || !strings.Contains(errOut, "--config is required") {
-		t.Errorf("check without --config: status %d, stderr %q", status, errOut)
+	if status, out, _ := runCLI(t, "completion", "zsh"); status != exitOK || !strings.Contains(out, "vecshard") {
+		t.Errorf("completion zsh: %d", status)
 	}
-	if status, _, errOut := runCLI(t, "explain", "--config", config, "SELECT 1"); status != exitUsage || !strings.Contains(errOut, "--shards is required") {
-		t.Errorf("explain without --shards: status %d, stderr %q", status, errOut)
+}
+
+// TestUsageMessages pins the messages of wrong command lines: one line on
+// stderr, saying what to do, exit status 2.
+func TestUsageMessages(t *testing.T) {
+	noShards := filepath.Join(t.TempDir(), "noshards.toml")
+	os.WriteFile(noShards, []byte("[[tables]]\nname = \"users\"\nkey = \"id\"\nid_column = \"id\"\nid_type = \"bigint\"\n"), 0o644)
+	knn := "SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 5"
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"frobnicate"}, `unknown command "frobnicate" for vecshard (commands: check, completion, explain, split; flags start with --; see vecshard --help)`},
+		{[]string{"chek"}, `unknown command "chek" for vecshard: did you mean check? (commands: check, completion, explain, split; flags start with --; see vecshard --help)`},
+		{[]string{"check"}, "--config is required (see vecshard check --help)"},
+		{[]string{"check", "-c", config, "--shards", "0"}, "--shards 0: want at least 1"},
+		{[]string{"check", "-c", config, "extra"}, `unexpected argument "extra": vecshard check takes only flags (see vecshard check --help)`},
+		{[]string{"check", "--confg", config}, "unknown flag: --confg (see vecshard check --help)"},
+		{[]string{"explain", "-c", noShards, "SELECT 1"}, "--shards is required: " + noShards + " sets no shards, so give the pooler's shard count"},
+		{[]string{"explain", "-c", config}, "want exactly one SQL statement, got 0 arguments (quote the SQL; see vecshard explain --help)"},
+		{[]string{"explain", "-c", config, "SELECT", "1"}, "want exactly one SQL statement, got 2 arguments (quote the SQL; see vecshard explain --help)"},
+		{[]string{"explain", "-c", config, knn}, "the statement uses $1 but 0 --param given: give --param VALUE for each, in order (--param '' is NULL); the key is items.embedding from ORDER BY <=>"},
+		{[]string{"explain", "-c", config, "SELECT * FROM users WHERE id = $2 AND x = $1", "--param", "5"}, "the statement uses $1..$2 but 1 --param given: give --param VALUE for each, in order (--param '' is NULL); the key is public.users.id from ="},
+		{[]string{"split", "-c", config, "--table", "items", "-i", dir + "items.csv"}, "--out is required: the directory to write the shard files into (see vecshard split --help)"},
+		{[]string{"split", "-c", config, "--table", "items", "-i", dir + "items.json", "-o", t.TempDir()}, "cannot tell the COPY format of " + dir + "items.json from its name: give --format text or --format csv"},
+		{[]string{"split", "-c", config, "--table", "items", "-i", dir + "items.csv", "--format", "binary", "-o", t.TempDir()}, `--format "binary": want text or csv (COPY's formats; binary is not supported)`},
+		{[]string{"split", "-c", config, "--table", "items", "-i", dir + "items.csv", "--columns", "a,,b", "-o", t.TempDir()}, `--columns "a,,b": empty column name`},
+	}
+	for _, tt := range tests {
+		status, out, errOut := runCLI(t, tt.args...)
+		if want := "vecshard: " + tt.want + "\n"; status != exitUsage || errOut != want || out != "" {
+			t.Errorf("%q:\n status %d, stdout %q, stderr %q\nwant %q", tt.args, status, out, errOut, want)
+		}
+	}
+	// --shards defaults to the configuration's.
+	if status, out, errOut := runCLI(t, "explain", "-c", config, "SELECT * FROM users WHERE id = $1", "-p", "42"); status != exitOK || !strings.Contains(out, "decision: SHARD 0, READ") {
+		t.Errorf("explain without --shards: %d\n%s%s", status, out, errOut)
 	}
 }
 
@@ -193,16 +232,15 @@ func TestExplain(t *testing.T) {
 	}
 }
 
-func TestInterspersed(t *testing.T) {
-	fs := newFlagSet("x", "", io.Discard)
-	fs.String("config", "", "")
-	fs.Bool("binary", false, "")
-	var ps stringList
-	fs.Var(&ps, "param", "")
-	got := interspersed(fs, []string{"SQL", "--param", "-1", "--binary", "--config=c", "-param", "x", "--", "--param"})
-	want := []string{"--param", "-1", "--binary", "--config=c", "-param", "x", "--", "SQL", "--param"}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("interspersed = %q, want %q", got, want)
+// Flags may come after the SQL, and a --param value may start with '-'.
+func TestExplainFlagOrder(t *testing.T) {
+	status, out, errOut := runCLI(t, "explain", "SELECT * FROM users WHERE id = $1", "--param", "-1", "-c", config, "--binary")
+	if status != exitOK || !strings.Contains(out, "param $1: binary bigint, 8 bytes") {
+		t.Errorf("status %d\n%s%s", status, out, errOut)
+	}
+	status, out, errOut = runCLI(t, "explain", "-c", config, "--", "SELECT 1")
+	if status != exitOK || !strings.Contains(out, "decision:") {
+		t.Errorf("after --: status %d\n%s%s", status, out, errOut)
 	}
 }
 
