@@ -56,6 +56,7 @@ func (o *checkOptions) run(c *cobra.Command, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "shards: %d\n", n)
 	} else {
 		fmt.Fprintln(stdout, "shards: not set (the pooler's count is used; vector tables need it to equal their centroid files')")
+		fmt.Fprintln(stdout, "warning: without shards in the configuration, a pooler with another shard count than the centroid files is found only when statements are refused; set shards = N")
 	}
 	// The shard count the pooler is known to have, if any: bare centroid
 	// files map centroid c to shard c % hostShards and can only be shown
@@ -120,7 +121,7 @@ func (o *checkOptions) run(c *cobra.Command, stdout io.Writer) error {
 		problems = append(problems, fmt.Sprintf("the centroid files are for different shard counts %v: no pooler can route every table", candidates))
 	}
 	for _, p := range problems {
-		fmt.Fprintf(stdout, "problem: %s\n", p)
+		fmt.Fprintf(stdout, "problem: %s\n", strings.TrimPrefix(p, "vecshard: "))
 	}
 	fmt.Fprintf(stdout, "%d problem(s): fix them before the plugin routes with this configuration\n", len(problems))
 	return &cli.ProblemError{Err: fmt.Errorf("%d problem(s)", len(problems))}
@@ -217,7 +218,7 @@ func printTable(w io.Writer, t *router.Table, hostShards int) (problems []string
 		fmt.Fprintln(w, "  training: not recorded (bare centroid array)")
 	default:
 		tr := f.Training
-		fmt.Fprintf(w, "  training: %d points, %d iterations, seed %d, objective %g", tr.Points, tr.Iterations, tr.Seed, tr.Objective)
+		fmt.Fprintf(w, "  training: %d points, %d iterations, seed %d, objective %.6g", tr.Points, tr.Iterations, tr.Seed, tr.Objective)
 		if tr.Source != "" {
 			fmt.Fprintf(w, ", source %q", tr.Source)
 		}
@@ -227,7 +228,11 @@ func printTable(w io.Writer, t *router.Table, hostShards int) (problems []string
 		fmt.Fprintln(w)
 		if len(tr.Sizes) > 0 {
 			fmt.Fprintf(w, "  training cluster sizes: %v\n", tr.Sizes)
+			printTrainingPerShard(w, t, tr.Sizes, hostShards)
 		}
+	}
+	for _, warn := range tableWarnings(t, hostShards) {
+		fmt.Fprintf(w, "  warning: %s\n", warn)
 	}
 	return problems
 }
@@ -243,4 +248,55 @@ func qualifiedName(t *router.Table) string {
 		return quoteIdent(t.Schema) + "." + quoteIdent(t.Rel)
 	}
 	return quoteIdent(t.Rel)
+}
+
+// printTrainingPerShard prints how the training points spread over the
+// shards (training.sizes counts them per centroid), which is the best
+// forecast of how the table's rows will.
+func printTrainingPerShard(w io.Writer, t *router.Table, sizes []int, hostShards int) {
+	set := t.Set
+	n := set.Shards()
+	if set.Bare() {
+		n = hostShards
+	}
+	if len(sizes) != set.K() || n < 1 {
+		return
+	}
+	per := make([]int, n)
+	total := 0
+	for c, sz := range sizes {
+		if s := set.ShardFor(c, n); s >= 0 && s < n {
+			per[s] += sz
+			total += sz
+		}
+	}
+	if total == 0 {
+		return
+	}
+	var b strings.Builder
+	most := 0
+	for s, p := range per {
+		if s > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%d: %d (%.1f%%)", s, p, 100*float64(p)/float64(total))
+		most = max(most, p)
+	}
+	fmt.Fprintf(w, "  training points per shard: %s; imbalance %.2f (max/mean)\n", b.String(), float64(most)*float64(n)/float64(total))
+}
+
+// tableWarnings are settings that load but defeat routing, with how to
+// fix each.
+func tableWarnings(t *router.Table, hostShards int) []string {
+	var ws []string
+	if t.Key != router.KeyVector {
+		return nil
+	}
+	if t.IDColumn == "" {
+		ws = append(ws, fmt.Sprintf("table %s has no id_column: lookups by id (WHERE id = ...) cannot be routed and go to ALL shards; set id_column if the table has an id", t.Name))
+	}
+	if hostShards > 1 && t.Probes > 1 && t.Probes >= hostShards {
+		ws = append(ws, fmt.Sprintf("table %s has probes = %d, at least the %d shards: a search routes to one shard only when its top %d centroids are all on it, so most go to ALL; set probes below the shard count (1 sends every search to one shard)", t.Name, t.Probes, hostShards, t.Probes))
+	}
+	return ws
 }

@@ -325,8 +325,10 @@ func printExplanation(w io.Writer, d router.Decision, ex router.Explanation, ps 
 	case router.All:
 		fmt.Fprintf(w, "decision: ALL, %s\n", rwOf(d))
 	case router.Error:
-		fmt.Fprintf(w, "decision: ERROR %s, %s: %s\n", d.Code, rwOf(d), d.Message)
-		if d.Detail != "" {
+		// The plugin's messages start with "vecshard: " for PgDog's log;
+		// here the command's own output says whose they are.
+		fmt.Fprintf(w, "decision: ERROR %s, %s: %s\n", d.Code, rwOf(d), strings.TrimPrefix(d.Message, "vecshard: "))
+		if strings.TrimSpace(d.Detail) != "" {
 			fmt.Fprintf(w, "detail: %s\n", d.Detail)
 		}
 	default:
@@ -362,8 +364,11 @@ func printValue(w io.Writer, v router.ValueExplanation, t *router.Table, shards 
 	case v.Source == "expression":
 		fmt.Fprintln(w, " (a subquery, function call or column, not a constant or parameter): the router cannot know its value, so it gives no shard")
 		return
+	case v.Type == "" && v.Source == "NULL":
+		fmt.Fprintln(w, ": a NULL key gives no shard")
+		return
 	case v.Type == "":
-		fmt.Fprintln(w, ": NULL: a NULL key gives no shard")
+		fmt.Fprintln(w, ": NULL (--param ''): a NULL key gives no shard")
 		return
 	}
 	if v.Dim > 0 {

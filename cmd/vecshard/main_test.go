@@ -102,6 +102,8 @@ func TestCheck(t *testing.T) {
 			"centroids per shard: 0: 2, 1: 2, 2: 2, 3: 2",
 			"training: 1000 points, 20 iterations, seed 1, objective 812.5",
 			"[130 120 125 125 118 132 125 125]",
+			"  training points per shard: 0: 248 (24.8%), 1: 252 (25.2%), 2: 250 (25.0%), 3: 250 (25.0%); imbalance 1.01 (max/mean)\n",
+			"  warning: table half_items has no id_column: lookups by id (WHERE id = ...) cannot be routed and go to ALL shards; set id_column if the table has an id\n",
 			"table public.users: key id, column id (bigint)",
 			"table sessions: key id, column sid (uuid)",
 			"table half_items: key vector, column embedding (halfvec), metric cosine, probes 1",
@@ -109,7 +111,7 @@ func TestCheck(t *testing.T) {
 			"OK: the plugin would route with this configuration (on 4 shards)",
 		}},
 		{[]string{"--config", config, "--shards", "4"}, exitOK, []string{"OK: the plugin would route with this configuration on 4 shards"}},
-		{[]string{"--config", config, "--shards", "8"}, exitProblem, []string{"problem: ", "shards = 4 but the pooler has 8 shards"}},
+		{[]string{"--config", config, "--shards", "8"}, exitProblem, []string{"\nproblem: " + config + " configures shards = 4 but the pooler has 8 shards"}},
 		{[]string{"--config", dir + "bad-dims.toml"}, exitProblem, []string{"cannot be loaded", "bad-dims.json", "has 3 numbers, want 4"}},
 		{[]string{"--config", dir + "unknown-key.toml"}, exitProblem, []string{"problem: ", "shard_count"}},
 		{[]string{"--config", dir + "missing.toml"}, exitProblem, []string{"missing.toml"}},
@@ -124,7 +126,7 @@ func TestCheck(t *testing.T) {
 			"8: 0, 9: 0",
 			"problem: table items: the bare centroid file", "has 8 centroids for 16 shards: shards 8..15 would never receive a row",
 		}},
-		{[]string{"--config", dir + "bare.toml"}, exitOK, []string{"centroid i is shard i % shards; --shards is needed to check it", "(on any number of shards); give --shards to check that every shard owns a centroid"}},
+		{[]string{"--config", dir + "bare.toml"}, exitOK, []string{"warning: without shards in the configuration", "centroid i is shard i % shards; --shards is needed to check it", "(on any number of shards); give --shards to check that every shard owns a centroid"}},
 	}
 	for _, tt := range tests {
 		status, out, _ := runCLI(t, append([]string{"check"}, tt.args...)...)
@@ -134,6 +136,53 @@ func TestCheck(t *testing.T) {
 		for _, w := range tt.want {
 			if !strings.Contains(out, w) {
 				t.Errorf("check %v: output lacks %q:\n%s", tt.args, w, out)
+			}
+		}
+	}
+}
+
+// TestCheckWarnings: settings that load but defeat routing are warned
+// about with the fix; check still exits 0 (the plugin does route).
+func TestCheckWarnings(t *testing.T) {
+	d := t.TempDir()
+	// 8 centroids, 2 per shard on 4 shards, with training sizes.
+	cents := `{"format":"vecshard-centroids/1","metric":"cosine","dim":2,"shards":4,"centroids":[[1,0],[0,1],[-1,0],[0,-1],[1,1],[-1,1],[-1,-1],[1,-1]],"shard_of":[0,1,2,3,0,1,2,3],"training":{"points":1000,"iterations":3,"seed":1,"objective":12.3456789,"sizes":[100,100,100,100,150,150,150,150]}}`
+	os.WriteFile(filepath.Join(d, "c.json"), []byte(cents), 0o644)
+	cfg := func(probes int, idColumn string) string {
+		p := filepath.Join(d, fmt.Sprintf("p%d%s.toml", probes, idColumn))
+		s := fmt.Sprintf("shards = 4\n[[tables]]\nname = \"items\"\nkey = \"vector\"\nvector_column = \"embedding\"\ncentroids = \"c.json\"\nprobes = %d\n", probes)
+		if idColumn != "" {
+			s += "id_column = \"" + idColumn + "\"\n"
+		}
+		os.WriteFile(p, []byte(s), 0o644)
+		return p
+	}
+	probesWarn := "  warning: table items has probes = 4, at least the 4 shards: a search routes to one shard only when its top 4 centroids are all on it, so most go to ALL; set probes below the shard count (1 sends every search to one shard)\n"
+	idWarn := "  warning: table items has no id_column: lookups by id (WHERE id = ...) cannot be routed and go to ALL shards; set id_column if the table has an id\n"
+	tests := []struct {
+		path      string
+		want, not []string
+	}{
+		{cfg(1, "id"), []string{
+			"  training: 1000 points, 3 iterations, seed 1, objective 12.3457\n",
+			"  training points per shard: 0: 250 (25.0%), 1: 250 (25.0%), 2: 250 (25.0%), 3: 250 (25.0%); imbalance 1.00 (max/mean)\n",
+		}, []string{"warning"}},
+		{cfg(1, ""), []string{idWarn}, []string{probesWarn}},
+		{cfg(4, "id"), []string{probesWarn}, []string{idWarn}},
+	}
+	for _, tt := range tests {
+		status, out, errOut := runCLI(t, "check", "-c", tt.path)
+		if status != exitOK {
+			t.Errorf("%s: status %d\n%s%s", tt.path, status, out, errOut)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: output lacks %q:\n%s", tt.path, w, out)
+			}
+		}
+		for _, w := range tt.not {
+			if strings.Contains(out, w) {
+				t.Errorf("%s: output has %q:\n%s", tt.path, w, out)
 			}
 		}
 	}
@@ -190,13 +239,15 @@ func TestExplain(t *testing.T) {
 			"binary bigint, 4 bytes", "jump-hash key 0xb456bcfc34c2cb2c", "decision: SHARD 3, READ"}},
 		{[]string{"DELETE FROM sessions WHERE sid = $1", "--param", "{550E8400E29B41D4A716446655440000}", "--binary"}, []string{
 			"binary uuid, 16 bytes", "jump-hash key 0x9c00a35619d3aa77", "decision: SHARD 0, WRITE"}},
-		{[]string{"SELECT * FROM users WHERE id = $1", "--param", ""}, []string{"(NULL)", "decision: ALL, READ"}},
+		{[]string{"SELECT * FROM users WHERE id = $1", "--param", ""}, []string{"(NULL)", "\n  value $1: NULL (--param ''): a NULL key gives no shard\n", "decision: ALL, READ"}},
+		{[]string{"SELECT * FROM users WHERE id = NULL"}, []string{"\n  value NULL: a NULL key gives no shard\n", "decision: ALL, READ"}},
+		{[]string{"INSERT INTO items (id, embedding) VALUES (1, NULL)"}, []string{"decision: ERROR 23502, WRITE: INSERT into items has a NULL sharding key embedding in row 1, so the row cannot be placed on a shard; give every row a value for embedding\n"}},
 		{[]string{"INSERT INTO users (id) VALUES (1), (42)"}, []string{"shard 3 (row 1) and shard 0 (row 2)", "decision: ERROR 0A000, WRITE"}},
 		{[]string{"SELECT * FROM items"}, []string{"no usable key", "decision: ALL, READ"}},
 		{[]string{"SHOW search_path"}, []string{"decision: NO_DECISION"}},
 		{[]string{"/* pgdog_sharding_key: 42 */ UPDATE users SET name = 'x'"}, []string{
 			"hint: /* pgdog_sharding_key: 42 */ decides", "jump-hash key 0x810879608e4259cc -> shard 0", "decision: SHARD 0, WRITE"}},
-		{[]string{"/* pgdog_shard: 9 */ SELECT * FROM items"}, []string{"decision: ERROR 22023, READ", "pgdog_shard: 9 is out of range"}},
+		{[]string{"/* pgdog_shard: 9 */ SELECT * FROM items"}, []string{"decision: ERROR 22023, READ: pgdog_shard: 9 is out of range: the pooler has 4 shards (0..3); fix the hint\n"}},
 		// probes = 2: the two best centroids are on shards 3 and 0, with
 		// cosine similarities 1/|q| and 0.9/|q| for q = (0.9, 0, 0, -1).
 		{[]string{"SELECT * FROM sparse_items ORDER BY embedding <-> $1 LIMIT 5", "--param", "{1:0.9,4:-1}/4", "--binary"}, []string{
