@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/vecshard/vecshard/cmd/vecshard/internal/copyfmt"
@@ -594,5 +595,30 @@ func TestHalfBits(t *testing.T) {
 		if got := halfBits(v[0]); got != uint16(h) {
 			t.Fatalf("halfBits(%g) = %#04x, want %#04x", v[0], got, h)
 		}
+	}
+}
+
+// split writes its files with the user's umask (it used os.CreateTemp's
+// 0600), and a CSV file read as text is named as such.
+func TestSplitModeAndFormatHint(t *testing.T) {
+	out := t.TempDir()
+	old := syscall.Umask(0o002)
+	status, stdout, stderr := runCLI(t, "split", "-c", config, "-t", "items", "-i", dir+"items.csv", "--header", "-o", out, "-q")
+	syscall.Umask(old)
+	if status != exitOK {
+		t.Fatalf("status %d\n%s%s", status, stdout, stderr)
+	}
+	for n := 0; n < 4; n++ {
+		st, err := os.Stat(filepath.Join(out, fmt.Sprintf("shard-%d.csv", n)))
+		if err != nil || st.Mode().Perm() != 0o664 {
+			t.Errorf("shard-%d.csv: %v, mode %v, want -rw-rw-r--", n, err, st.Mode())
+		}
+	}
+	in := filepath.Join(t.TempDir(), "accounts.txt")
+	os.WriteFile(in, []byte("id,email\n1,a@b\n"), 0o644)
+	status, _, stderr = runCLI(t, "split", "-c", config, "-t", "users", "-i", in, "--header", "-o", t.TempDir())
+	want := "vecshard: " + in + `: line 1 (header): no column id (public.users's key column) among "id,email": the header is one tab-separated field with commas in it; is this a CSV file? give --format csv` + "\n"
+	if status != exitProblem || stderr != want {
+		t.Errorf("status %d, stderr %q\nwant %q", status, stderr, want)
 	}
 }
