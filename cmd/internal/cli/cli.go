@@ -65,7 +65,11 @@ func Version() string {
 	if v == "" {
 		v = "(devel)"
 	}
-	parts := []string{bi.Main.Path + " " + v, bi.GoVersion}
+	path := bi.Main.Path
+	if path == "" { // test binaries record no main module
+		path = "github.com/vecshard/vecshard"
+	}
+	parts := []string{path + " " + v, bi.GoVersion}
 	var rev, modified, vcsTime string
 	for _, s := range bi.Settings {
 		switch s.Key {
