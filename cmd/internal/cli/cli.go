@@ -209,7 +209,6 @@ func NoArgs(c *cobra.Command, args []string) error {
 		return Usagef("%s (commands: %s; flags start with --; see %s --help)", msg, strings.Join(names, ", "), c.CommandPath())
 	}
 	return Usagef("unexpected argument %q: %s takes only flags (see %s --help)", args[0], c.CommandPath(), c.CommandPath())
-	return nil
 }
 
 // Changed reports whether the flag name was given on the command line.
