@@ -44,14 +44,17 @@ $(BUILD)/libvecshard_c2025.so: FORCE
 
 $(BUILD)/vecshard-host: plugin/hosttest/host.c $(wildcard plugin/include/*.h)
 	@mkdir -p $(BUILD)
+	@echo "== building $@ (C host of the January 2025 ABI)"
 	$(CC) -std=c11 -O2 -g -Wall -Wextra -Werror -pthread -Iplugin/include -o $@ plugin/hosttest/host.c -ldl
 
 $(BUILD)/train-centroids: FORCE
 	@mkdir -p $(BUILD)
+	@echo "== building $@"
 	$(GO) build -o $@ ./cmd/train-centroids
 
 $(BUILD)/vecshard: FORCE
 	@mkdir -p $(BUILD)
+	@echo "== building $@"
 	$(GO) build -o $@ ./cmd/vecshard
 
 FORCE:
@@ -59,6 +62,7 @@ FORCE:
 deps: $(PG18_ROOT)/usr/include/pg_query.h
 
 $(PG18_ROOT)/usr/include/pg_query.h:
+	@echo "== fetching PostgreSQL 18 headers and libpg_query into $(PG18_DEPS) (first build only)"
 	scripts/pg18-deps.sh $(PG18_DEPS) >/dev/null
 
 # The PgDog-like hosts (Rust and C) link libpg_query's raw parser.
@@ -66,6 +70,7 @@ hosts: $(BUILD)/pgdog-host-c
 
 VTABLEHOST_SRC := $(wildcard plugin/vtablehost/*.rs plugin/vtablehost/*.c plugin/vtablehost/*.sh)
 $(BUILD)/pgdog-host-c: $(VTABLEHOST_SRC) | deps
+	@echo "== building the PgDog-like hosts $(BUILD)/pgdog-host (Rust) and $@ (C)"
 	plugin/vtablehost/build.sh $(BUILD) $(PG18_ROOT)
 
 $(BUILD)/pg18json: internal/pg18json/pg18json.c plugin/vtablehost/pgparse.c | deps
@@ -120,7 +125,10 @@ fuzz:
 bench: build hosts
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 -timeout 90m ./bench ./plugin/vtable | tee $(BUILD)/bench.txt
 
+# The demo's own build steps say what they build: the first build compiles
+# pg_query's C parser for the January 2025 library (about 2 minutes).
 demo: build hosts
+	@echo "== build done; running the demo"
 	scripts/demo.sh
 
 clean:

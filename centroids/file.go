@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
+
+	"github.com/vecshard/vecshard/internal/atomicfile"
 )
 
 // Format is the value of the "format" member of the object form of a
@@ -79,6 +81,41 @@ func Parse(name string, data []byte) (*File, error) {
 	return f, nil
 }
 
+// errTrailing is text after the array of rows.
+var errTrailing = errors.New("data after the centroids")
+
+// rowsError is a problem in the array of rows at byte offset off of the
+// array's text.
+type rowsError struct {
+	off int
+	err error
+}
+
+func (e *rowsError) Error() string { return e.err.Error() }
+func (e *rowsError) Unwrap() error { return e.err }
+
+func rowsErr(off int, format string, args ...any) error {
+	return &rowsError{off: off, err: fmt.Errorf(format, args...)}
+}
+
+// located prefixes err with the line and column of offset base+off in
+// data, when err is a rowsError (off relative to the rows' text).
+func located(data []byte, base int, err error) error {
+	var re *rowsError
+	if !errors.As(err, &re) || base < 0 {
+		return err
+	}
+	return fmt.Errorf("%s: %w", position(data, base+re.off), err)
+}
+
+// position describes a byte offset of data as a text editor shows it.
+func position(data []byte, off int) string {
+	off = min(max(off, 0), len(data))
+	line := 1 + bytes.Count(data[:off], []byte("\n"))
+	col := off - bytes.LastIndexByte(data[:off], '\n')
+	return fmt.Sprintf("line %d, column %d (offset %d)", line, col, off)
+}
+
 func parse(data []byte) (*File, error) {
 	p := skipSpace(data, 0)
 	if p == len(data) {
@@ -88,7 +125,7 @@ func parse(data []byte) (*File, error) {
 	case '[':
 		rows, dim, err := parseRows(data, 0)
 		if err != nil {
-			return nil, err
+			return nil, located(data, 0, err)
 		}
 		return &File{Metric: Cosine, Dim: dim, Centroids: rows}, nil
 	case '{':
@@ -123,24 +160,15 @@ func parseObject(data []byte) (*File, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&j); err != nil {
-		return nil, err
+		return nil, objectError(data, err)
 	}
 	if p := skipSpace(data, int(dec.InputOffset())); p != len(data) {
 		return nil, fmt.Errorf("offset %d: data after the JSON object", p)
 	}
 	// encoding/json matches member names without regard to case; the
 	// format's names are exact.
-	if err := exactNames(data, "format", "metric", "dim", "shards", "centroids", "shard_of", "training"); err != nil {
+	if err := memberNames(data); err != nil {
 		return nil, err
-	}
-	if j.Training != nil {
-		var raw struct{ Training json.RawMessage }
-		if err := json.Unmarshal(data, &raw); err != nil {
-			return nil, err
-		}
-		if err := exactNames(raw.Training, "points", "iterations", "seed", "objective", "sizes", "source", "created"); err != nil {
-			return nil, fmt.Errorf("training: %w", err)
-		}
 	}
 	switch {
 	case j.Format == nil:
@@ -169,13 +197,91 @@ func parseObject(data []byte) (*File, error) {
 	}
 	rows, dim, err := parseRows(j.Centroids, want)
 	if err != nil {
-		return nil, err
+		return nil, located(data, bytes.Index(data, j.Centroids), err)
 	}
 	f := &File{Metric: m, Dim: dim, Shards: *j.Shards, Centroids: rows, ShardOf: j.ShardOf}
 	if t := j.Training; t != nil {
 		f.Training = &Training{t.Points, t.Iterations, t.Seed, t.Objective, t.Sizes, t.Source, t.Created}
 	}
 	return f, nil
+}
+
+// objectError locates a JSON error of the object form. A syntax error
+// inside "centroids" (a NaN, say, which encoding/json reports only as
+// "invalid character 'N'") is described by the row parser, which names the
+// row and the number; any other by its line and column.
+func objectError(data []byte, err error) error {
+	var se *json.SyntaxError
+	if !errors.As(err, &se) {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return fmt.Errorf("%s: %q is a JSON %s, want %s", position(data, int(te.Offset)), te.Field, te.Value, te.Type)
+		}
+		if strings.HasPrefix(err.Error(), "json: unknown field ") {
+			// Say which object, and what it may hold.
+			if nerr := memberNames(data); nerr != nil {
+				return nerr
+			}
+		}
+		return err
+	}
+	if start := centroidsValue(data); start >= 0 && int(se.Offset) > start {
+		if _, _, rerr := parseRows(data[start:], 0); rerr != nil {
+			var re *rowsError
+			// Only a problem the row parser finds where the JSON
+			// parser did; it does not see where the array ends.
+			if errors.As(rerr, &re) && re.err != errTrailing && start+re.off <= int(se.Offset) {
+				return located(data, start, rerr)
+			}
+		}
+	}
+	return fmt.Errorf("%s: not valid JSON: %w", position(data, int(se.Offset)-1), err)
+}
+
+// centroidsValue is the offset of the value of the top-level "centroids"
+// member, found by reading the object's tokens up to it; -1 if there is
+// none before the syntax error.
+func centroidsValue(data []byte) int {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return -1
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return -1
+		}
+		if t == "centroids" {
+			p := int(dec.InputOffset())
+			for p < len(data) && (isSpace(data[p]) || data[p] == ':') {
+				p++
+			}
+			return p
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return -1
+		}
+	}
+	return -1
+}
+
+// memberNames checks the member names of the object and of its training
+// object against the format's, spelled exactly.
+func memberNames(data []byte) error {
+	if err := exactNames(data, "format", "metric", "dim", "shards", "centroids", "shard_of", "training"); err != nil {
+		return err
+	}
+	var raw struct {
+		Training json.RawMessage `json:"training"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil || len(raw.Training) == 0 || string(raw.Training) == "null" {
+		return nil
+	}
+	if err := exactNames(raw.Training, "points", "iterations", "seed", "objective", "sizes", "source", "created"); err != nil {
+		return fmt.Errorf("training: %w", err)
+	}
+	return nil
 }
 
 // exactNames reports an error if the JSON object obj has a member whose name
@@ -187,7 +293,7 @@ func exactNames(obj []byte, names ...string) error {
 	}
 	for name := range m {
 		if !slices.Contains(names, name) {
-			return fmt.Errorf("unknown field %q", name)
+			return fmt.Errorf("unknown member %q (the members are %s)", name, strings.Join(names, ", "))
 		}
 	}
 	return nil
@@ -208,7 +314,7 @@ func skipSpace(b []byte, p int) int {
 func parseRows(b []byte, want int) ([][]float32, int, error) {
 	p := skipSpace(b, 0)
 	if p == len(b) || b[p] != '[' {
-		return nil, 0, fmt.Errorf("offset %d: centroids: want '['", p)
+		return nil, 0, rowsErr(p, "centroids: want '[' starting the array of rows")
 	}
 	p = skipSpace(b, p+1)
 	var flat []float32
@@ -218,7 +324,7 @@ func parseRows(b []byte, want int) ([][]float32, int, error) {
 	} else {
 		for row := 0; ; row++ {
 			if p == len(b) || b[p] != '[' {
-				return nil, 0, fmt.Errorf("row %d: want '[' starting a row of numbers", row)
+				return nil, 0, rowsErr(p, "row %d: want '[' starting a row of numbers", row)
 			}
 			p = skipSpace(b, p+1)
 			start := len(flat)
@@ -228,7 +334,7 @@ func parseRows(b []byte, want int) ([][]float32, int, error) {
 				for {
 					e, x, err := parseNumber(b, p)
 					if err != nil {
-						return nil, 0, fmt.Errorf("row %d: number %d: %w", row, len(flat)-start, err)
+						return nil, 0, rowsErr(p, "row %d: number %d: %w", row, len(flat)-start, err)
 					}
 					flat = append(flat, x)
 					p = skipSpace(b, e)
@@ -240,18 +346,19 @@ func parseRows(b []byte, want int) ([][]float32, int, error) {
 						p++
 						break
 					}
-					return nil, 0, fmt.Errorf("row %d: after number %d: want ',' or ']'", row, len(flat)-start-1)
+					return nil, 0, rowsErr(p, "row %d: after number %d: want ',' or ']'", row, len(flat)-start-1)
 				}
 			}
 			n := len(flat) - start
+			rowEnd := p - 1
 			if want == 0 {
 				want = n
 				if n == 0 {
-					return nil, 0, fmt.Errorf("row %d: has no numbers", row)
+					return nil, 0, rowsErr(rowEnd, "row %d: has no numbers", row)
 				}
 			}
 			if n != want {
-				return nil, 0, fmt.Errorf("row %d: has %d numbers, want %d", row, n, want)
+				return nil, 0, rowsErr(rowEnd, "row %d: has %d numbers, want %d", row, n, want)
 			}
 			ends = append(ends, len(flat))
 			p = skipSpace(b, p)
@@ -263,11 +370,11 @@ func parseRows(b []byte, want int) ([][]float32, int, error) {
 				p++
 				break
 			}
-			return nil, 0, fmt.Errorf("after row %d: want ',' or ']'", row)
+			return nil, 0, rowsErr(p, "after row %d: want ',' or ']'", row)
 		}
 	}
 	if p = skipSpace(b, p); p != len(b) {
-		return nil, 0, fmt.Errorf("offset %d: data after the centroids", p)
+		return nil, 0, &rowsError{off: p, err: errTrailing}
 	}
 	rows := make([][]float32, len(ends))
 	start := 0
@@ -294,6 +401,11 @@ func parseNumber(b []byte, p int) (int, float32, error) {
 	}
 	switch n := digits(); {
 	case n == 0:
+		for _, w := range []string{"NaN", "nan", "Infinity", "infinity", "Inf", "inf"} {
+			if bytes.HasPrefix(b[p:], []byte(w)) {
+				return 0, 0, fmt.Errorf("%s%s is not a finite number (JSON has none, and every centroid coordinate must be finite): retrain, or replace it", b[s:p], w)
+			}
+		}
 		return 0, 0, errors.New("want a number")
 	case n > 1 && b[p-n] == '0':
 		return 0, 0, fmt.Errorf("%q: leading zero", b[s:p])
@@ -468,28 +580,8 @@ func appendRows(b []byte, rows [][]float32) []byte {
 	return append(b, ']')
 }
 
-func writeAtomic(path string, b []byte) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(b); err != nil {
-		return err
-	}
-	if err = tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+// writeAtomic writes b to path through a temporary file renamed over it,
+// with the permissions of any new file (0666 less the umask).
+func writeAtomic(path string, b []byte) error {
+	return atomicfile.WriteFile(path, b)
 }

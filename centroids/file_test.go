@@ -49,34 +49,34 @@ func TestParseErrors(t *testing.T) {
 		{"", "c.json: empty file"},
 		{"7", "c.json: offset 0: want a JSON array or object"},
 		{"[]", "c.json: no centroids"},
-		{"[[]]", "c.json: row 0: has no numbers"},
-		{"[[1,2],[3]]", "c.json: row 1: has 1 numbers, want 2"},
-		{"[[1,2],[3,4,5]]", "c.json: row 1: has 3 numbers, want 2"},
-		{"[[1,2],[3,4]] x", "c.json: offset 14: data after the centroids"},
-		{"[[1,2] [3,4]]", "c.json: after row 0: want ',' or ']'"},
-		{"[[1,2],3]", "c.json: row 1: want '['"},
-		{"[[1,,2]]", "c.json: row 0: number 1: want a number"},
-		{"[[1 2]]", "c.json: row 0: after number 0: want ',' or ']'"},
-		{"[[NaN]]", "c.json: row 0: number 0: want a number"},
-		{"[[Infinity]]", "c.json: row 0: number 0: want a number"},
-		{"[[01]]", `c.json: row 0: number 0: "01": leading zero`},
+		{"[[]]", "c.json: line 1, column 3 (offset 2): row 0: has no numbers"},
+		{"[[1,2],[3]]", "c.json: line 1, column 10 (offset 9): row 1: has 1 numbers, want 2"},
+		{"[[1,2],[3,4,5]]", "c.json: line 1, column 14 (offset 13): row 1: has 3 numbers, want 2"},
+		{"[[1,2],[3,4]] x", "c.json: line 1, column 15 (offset 14): data after the centroids"},
+		{"[[1,2] [3,4]]", "c.json: line 1, column 8 (offset 7): after row 0: want ',' or ']'"},
+		{"[[1,2],3]", "c.json: line 1, column 8 (offset 7): row 1: want '[' starting a row of numbers"},
+		{"[[1,,2]]", "c.json: line 1, column 5 (offset 4): row 0: number 1: want a number"},
+		{"[[1 2]]", "c.json: line 1, column 5 (offset 4): row 0: after number 0: want ',' or ']'"},
+		{"[[NaN]]", "c.json: line 1, column 3 (offset 2): row 0: number 0: NaN is not a finite number (JSON has none, and every centroid coordinate must be finite): retrain, or replace it"},
+		{"[[Infinity]]", "c.json: line 1, column 3 (offset 2): row 0: number 0: Infinity is not a finite number (JSON has none, and every centroid coordinate must be finite): retrain, or replace it"},
+		{"[[01]]", "c.json: line 1, column 3 (offset 2): row 0: number 0: \"01\": leading zero"},
 		{"[[1.]]", `want digits after '.'`},
 		{"[[1e]]", `want digits in the exponent`},
-		{"[[1],[1e39]]", "c.json: row 1: number 0: 1e39 is out of float32 range"},
-		{"[[3.4028236e38]]", "c.json: row 0: number 0: 3.4028236e38 is out of float32 range"},
-		{"[[1,2]", "c.json: after row 0: want ',' or ']'"},
-		{obj + `,"dim":3}`, "c.json: row 0: has 2 numbers, want 3"},
+		{"[[1],[1e39]]", "c.json: line 1, column 7 (offset 6): row 1: number 0: 1e39 is out of float32 range"},
+		{"[[3.4028236e38]]", "c.json: line 1, column 3 (offset 2): row 0: number 0: 3.4028236e38 is out of float32 range"},
+		{"[[1,2]", "c.json: line 1, column 7 (offset 6): after row 0: want ',' or ']'"},
+		{obj + `,"dim":3}`, "c.json: line 1, column 80 (offset 79): row 0: has 2 numbers, want 3"},
 		{obj + `,"dim":0}`, "c.json: dim is 0, want at least 1"},
-		{obj + `,"extra":1}`, `unknown field "extra"`},
-		{obj + `,"Shard_Of":[0,1]}`, `c.json: unknown field "Shard_Of"`},
-		{obj + `,"training":{"Points":3}}`, `c.json: training: unknown field "Points"`},
-		{obj + `,"training":{"epochs":3}}`, `unknown field "epochs"`},
+		{obj + `,"extra":1}`, `unknown member "extra" (the members are format, metric, dim, shards, centroids, shard_of, training)`},
+		{obj + `,"Shard_Of":[0,1]}`, `c.json: unknown member "Shard_Of" (the members are format, metric, dim, shards, centroids, shard_of, training)`},
+		{obj + `,"training":{"Points":3}}`, `c.json: training: unknown member "Points" (the members are points, iterations, seed, objective, sizes, source, created)`},
+		{obj + `,"training":{"epochs":3}}`, `unknown member "epochs" (the members are points, iterations, seed, objective, sizes, source, created)`},
 		{obj + `} {}`, "c.json: offset 89: data after the JSON object"},
 		{obj + `,"shard_of":[0]}`, "c.json: shard_of has 1 entries, want one per centroid (2)"},
 		{obj + `,"shard_of":[0,2]}`, "c.json: shard_of[1] is 2, want 0 <= shard < 2"},
 		{obj + `,"shard_of":[0,-1]}`, "c.json: shard_of[1] is -1, want 0 <= shard < 2"},
 		{obj + `,"shard_of":[1,1]}`, "c.json: shard 0 owns no centroid"},
-		{obj + `,"shard_of":[0.5,1]}`, "c.json: json: cannot unmarshal number 0.5"},
+		{obj + `,"shard_of":[0.5,1]}`, "c.json: line 1, column 104 (offset 103): \"shard_of\" is a JSON number 0.5, want int"},
 		{strings.Replace(obj, `"shards":2`, `"shards":3`, 1) + "}", "c.json: 2 centroids for 3 shards: want at least one centroid per shard"},
 		{strings.Replace(obj, `"shards":2`, `"shards":0`, 1) + "}", "c.json: shards is 0, want at least 1"},
 		{strings.Replace(obj, `"shards":2,`, ``, 1) + "}", `c.json: missing "shards"`},
@@ -86,7 +86,7 @@ func TestParseErrors(t *testing.T) {
 		{strings.Replace(obj, `"format":"vecshard-centroids/1",`, ``, 1) + "}", `c.json: missing "format"`},
 		{`{"format":"vecshard-centroids/1","metric":"cosine","shards":1}`, `c.json: missing "centroids"`},
 		{`{"format":"vecshard-centroids/1","metric":"cosine","shards":1,"centroids":[]}`, `c.json: no centroids`},
-		{`{"format":"vecshard-centroids/1","metric":"cosine","shards":1,"centroids":{}}`, `c.json: offset 0: centroids: want '['`},
+		{`{"format":"vecshard-centroids/1","metric":"cosine","shards":1,"centroids":{}}`, "c.json: line 1, column 75 (offset 74): centroids: want '[' starting the array of rows"},
 		{`{"format":"vecshard-centroids/1"`, `c.json: unexpected EOF`},
 	}
 	for _, tt := range tests {
@@ -264,4 +264,24 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("second save differs (%v):\n%s\n%s", err, b1, b2)
 		}
 	})
+}
+
+// A NaN or Infinity in the object form's centroids (which encoding/json
+// reports only as "invalid character 'N' looking for beginning of value")
+// is named by row, number, line and column, as a multi-line file shows it.
+func TestParseObjectPositions(t *testing.T) {
+	head := "{\"format\":\"vecshard-centroids/1\",\"metric\":\"cosine\",\"shards\":2,\n\"centroids\":[[1,2],\n"
+	tests := []struct{ in, want string }{
+		{head + "[3,NaN]]}", "c.json: line 3, column 4 (offset 86): row 1: number 1: NaN is not a finite number (JSON has none, and every centroid coordinate must be finite): retrain, or replace it"},
+		{head + "[-Infinity,1]]}", "c.json: line 3, column 2 (offset 84): row 1: number 0: -Infinity is not a finite number (JSON has none, and every centroid coordinate must be finite): retrain, or replace it"},
+		{head + "[3,4]],\n\"dim\": NaN}", `c.json: line 4, column 8 (offset 98): not valid JSON: invalid character 'N' looking for beginning of value`},
+		{head + "[3,4]]\n\"dim\":2}", `c.json: line 4, column 1 (offset 90): not valid JSON: invalid character '"' after object key:value pair`},
+		{head + "[3,4]],\"shards_of\":[0,1]}", `c.json: unknown member "shards_of" (the members are format, metric, dim, shards, centroids, shard_of, training)`},
+	}
+	for _, tt := range tests {
+		_, err := Parse("c.json", []byte(tt.in))
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("Parse(%q):\n got %v\nwant %s", tt.in, err, tt.want)
+		}
+	}
 }

@@ -3,6 +3,7 @@ package kmeans
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/vecshard/vecshard/centroids"
 )
@@ -46,16 +47,23 @@ func rowBias(m Matrix, metric centroids.Metric) (Matrix, []float32) {
 // also reports how evenly the router (set.Nearest) spreads train over the
 // shards.
 func Eval(train, queries Matrix, set *centroids.Set, topK int, probes []int, workers int) (*EvalResult, error) {
+	return EvalProgress(train, queries, set, topK, probes, workers, nil)
+}
+
+// EvalProgress is Eval that calls progress (if not nil, from any goroutine
+// but never concurrently) with the number of queries whose exact
+// neighbours were just found, the long step.
+func EvalProgress(train, queries Matrix, set *centroids.Set, topK int, probes []int, workers int, progress func(queries int)) (*EvalResult, error) {
 	k := set.K()
 	switch {
 	case train.Dim != set.Dim() || queries.Dim != set.Dim():
-		return nil, fmt.Errorf("kmeans: eval: dimensions differ: train %d, queries %d, centroids %d", train.Dim, queries.Dim, set.Dim())
+		return nil, fmt.Errorf("eval: dimensions differ: train %d, queries %d, centroids %d", train.Dim, queries.Dim, set.Dim())
 	case topK < 1 || topK > train.Rows:
-		return nil, fmt.Errorf("kmeans: eval: top-%d of %d training points", topK, train.Rows)
+		return nil, fmt.Errorf("eval: top-%d of %d training points", topK, train.Rows)
 	}
 	for _, p := range probes {
 		if p < 1 || p > k {
-			return nil, fmt.Errorf("kmeans: eval: %d probes with %d centroids", p, k)
+			return nil, fmt.Errorf("eval: %d probes with %d centroids", p, k)
 		}
 	}
 	routed := Place(train, set, workers)
@@ -70,7 +78,7 @@ func Eval(train, queries Matrix, set *centroids.Set, topK int, probes []int, wor
 	if queries.Rows == 0 {
 		return res, nil
 	}
-	neigh := ExactTopK(train, queries, topK, set.Metric(), workers)
+	neigh := exactTopK(train, queries, topK, set.Metric(), workers, progress)
 	nc := (queries.Rows + chunkRows - 1) / chunkRows
 	hits := make([][]int, nc)
 	forChunks(queries.Rows, workers, func(ch, lo, hi int) {
@@ -109,6 +117,11 @@ func Eval(train, queries Matrix, set *centroids.Set, topK int, probes []int, wor
 // index, as queries.Rows*topK entries. It blocks queries and train rows so
 // that both fit in cache and uses all workers.
 func ExactTopK(train, queries Matrix, topK int, metric centroids.Metric, workers int) []int32 {
+	return exactTopK(train, queries, topK, metric, workers, nil)
+}
+
+func exactTopK(train, queries Matrix, topK int, metric centroids.Metric, workers int, progress func(int)) []int32 {
+	var mu sync.Mutex
 	tm, tb := rowBias(train, metric)
 	qm := queries
 	if metric == centroids.Cosine {
@@ -150,6 +163,11 @@ func ExactTopK(train, queries Matrix, topK int, metric centroids.Metric, workers
 			}
 		}
 		copy(out[q0*topK:q1*topK], bestI)
+		if progress != nil {
+			mu.Lock()
+			progress(nb)
+			mu.Unlock()
+		}
 	})
 	return out
 }

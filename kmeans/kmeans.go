@@ -105,22 +105,22 @@ func Imbalance(sizes []int) float64 {
 
 func (c *Config) normalize(n int) error {
 	if c.K < 1 {
-		return fmt.Errorf("kmeans: k = %d, need k >= 1", c.K)
+		return fmt.Errorf("k = %d, need k >= 1", c.K)
 	}
 	if n < c.K {
-		return fmt.Errorf("kmeans: %d points cannot make k = %d centroids", n, c.K)
+		return fmt.Errorf("%d points cannot make k = %d centroids", n, c.K)
 	}
 	if c.Shards == 0 {
 		c.Shards = c.K
 	}
 	if c.Shards < 1 || c.K < c.Shards {
-		return fmt.Errorf("kmeans: k = %d centroids cannot cover %d shards (need k >= shards >= 1)", c.K, c.Shards)
+		return fmt.Errorf("k = %d centroids cannot cover %d shards (need k >= shards >= 1)", c.K, c.Shards)
 	}
 	if c.Balance != 0 && !(c.Balance >= 1) {
-		return fmt.Errorf("kmeans: balance %v must be >= 1", c.Balance)
+		return fmt.Errorf("balance %v must be >= 1", c.Balance)
 	}
 	if c.Iters < 0 || c.Restarts < 0 || c.Tol < 0 || math.IsNaN(c.Tol) {
-		return errors.New("kmeans: iters, restarts and tol must not be negative")
+		return errors.New("iters, restarts and tol must not be negative")
 	}
 	if c.Iters == 0 {
 		c.Iters = 20
@@ -131,7 +131,7 @@ func (c *Config) normalize(n int) error {
 	switch c.Metric {
 	case centroids.Cosine, centroids.L2, centroids.InnerProduct:
 	default:
-		return fmt.Errorf("kmeans: unknown metric %d", c.Metric)
+		return fmt.Errorf("unknown metric %d", c.Metric)
 	}
 	return nil
 }
@@ -139,14 +139,14 @@ func (c *Config) normalize(n int) error {
 // Train clusters the rows of x. x is not modified.
 func Train(x Matrix, cfg Config) (*Result, error) {
 	if x.Dim < 1 || len(x.Data) != x.Rows*x.Dim {
-		return nil, fmt.Errorf("kmeans: bad matrix: %d rows x %d dims in %d values", x.Rows, x.Dim, len(x.Data))
+		return nil, fmt.Errorf("bad matrix: %d rows x %d dims in %d values", x.Rows, x.Dim, len(x.Data))
 	}
 	if err := cfg.normalize(x.Rows); err != nil {
 		return nil, err
 	}
 	for i, v := range x.Data {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return nil, fmt.Errorf("kmeans: row %d has a NaN or infinite value", i/x.Dim)
+			return nil, fmt.Errorf("row %d has a NaN or infinite value", i/x.Dim)
 		}
 	}
 	raw := x

@@ -152,6 +152,8 @@ type tableConfig struct {
 // precisely as the problem allows.
 type ConfigError struct {
 	File  string // the TOML file
+	Line  int    // 1-based line of the problem, 0 when not known
+	Col   int    // 1-based column (bytes) when Line is a syntax error's, else 0
 	Table string // the [[tables]] name, "" for file-level problems
 	Field string // the TOML key, "" when the problem is not one field's
 	Err   error
@@ -160,6 +162,12 @@ type ConfigError struct {
 func (e *ConfigError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ": line %d", e.Line)
+		if e.Col > 0 {
+			fmt.Fprintf(&b, ", column %d", e.Col)
+		}
+	}
 	if e.Table != "" {
 		fmt.Fprintf(&b, ": table %q", e.Table)
 	}
@@ -197,20 +205,10 @@ func parseConfig(path string, data []byte) (*Snapshot, error) {
 	var fc fileConfig
 	md, err := toml.Decode(string(data), &fc)
 	if err != nil {
-		return nil, &ConfigError{File: path, Err: err}
+		return nil, syntaxError(path, data, err)
 	}
 	if und := md.Undecoded(); len(und) > 0 {
-		keys := make([]string, len(und))
-		for i, k := range und {
-			keys[i] = k.String()
-		}
-		ce := &ConfigError{File: path, Field: keys[0], Err: fmt.Errorf("unknown key(s) %s", strings.Join(keys, ", "))}
-		// Name the table when the unknown key sits in one.
-		if len(und[0]) >= 2 && und[0][0] == "tables" {
-			ce.Field = und[0][len(und[0])-1]
-			ce.Table = tableOfUndecoded(data, und[0])
-		}
-		return nil, ce
+		return nil, unknownKeyError(path, data, und)
 	}
 	bad := func(table, field string, format string, args ...any) error {
 		return &ConfigError{File: path, Table: table, Field: field, Err: fmt.Errorf(format, args...)}
@@ -506,4 +504,147 @@ func splitIdent(s string) ([]string, error) {
 		}
 		s = s[1:]
 	}
+}
+
+// syntaxError locates a TOML error. BurntSushi/toml reports the line
+// after the lexer has moved past a newline (an unclosed [[tables]
+// header is reported on the next line), so the line and column are
+// recomputed from the error's byte offset, which points at the character
+// that was not expected.
+func syntaxError(path string, data []byte, err error) error {
+	var pe toml.ParseError
+	if !errors.As(err, &pe) {
+		return &ConfigError{File: path, Err: err}
+	}
+	line, col := pe.Position.Line, pe.Position.Col
+	if st := pe.Position.Start; st >= 0 && st <= len(data) {
+		line = 1 + strings.Count(string(data[:st]), "\n")
+		col = st - strings.LastIndexByte(string(data[:st]), '\n')
+	}
+	msg := strings.ReplaceAll(pe.Message, `'\n'`, "the end of the line")
+	text := ""
+	if lines := strings.Split(string(data), "\n"); line >= 1 && line <= len(lines) {
+		text = strings.TrimSpace(lines[line-1])
+	}
+	if text != "" {
+		msg = fmt.Sprintf("%s (the line reads %q", msg, text)
+		if strings.HasPrefix(text, "[[") && !strings.Contains(text, "]]") {
+			msg += `; a table array header is written [[tables]]`
+		} else if strings.HasPrefix(text, "[") && !strings.Contains(text, "]") {
+			msg += `; a table header is written [name]`
+		}
+		msg += ")"
+	}
+	return &ConfigError{File: path, Line: line, Col: col, Err: &syntaxErr{msg: "TOML syntax: " + msg, err: err}}
+}
+
+// syntaxErr is a TOML syntax error reworded; it unwraps to the parser's
+// toml.ParseError.
+type syntaxErr struct {
+	msg string
+	err error
+}
+
+func (e *syntaxErr) Error() string { return e.msg }
+func (e *syntaxErr) Unwrap() error { return e.err }
+
+// The keys the configuration knows, for "did you mean".
+var (
+	topKeys   = []string{"shards", "plan_cache_size", "plan_cache_bytes", "tables"}
+	tableKeys = []string{"name", "key", "vector_column", "vector_type", "centroids", "metric", "probes", "dim", "id_column", "id_type", "allow_key_update"}
+)
+
+// unknownKeyError names the first unknown key with its line, its table
+// and the known key it is most likely a misspelling of.
+func unknownKeyError(path string, data []byte, und []toml.Key) error {
+	k := und[0]
+	ce := &ConfigError{File: path, Field: k.String(), Line: keyLine(data, k)}
+	known := topKeys
+	if len(k) >= 2 && k[0] == "tables" {
+		ce.Field = k[len(k)-1]
+		ce.Table = tableOfUndecoded(data, k)
+		known = tableKeys
+	}
+	where := "at the top level"
+	if len(k) >= 2 && k[0] == "tables" {
+		where = "in [[tables]]"
+	}
+	msg := "unknown key"
+	if s := closest(ce.Field, known); s != "" {
+		msg += fmt.Sprintf("; did you mean %s?", s)
+	} else {
+		msg += fmt.Sprintf(" (the keys %s are %s)", where, strings.Join(known, ", "))
+	}
+	if len(und) > 1 {
+		others := make([]string, 0, len(und)-1)
+		for _, o := range und[1:] {
+			if !strings.HasPrefix(o.String(), k.String()+".") {
+				others = append(others, o.String())
+			}
+		}
+		if len(others) > 0 {
+			msg += " (also unknown: " + strings.Join(others, ", ") + ")"
+		}
+	}
+	ce.Err = errors.New(msg)
+	return ce
+}
+
+// keyLine finds the line of key in a TOML text: an assignment of its last
+// part under the header of the rest, or the header itself. 0: not found.
+func keyLine(data []byte, key toml.Key) int {
+	section := strings.Join(key[:len(key)-1], ".")
+	last := key[len(key)-1]
+	cur := ""
+	for i, l := range strings.Split(string(data), "\n") {
+		l = strings.TrimSpace(l)
+		if strings.HasPrefix(l, "[") {
+			h := strings.TrimSpace(strings.Trim(strings.SplitN(l, "#", 2)[0], " []"))
+			if len(key) == 1 && h == last {
+				return i + 1
+			}
+			cur = h
+			continue
+		}
+		name, _, ok := strings.Cut(l, "=")
+		if ok && cur == section && strings.Trim(strings.TrimSpace(name), `"'`) == last {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// closest returns the candidate nearest to s in edit distance, when it is
+// near enough to be a misspelling (at most a third of its length, and at
+// most 3 edits), else "".
+func closest(s string, candidates []string) string {
+	best, bestD := "", 4
+	for _, c := range candidates {
+		if d := editDistance(s, c); d < bestD && d <= max(1, len(c)/3) {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b in bytes (keys
+// are ASCII); 20 lines do not earn a dependency.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/BurntSushi/toml"
+
 	"github.com/vecshard/vecshard/centroids"
 	"github.com/vecshard/vecshard/idkey"
 	"github.com/vecshard/vecshard/vecdecode"
@@ -162,4 +164,71 @@ func TestSplitName(t *testing.T) {
 			t.Errorf("splitName(%q) succeeded", bad)
 		}
 	}
+}
+
+// TestConfigMessages pins the whole text of the configuration errors that
+// point at a line: TOML syntax (on the line of the mistake, not the next
+// one), unknown keys with a suggestion. errors.As still finds the
+// ConfigError and the parser's toml.ParseError beneath it.
+func TestConfigMessages(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "c3k4.json"), mustRead(t, "testdata/c3k4.json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, toml, want string }{
+		{"unclosed-array-header", "shards = 4\n[[tables]\nname = \"items\"\n",
+			`line 2, column 9: TOML syntax: expected end of table array name delimiter ']', but got the end of the line instead (the line reads "[[tables]"; a table array header is written [[tables]])`},
+		{"unclosed-header", "shards = 4\n[extra\nx = 1\n" + goodItems,
+			`line 2, column 7: TOML syntax: expected '.' or ']' to end table name, but got the end of the line instead (the line reads "[extra"; a table header is written [name])`},
+		{"missing-value", goodItems + "probes =\n",
+			`line 7, column 9: TOML syntax: expected value but found the end of the line instead (the line reads "probes =")`},
+		{"misspelt-table-key", goodItems + "vector_colum = \"x\"\n",
+			`line 7: table "items": vector_colum: unknown key; did you mean vector_column?`},
+		{"misspelt-top-key", "shard = 4\n" + goodItems, `line 1: shard: unknown key; did you mean shards?`},
+		{"two-unknown", "shard = 4\nfoo = 1\n" + goodItems, `line 1: shard: unknown key; did you mean shards? (also unknown: foo)`},
+		{"unrelated-key", goodItems + "colour = \"red\"\n",
+			`line 7: table "items": colour: unknown key (the keys in [[tables]] are name, key, vector_column, vector_type, centroids, metric, probes, dim, id_column, id_type, allow_key_update)`},
+		{"unknown-section", goodItems + "[extra]\nx = 1\n",
+			`line 7: extra: unknown key (the keys at the top level are shards, plan_cache_size, plan_cache_bytes, tables)`},
+	}
+	for _, tt := range tests {
+		path := filepath.Join(dir, tt.name+".toml")
+		if err := os.WriteFile(path, []byte(tt.toml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(path)
+		if err == nil || err.Error() != path+": "+tt.want {
+			t.Errorf("%s:\n got %v\nwant %s: %s", tt.name, err, path, tt.want)
+			continue
+		}
+		var ce *ConfigError
+		if !errors.As(err, &ce) || ce.Line == 0 {
+			t.Errorf("%s: not a located *ConfigError: %#v", tt.name, err)
+		}
+	}
+	_, err := Load(filepath.Join(dir, "unclosed-array-header.toml"))
+	var pe toml.ParseError
+	if !errors.As(err, &pe) {
+		t.Errorf("the toml.ParseError is not reachable through %T", err)
+	}
+}
+
+func TestEditDistance(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		d    int
+	}{{"", "", 0}, {"a", "", 1}, {"vector_colum", "vector_column", 1}, {"shard", "shards", 1}, {"kitten", "sitting", 3}, {"idtype", "id_type", 1}} {
+		if got := editDistance(tt.a, tt.b); got != tt.d {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.d)
+		}
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

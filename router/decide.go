@@ -229,7 +229,7 @@ func (c *call) target(tg *target, ps []Param) (int, *Decision) {
 			switch {
 			case sh == vNull:
 				return 0, &Decision{Kind: Error, Code: "23502",
-					Message: fmt.Sprintf("vecshard: INSERT into %s has a NULL sharding key %s in row %d, so the row cannot be placed on a shard; give every row a %s", t.Name, t.KeyColumn(), i+1, t.KeyColumn())}
+					Message: fmt.Sprintf("vecshard: INSERT into %s has a NULL sharding key %s in row %d, so the row cannot be placed on a shard; give every row a value for %s", t.Name, t.KeyColumn(), i+1, t.KeyColumn())}
 			case sh < 0:
 				return 0, &Decision{Kind: Error, Code: "0A000",
 					Message: fmt.Sprintf("vecshard: INSERT into %s computes the sharding key %s of row %d with an expression the pooler cannot evaluate; send the value as a parameter or a literal", t.Name, t.KeyColumn(), i+1)}

@@ -42,7 +42,7 @@ if [ -x "$BUILD/train-centroids" ]; then
 else
 	TRAIN="go run ./cmd/train-centroids"
 fi
-$TRAIN --input "$SAMPLE" --k "$K" --shards "$SHARDS" --seed 1 --out "$WORK/centroids.json"
+$TRAIN --quiet --input "$SAMPLE" --k "$K" --shards "$SHARDS" --seed 1 --out "$WORK/centroids.json"
 
 # 2. The plugin's config.
 cat > "$WORK/vecshard.toml" <<EOF
@@ -68,6 +68,8 @@ echo "== config $WORK/vecshard.toml"
 # tricks: no GLIBC_TUNABLES, no VECSHARD_* variable; PgDog's config names the
 # plugin's config.
 echo "== routing testdata/demo/statements.tsv through $BUILD/libvecshard.so in $HOST"
+echo "== building the demo's checker (internal/cmd/demo) into $WORK"
+go build -o "$WORK/demo" ./internal/cmd/demo
 env -u GLIBC_TUNABLES -u VECSHARD_CONFIG -u VECSHARD_RUSTC_VERSION \
-	go run ./internal/cmd/demo -host "$HOST" -lib-dir "$BUILD" -config "$WORK/vecshard.toml" \
+	"$WORK/demo" -host "$HOST" -lib-dir "$BUILD" -config "$WORK/vecshard.toml" \
 	-centroids "$WORK/centroids.json" -sample "$SAMPLE" -statements testdata/demo/statements.tsv -shards "$SHARDS"

@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/vecshard/vecshard/centroids"
@@ -16,8 +19,10 @@ const data = "../../testdata/train/"
 func train(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	err := runTrain(args, &out, &errb)
-	return out.String() + errb.String(), err
+	if status := run(args, &out, &errb); status != 0 {
+		return out.String() + errb.String(), errors.New(errb.String())
+	}
+	return out.String() + errb.String(), nil
 }
 
 func TestTrainOutputs(t *testing.T) {
@@ -75,28 +80,99 @@ func TestTrainDeterministic(t *testing.T) {
 	}
 }
 
+// TestTrainErrors pins every message a wrong command line or a bad input
+// gets: what is wrong, where, and how to fix it, on one line of stderr,
+// with the exit status (2 for usage, 1 for a problem with the data).
 func TestTrainErrors(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "c.json")
+	missing := filepath.Join(dir, "nodir", "c.json")
+	txt := data + "vectors.txt"
 	tests := []struct {
-		args []string
-		want string
+		args   []string
+		status int
+		want   string // the whole of stderr, after "train-centroids: "
 	}{
-		{[]string{"--input", data + "vectors.txt", "--k", "2", "--shards", "3"}, "--k 2 is less than --shards 3"},
-		{[]string{"--input", data + "bad.txt", "--k", "2"}, "bad.txt: line 3:"},
-		{[]string{"--input", data + "vectors.txt"}, "--k must be at least 1"},
-		{[]string{"--k", "2"}, "need --input"},
-		{[]string{"--input", data + "vectors.txt", "--k", "2", "--metric", "hamming"}, "hamming"},
-		{[]string{"--input", data + "vectors.txt", "--k", "4", "--shards", "2", "--pgdog-out", "x.json"}, "needs k == shards"},
-		{[]string{"--input", data + "vectors.txt", "--k", "40"}, "12 points cannot make k = 40"},
+		{[]string{"-i", txt, "-k", "2", "-s", "3", "-o", out}, 2, "--k 2 is less than --shards 3: every shard needs at least one centroid"},
+		{[]string{"-i", data + "bad.txt", "-k", "2", "-o", out}, 1, data + "bad.txt: line 3: invalid input syntax for type vector: \"[1,2,oops,4]\" (vector input, byte 5) (fix the row, or give --skip-bad to skip bad rows)"},
+		{[]string{"-i", txt, "-o", out}, 2, "--k is required: the number of centroids (at least the number of shards; e.g. --k 64 --shards 16)"},
+		{[]string{"-k", "2", "-o", out}, 2, "no input: give --input FILE, or --dsn URL with --query SQL"},
+		{[]string{"-i", txt, "-k", "2", "--metric", "hamming", "-o", out}, 2, `--metric "hamming": want cosine, l2 or inner_product`},
+		{[]string{"-i", txt, "-k", "4", "-s", "2", "--pgdog-out", out}, 2, "--pgdog-out needs k == shards (PgDog's bare array maps centroid i to shard i), have k 4, shards 2"},
+		{[]string{"-i", txt, "-k", "40", "-o", out}, 1, "12 points cannot make k = 40 centroids"},
+		{[]string{"-i", txt, "-k", "2"}, 2, "no output: give --out FILE (and/or --pgdog-out FILE), or --dry-run to train without writing"},
+		{[]string{"-i", txt, "-k", "2", "-o", out, "--dry-run"}, 2, "--dry-run writes no centroid file: drop it, or drop --out/--pgdog-out"},
+		{[]string{"-i", txt, "--dsn", "postgres://x/y", "--query", "SELECT 1", "-k", "2", "-o", out}, 2, "--input " + txt + " and --dsn both give training vectors: give one of them"},
+		{[]string{"--dsn", "postgres://x/y", "-k", "2", "-o", out}, 2, `--dsn needs --query: the SQL whose first column is the vector, e.g. --query "SELECT embedding::text FROM items TABLESAMPLE SYSTEM (1)"`},
+		{[]string{"--query", "SELECT 1", "-k", "2", "-o", out}, 2, "--query needs --dsn: the PostgreSQL to run it on"},
+		{[]string{"-i", txt, "-k", "2", "-o", missing}, 1, "--out: write " + missing + ": directory " + filepath.Dir(missing) + " does not exist (create it first)"},
+		{[]string{"-i", txt, "-k", "2", "-o", dir}, 1, "--out: write " + dir + ": is a directory; give a file name"},
+		{[]string{"-i", txt, "-k", "2", "-o", out, "--plot", missing}, 1, "--plot: write " + missing + ": directory " + filepath.Dir(missing) + " does not exist (create it first)"},
+		{[]string{"-i", data + "vectors", "-k", "2", "-o", out}, 2, "cannot tell the format of " + data + "vectors: the name has no extension; give --format (txt, csv, tsv, fvecs, npy or idx)"},
+		{[]string{"-i", data + "vectors.json", "-k", "2", "-o", out}, 2, `cannot tell the format of ` + data + `vectors.json: ".json" is not a known extension (.txt, .vec, .csv, .tsv, .fvecs, .npy, .idx, each optionally .gz); give --format`},
+		{[]string{"-i", txt, "--format", "parquet", "-k", "2", "-o", out}, 2, `--format: unknown format "parquet" (want txt, csv, tsv, fvecs, npy or idx)`},
+		{[]string{"-i", data + "vectors.csv", "-k", "2", "-o", out}, 2, data + "vectors.csv is CSV: give --column, the header name or 0-based index of the vector column"},
+		{[]string{"-i", txt, "-k", "2", "-o", out, "--created", "yesterday"}, 2, `--created "yesterday": want an RFC 3339 time such as 2026-01-02T15:04:05Z, or now`},
+		{[]string{"-i", txt, "-k", "2", "-o", out, "--balance", "0.5"}, 2, "--balance 0.5: want 0 (off) or at least 1 (a shard may hold F times the mean)"},
+		{[]string{"-i", txt, "-k", "x"}, 2, `invalid argument "x" for "-k, --k" flag: strconv.ParseInt: parsing "x": invalid syntax (see train-centroids --help)`},
+		{[]string{"--inptu", txt}, 2, "unknown flag: --inptu (see train-centroids --help)"},
+		{[]string{"trian"}, 2, `unknown command "trian" for train-centroids (commands: completion, eval; flags start with --; see train-centroids --help)`},
+		{[]string{"evl"}, 2, `unknown command "evl" for train-centroids: did you mean eval? (commands: completion, eval; flags start with --; see train-centroids --help)`},
+		{[]string{"eval", "-i", txt}, 2, "eval needs --centroids FILE, --input TRAIN (or --dsn/--query) and --queries TEST"},
 	}
 	for _, tt := range tests {
-		text, err := train(t, tt.args...)
-		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%v: error %v, want %q\n%s", tt.args, err, tt.want, text)
+		var stdout, stderr bytes.Buffer
+		status := run(tt.args, &stdout, &stderr)
+		if want := "train-centroids: " + tt.want + "\n"; status != tt.status || stderr.String() != want {
+			t.Errorf("%v:\n status %d, stderr %q\nwant %d, %q", tt.args, status, stderr.String(), tt.status, want)
 		}
 	}
-	text, err := train(t, "--input", data+"bad.txt", "--k", "2", "--skip-bad")
-	if err != nil || !strings.Contains(text, "skipped     2 bad rows") {
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("failed runs left files: %v", ents)
+	}
+	text, err := train(t, "--input", data+"bad.txt", "--k", "2", "--skip-bad", "--dry-run")
+	if err != nil || !strings.Contains(text, "skipped     2 bad rows") || !strings.Contains(text, "dry run     no file written") {
 		t.Errorf("--skip-bad: %v\n%s", err, text)
+	}
+}
+
+// Every command and subcommand answers --help on stdout with status 0, a
+// bare command prints its usage, --version names the module.
+func TestHelpAndVersion(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {}, {"help"}, {"eval", "--help"}, {"help", "eval"}, {"eval"}, {"completion", "--help"}} {
+		var stdout, stderr bytes.Buffer
+		if status := run(args, &stdout, &stderr); status != 0 || !strings.Contains(stdout.String(), "Usage:") || stderr.Len() != 0 {
+			t.Errorf("%v: status %d, stdout %q, stderr %q", args, status, stdout.String(), stderr.String())
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if status := run([]string{"--help"}, &stdout, &stderr); !strings.Contains(stdout.String(), "eval") || !strings.Contains(stdout.String(), "-o, --out FILE") || status != 0 {
+		t.Errorf("--help does not list eval or -o:\n%s", stdout.String())
+	}
+	stdout.Reset()
+	if status := run([]string{"--version"}, &stdout, &stderr); status != 0 || !strings.HasPrefix(stdout.String(), "train-centroids github.com/vecshard/vecshard ") {
+		t.Errorf("--version: %d %q", status, stdout.String())
+	}
+	stdout.Reset()
+	if status := run([]string{"completion", "bash"}, &stdout, &stderr); status != 0 || !strings.Contains(stdout.String(), "train-centroids") {
+		t.Errorf("completion bash: %d", status)
+	}
+}
+
+// Files are written with the user's umask, not 0600 or a fixed 0644.
+func TestTrainUmask(t *testing.T) {
+	dir := t.TempDir()
+	old := syscall.Umask(0o002)
+	defer syscall.Umask(old)
+	out := filepath.Join(dir, "c.json")
+	if text, err := train(t, "-i", data+"vectors.txt", "-k", "2", "-o", out, "--pgdog-out", filepath.Join(dir, "b.json"), "--plot", filepath.Join(dir, "p.png")); err != nil {
+		t.Fatal(err, text)
+	}
+	for _, f := range []string{"c.json", "b.json", "p.png"} {
+		st, err := os.Stat(filepath.Join(dir, f))
+		if err != nil || st.Mode().Perm() != 0o664 {
+			t.Errorf("%s: %v, mode %v, want -rw-rw-r--", f, err, st.Mode())
+		}
 	}
 }
 
@@ -109,7 +185,7 @@ func TestEval(t *testing.T) {
 	var buf, errb bytes.Buffer
 	// The queries are the training points, and with both probes every
 	// shard is searched: recall 1 at 2 probes.
-	err := runEval([]string{"--centroids", out, "--input", data + "vectors.txt", "--queries", data + "vectors_f32.npy",
+	err := evalRun([]string{"--centroids", out, "--input", data + "vectors.txt", "--queries", data + "vectors_f32.npy",
 		"--topk", "3", "--probes", "1,2"}, &buf, &errb)
 	if err != nil {
 		t.Fatal(err, errb.String())
@@ -140,4 +216,12 @@ func TestTrainPostgres(t *testing.T) {
 	if err != nil || f.Dim != 3 || len(f.Centroids) != 4 || !strings.HasPrefix(f.Training.Source, "postgres: ") {
 		t.Fatalf("file %+v, %v", f, err)
 	}
+}
+
+// evalRun runs train-centroids eval with args.
+func evalRun(args []string, stdout, stderr io.Writer) error {
+	if status := run(append([]string{"eval"}, args...), stdout, stderr); status != 0 {
+		return errors.New("exit status " + string(rune('0'+status)))
+	}
+	return nil
 }

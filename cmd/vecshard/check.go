@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"github.com/spf13/cobra"
+	"github.com/vecshard/vecshard/cmd/internal/cli"
 	"io"
 	"strings"
 
@@ -10,50 +12,51 @@ import (
 	"github.com/vecshard/vecshard/sqltext"
 )
 
-const checkHelp = `
-Usage: vecshard check --config FILE [--shards N]
+// checkOptions are the flags of vecshard check.
+type checkOptions struct{ configFlags }
 
-Loads the plugin's configuration and every centroid file it names exactly as
-the plugin does at startup, prints what it found (tables, key columns,
-dimensions, centroids per shard, training statistics) and every problem.
-The exit status is 0 only when the plugin would route with this
-configuration; with --shards, the pooler's shard count must also match the
-configuration and every centroid file.
+func newCheckCmd() *cobra.Command {
+	var o checkOptions
+	c := &cobra.Command{
+		Use:   "check --config FILE [--shards N]",
+		Short: "Validate a configuration and its centroid files as the plugin loads them",
+		Long: `check loads the plugin's configuration and every centroid file it names
+exactly as the plugin does at startup, prints what it found (tables, key
+columns, dimensions, centroids and training points per shard) and every
+problem, and warns about settings that load but defeat routing. The exit
+status is 0 only when the plugin would route with this configuration; with
+--shards, the pooler's shard count must also match the configuration and
+every centroid file.`,
+		Example: `  vecshard check --config /etc/pgdog/vecshard.toml --shards 4`,
+		Args:    cli.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return o.run(c, c.OutOrStdout())
+		},
+	}
+	o.register(c.Flags(), "the pooler's shard count `N` to check against (default: the configuration's shards)")
+	return c
+}
 
-Example:
-  vecshard check --config /etc/pgdog/vecshard.toml --shards 4
-`
-
-func runCheck(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("check", checkHelp, stderr)
-	config := fs.String("config", "", "the plugin's TOML configuration `FILE`")
-	shards := fs.Int("shards", 0, "the pooler's shard count `N` to check against (optional)")
-	if stop, status := parseFlags(fs, args, stdout); stop {
-		return status
+func (o *checkOptions) run(c *cobra.Command, stdout io.Writer) error {
+	if err := cli.Require(c, "config"); err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "vecshard check: unexpected argument %q (see --help)\n", fs.Arg(0))
-		return exitUsage
+	config, shards := &o.config, &o.shards
+	if cli.Changed(c.Flags(), "shards") && *shards < 1 {
+		return cli.Usagef("--shards %d: want at least 1", *shards)
 	}
-	if !requireFlags(fs, stderr, "config") {
-		return exitUsage
-	}
-	if *shards < 0 {
-		fmt.Fprintf(stderr, "vecshard check: --shards must be at least 1, not %d\n", *shards)
-		return exitUsage
-	}
-
 	snap, err := router.Load(*config, router.WithText(sqltext.Parser{}))
 	if err != nil {
 		fmt.Fprintf(stdout, "%s: cannot be loaded; the plugin would answer NO_DECISION to every statement\n", *config)
 		fmt.Fprintf(stdout, "problem: %v\n", err)
-		return exitProblem
+		return &cli.ProblemError{Err: err}
 	}
 	fmt.Fprintf(stdout, "config %s\n", snap.Path())
 	if n := snap.Shards(); n != 0 {
 		fmt.Fprintf(stdout, "shards: %d\n", n)
 	} else {
 		fmt.Fprintln(stdout, "shards: not set (the pooler's count is used; vector tables need it to equal their centroid files')")
+		fmt.Fprintln(stdout, "warning: without shards in the configuration, a pooler with another shard count than the centroid files is found only when statements are refused; set shards = N")
 	}
 	// The shard count the pooler is known to have, if any: bare centroid
 	// files map centroid c to shard c % hostShards and can only be shown
@@ -100,7 +103,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 			} else {
 				fmt.Fprintf(stdout, "OK: the plugin would route with this configuration (on %d shards)\n", n)
 			}
-			return exitOK
+			return nil
 		}
 		if i == 0 {
 			problems = append(problems, ps...)
@@ -112,16 +115,16 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprint(stdout, "; give --shards to check that every shard owns a centroid of the bare centroid files")
 		}
 		fmt.Fprintln(stdout)
-		return exitOK
+		return nil
 	}
 	if *shards == 0 && len(candidates) > 1 {
 		problems = append(problems, fmt.Sprintf("the centroid files are for different shard counts %v: no pooler can route every table", candidates))
 	}
 	for _, p := range problems {
-		fmt.Fprintf(stdout, "problem: %s\n", p)
+		fmt.Fprintf(stdout, "problem: %s\n", strings.TrimPrefix(p, "vecshard: "))
 	}
 	fmt.Fprintf(stdout, "%d problem(s): fix them before the plugin routes with this configuration\n", len(problems))
-	return exitProblem
+	return &cli.ProblemError{Err: fmt.Errorf("%d problem(s)", len(problems))}
 }
 
 // hasBare reports whether a vector table's centroid file is a bare array.
@@ -215,7 +218,7 @@ func printTable(w io.Writer, t *router.Table, hostShards int) (problems []string
 		fmt.Fprintln(w, "  training: not recorded (bare centroid array)")
 	default:
 		tr := f.Training
-		fmt.Fprintf(w, "  training: %d points, %d iterations, seed %d, objective %g", tr.Points, tr.Iterations, tr.Seed, tr.Objective)
+		fmt.Fprintf(w, "  training: %d points, %d iterations, seed %d, objective %.6g", tr.Points, tr.Iterations, tr.Seed, tr.Objective)
 		if tr.Source != "" {
 			fmt.Fprintf(w, ", source %q", tr.Source)
 		}
@@ -225,7 +228,11 @@ func printTable(w io.Writer, t *router.Table, hostShards int) (problems []string
 		fmt.Fprintln(w)
 		if len(tr.Sizes) > 0 {
 			fmt.Fprintf(w, "  training cluster sizes: %v\n", tr.Sizes)
+			printTrainingPerShard(w, t, tr.Sizes, hostShards)
 		}
+	}
+	for _, warn := range tableWarnings(t, hostShards) {
+		fmt.Fprintf(w, "  warning: %s\n", warn)
 	}
 	return problems
 }
@@ -241,4 +248,55 @@ func qualifiedName(t *router.Table) string {
 		return quoteIdent(t.Schema) + "." + quoteIdent(t.Rel)
 	}
 	return quoteIdent(t.Rel)
+}
+
+// printTrainingPerShard prints how the training points spread over the
+// shards (training.sizes counts them per centroid), which is the best
+// forecast of how the table's rows will.
+func printTrainingPerShard(w io.Writer, t *router.Table, sizes []int, hostShards int) {
+	set := t.Set
+	n := set.Shards()
+	if set.Bare() {
+		n = hostShards
+	}
+	if len(sizes) != set.K() || n < 1 {
+		return
+	}
+	per := make([]int, n)
+	total := 0
+	for c, sz := range sizes {
+		if s := set.ShardFor(c, n); s >= 0 && s < n {
+			per[s] += sz
+			total += sz
+		}
+	}
+	if total == 0 {
+		return
+	}
+	var b strings.Builder
+	most := 0
+	for s, p := range per {
+		if s > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%d: %d (%.1f%%)", s, p, 100*float64(p)/float64(total))
+		most = max(most, p)
+	}
+	fmt.Fprintf(w, "  training points per shard: %s; imbalance %.2f (max/mean)\n", b.String(), float64(most)*float64(n)/float64(total))
+}
+
+// tableWarnings are settings that load but defeat routing, with how to
+// fix each.
+func tableWarnings(t *router.Table, hostShards int) []string {
+	var ws []string
+	if t.Key != router.KeyVector {
+		return nil
+	}
+	if t.IDColumn == "" {
+		ws = append(ws, fmt.Sprintf("table %s has no id_column: lookups by id (WHERE id = ...) cannot be routed and go to ALL shards; set id_column if the table has an id", t.Name))
+	}
+	if hostShards > 1 && t.Probes > 1 && t.Probes >= hostShards {
+		ws = append(ws, fmt.Sprintf("table %s has probes = %d, at least the %d shards: a search routes to one shard only when its top %d centroids are all on it, so most go to ALL; set probes below the shard count (1 sends every search to one shard)", t.Name, t.Probes, hostShards, t.Probes))
+	}
+	return ws
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/binary"
 	"fmt"
+	"github.com/spf13/cobra"
+	"github.com/vecshard/vecshard/cmd/internal/cli"
 	"io"
 	"math"
 	"regexp"
@@ -17,59 +19,71 @@ import (
 	"github.com/vecshard/vecshard/vecdecode"
 )
 
-const explainHelp = `
-Usage: vecshard explain --config FILE --shards N "SQL" [--param VALUE ...] [--binary]
+// explainOptions are the flags of vecshard explain.
+type explainOptions struct {
+	configFlags
+	params []string
+	binary bool
+}
 
-Prints the decision the plugin would take for one statement (a shard, ALL,
-no decision or an error; READ or WRITE) and why: which configured table,
-which key column, which value, the nearest centroids or the jump-hash key.
+func newExplainCmd() *cobra.Command {
+	var o explainOptions
+	c := &cobra.Command{
+		Use:   "explain --config FILE [--shards N] SQL [--param VALUE ...] [--binary]",
+		Short: "Show the plugin's decision for one statement, and why",
+		Long: `explain prints the decision the plugin would take for one statement (a
+shard, ALL, no decision or an error; READ or WRITE) and why: which configured
+table, which key column, which value, the nearest centroids or the jump-hash
+key.
 
 Parameters ($1, $2, ...) are given in order with --param, as text. An empty
 --param '' is SQL NULL (the plugin cannot tell NULL from an empty value).
 With --binary they are sent the way a binary-format client sends them:
 vectors and sparse vectors as pgvector-go's EncodeBinary writes them,
-halfvec as pgvector-go's pgx codec writes it, bigint
-ids as a big-endian int8 (int2/int4 when the SQL casts to them), uuids as
-their 16 bytes, text as its bytes. A parameter's type comes from the
-router's own reading of the statement (the key column it feeds) or from a
-cast in the SQL ($1::vector); parameters of unknown type stay text.
-Flags may come before or after the SQL.
+halfvec as pgvector-go's pgx codec writes it, bigint ids as a big-endian
+int8 (int2/int4 when the SQL casts to them), uuids as their 16 bytes, text
+as its bytes. A parameter's type comes from the router's own reading of the
+statement (the key column it feeds) or from a cast in the SQL ($1::vector);
+parameters of unknown type stay text. Flags may come before or after the
+SQL. --shards defaults to the configuration's shards.`,
+		Example: `  vecshard explain --config vecshard.toml \
+    "SELECT id FROM items ORDER BY embedding <=> \$1 LIMIT 10" --param '[0.1,0.2,0.3]' --binary`,
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return cli.Usagef("want exactly one SQL statement, got %d arguments (quote the SQL; see %s --help)", len(args), c.CommandPath())
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			return o.run(c, c.OutOrStdout(), args[0])
+		},
+	}
+	fs := c.Flags()
+	o.register(fs, "the pooler's shard count `N` (default: the configuration's shards)")
+	fs.StringArrayVarP(&o.params, "param", "p", nil, "the `VALUE` of the next parameter, as text (repeat for $1, $2, ...)")
+	fs.BoolVar(&o.binary, "binary", false, "send the parameters in binary format")
+	return c
+}
 
-Example:
-  vecshard explain --config vecshard.toml --shards 4 \
-    "SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 10" --param '[0.1,0.2,0.3]' --binary
-`
-
-func runExplain(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("explain", explainHelp, stderr)
-	config := fs.String("config", "", "the plugin's TOML configuration `FILE`")
-	shards := fs.Int("shards", 0, "the pooler's shard count `N`")
-	var params stringList
-	fs.Var(&params, "param", "the `VALUE` of the next parameter, as text (repeat for $1, $2, ...)")
-	bin := fs.Bool("binary", false, "send the parameters in binary format")
-	if stop, status := parseFlags(fs, interspersed(fs, args), stdout); stop {
-		return status
+func (o *explainOptions) run(c *cobra.Command, stdout io.Writer, query string) error {
+	if err := cli.Require(c, "config"); err != nil {
+		return err
 	}
-	if !requireFlags(fs, stderr, "config", "shards") {
-		return exitUsage
+	if cli.Changed(c.Flags(), "shards") && o.shards < 1 {
+		return cli.Usagef("--shards %d: want at least 1", o.shards)
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprintf(stderr, "vecshard explain: want exactly one SQL statement, got %d arguments (quote the SQL; see --help)\n", fs.NArg())
-		return exitUsage
-	}
-	if *shards < 1 {
-		fmt.Fprintf(stderr, "vecshard explain: --shards must be at least 1, not %d\n", *shards)
-		return exitUsage
-	}
-	query := fs.Arg(0)
-
-	snap, err := router.Load(*config, router.WithText(sqltext.Parser{}))
+	snap, err := router.Load(o.config, router.WithText(sqltext.Parser{}))
 	if err != nil {
 		fmt.Fprintf(stdout, "problem: %v\n", err)
 		fmt.Fprintln(stdout, "decision: NO_DECISION (the plugin answers NO_DECISION to everything when its configuration does not load)")
-		return exitProblem
+		return &cli.ProblemError{Err: err}
+	}
+	shards := o.hostShards(snap)
+	if shards == 0 {
+		return cli.Usagef("--shards is required: %s sets no shards, so give the pooler's shard count", o.config)
 	}
 	r := router.New(snap)
+	params := o.params
 
 	ps := make([]router.Param, len(params))
 	for i, p := range params {
@@ -77,17 +91,55 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 			ps[i] = router.Param{Data: []byte(p)}
 		}
 	}
+	if err := missingParams(r, query, ps, shards); err != nil {
+		return err
+	}
 	var notes []string
-	if *bin && len(ps) > 0 {
+	if o.binary && len(ps) > 0 {
 		// Learn each parameter's type from the router's reading of the
 		// statement, then encode and route again.
-		_, ex := r.Explain(query, ps, *shards)
+		_, ex := r.Explain(query, ps, shards)
 		ps, notes = encodeBinary(query, params, ex)
 	}
-	d, ex := r.Explain(query, ps, *shards)
-	printExplanation(stdout, d, ex, ps, notes, snap, *shards)
-	return exitOK
+	d, ex := r.Explain(query, ps, shards)
+	printExplanation(stdout, d, ex, ps, notes, snap, shards)
+	return nil
 }
+
+// missingParams reports parameters the statement uses but no --param
+// gave. The router answers such a statement as the plugin would (no
+// decision, or an error), which on the command line reads as if it were the
+// answer for the statement; say plainly what is missing instead.
+func missingParams(r *router.Router, query string, ps []router.Param, shards int) error {
+	d, ex := r.Explain(query, ps, shards)
+	unbound := len(ps) == 0 && strings.Contains(ex.Note, "none were bound")
+	if !unbound && !(d.Kind == router.Error && d.Code == "08P01") {
+		return nil
+	}
+	n := 0
+	for _, m := range paramRE.FindAllStringSubmatch(query, -1) {
+		k, _ := strconv.Atoi(m[1])
+		n = max(n, k)
+	}
+	var keys []string
+	for _, tg := range ex.Targets {
+		if tg.Match != "" {
+			keys = append(keys, fmt.Sprintf("%s.%s from %s", tg.Table, tg.Column, tg.Match))
+		}
+	}
+	key := ""
+	if len(keys) > 0 {
+		key = "; the key is " + strings.Join(keys, ", ")
+	}
+	uses := "$1"
+	if n > 1 {
+		uses = fmt.Sprintf("$1..$%d", n)
+	}
+	return cli.Usagef("the statement uses %s but %d --param given: give --param VALUE for each, in order (--param '' is NULL)%s", uses, len(ps), key)
+}
+
+// paramRE finds parameter references $n in SQL.
+var paramRE = regexp.MustCompile(`\$([0-9]+)`)
 
 // castRE finds $n::type casts in SQL. Good enough to pick an encoding for
 // a parameter the router does not read; the router itself parses the SQL.
@@ -273,8 +325,10 @@ func printExplanation(w io.Writer, d router.Decision, ex router.Explanation, ps 
 	case router.All:
 		fmt.Fprintf(w, "decision: ALL, %s\n", rwOf(d))
 	case router.Error:
-		fmt.Fprintf(w, "decision: ERROR %s, %s: %s\n", d.Code, rwOf(d), d.Message)
-		if d.Detail != "" {
+		// The plugin's messages start with "vecshard: " for PgDog's log;
+		// here the command's own output says whose they are.
+		fmt.Fprintf(w, "decision: ERROR %s, %s: %s\n", d.Code, rwOf(d), strings.TrimPrefix(d.Message, "vecshard: "))
+		if strings.TrimSpace(d.Detail) != "" {
 			fmt.Fprintf(w, "detail: %s\n", d.Detail)
 		}
 	default:
@@ -307,8 +361,14 @@ func printValue(w io.Writer, v router.ValueExplanation, t *router.Table, shards 
 	case v.Err != "":
 		fmt.Fprintf(w, ": %s: %s\n", orUnknown(v.Type), v.Err)
 		return
+	case v.Source == "expression":
+		fmt.Fprintln(w, " (a subquery, function call or column, not a constant or parameter): the router cannot know its value, so it gives no shard")
+		return
+	case v.Type == "" && v.Source == "NULL":
+		fmt.Fprintln(w, ": a NULL key gives no shard")
+		return
 	case v.Type == "":
-		fmt.Fprintln(w, ": NULL or not readable: no key")
+		fmt.Fprintln(w, ": NULL (--param ''): a NULL key gives no shard")
 		return
 	}
 	if v.Dim > 0 {

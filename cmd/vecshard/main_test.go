@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/vecshard/vecshard/cmd/vecshard/internal/copyfmt"
@@ -29,24 +30,63 @@ func runCLI(t *testing.T, args ...string) (status int, stdout, stderr string) {
 	return status, out.String(), errb.String()
 }
 
+// Every command and subcommand answers --help on stdout with status 0; a
+// bare vecshard prints its usage; --version names the module.
 func TestHelp(t *testing.T) {
 	for _, cmd := range []string{"check", "explain", "split"} {
 		status, out, errOut := runCLI(t, cmd, "--help")
-		if status != exitOK || !strings.Contains(out, "Example:") || !strings.Contains(out, "vecshard "+cmd+" --config") || errOut != "" {
+		if status != exitOK || !strings.Contains(out, "Examples:") || !strings.Contains(out, "vecshard "+cmd+" --config") || !strings.Contains(out, "-c, --config FILE") || errOut != "" {
 			t.Errorf("%s --help: status %d, stdout %q, stderr %q", cmd, status, out, errOut)
 		}
 	}
-	if status, _, errOut := runCLI(t, "frobnicate"); status != exitUsage || !strings.Contains(errOut, "unknown command") {
-		t.Errorf("unknown command: status %d, stderr %q", status, errOut)
+	for _, args := range [][]string{{}, {"--help"}, {"help"}, {"help", "split"}, {"completion", "--help"}} {
+		if status, out, errOut := runCLI(t, args...); status != exitOK || !strings.Contains(out, "Usage:") || errOut != "" {
+			t.Errorf("%q: status %d, stdout %q, stderr %q", args, status, out, errOut)
+		}
 	}
-	if status, _, _ := runCLI(t); status != exitUsage {
-		t.Errorf("no command: status %d", status)
+	if status, out, _ := runCLI(t, "--version"); status != exitOK || !strings.HasPrefix(out, "vecshard github.com/vecshard/vecshard ") {
+		t.Errorf("--version: %d %q", status, out)
 	}
-	if status, _, errOut := runCLI(t, "check"); status != exitUsage || !strings.Contains(errOut, "--config is required") {
-		t.Errorf("check without --config: status %d, stderr %q", status, errOut)
+	if status, out, _ := runCLI(t, "completion", "zsh"); status != exitOK || !strings.Contains(out, "vecshard") {
+		t.Errorf("completion zsh: %d", status)
 	}
-	if status, _, errOut := runCLI(t, "explain", "--config", config, "SELECT 1"); status != exitUsage || !strings.Contains(errOut, "--shards is required") {
-		t.Errorf("explain without --shards: status %d, stderr %q", status, errOut)
+}
+
+// TestUsageMessages pins the messages of wrong command lines: one line on
+// stderr, saying what to do, exit status 2.
+func TestUsageMessages(t *testing.T) {
+	noShards := filepath.Join(t.TempDir(), "noshards.toml")
+	os.WriteFile(noShards, []byte("[[tables]]\nname = \"users\"\nkey = \"id\"\nid_column = \"id\"\nid_type = \"bigint\"\n"), 0o644)
+	knn := "SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 5"
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"frobnicate"}, `unknown command "frobnicate" for vecshard (commands: check, completion, explain, split; flags start with --; see vecshard --help)`},
+		{[]string{"chek"}, `unknown command "chek" for vecshard: did you mean check? (commands: check, completion, explain, split; flags start with --; see vecshard --help)`},
+		{[]string{"check"}, "--config is required (see vecshard check --help)"},
+		{[]string{"check", "-c", config, "--shards", "0"}, "--shards 0: want at least 1"},
+		{[]string{"check", "-c", config, "extra"}, `unexpected argument "extra": vecshard check takes only flags (see vecshard check --help)`},
+		{[]string{"check", "--confg", config}, "unknown flag: --confg (see vecshard check --help)"},
+		{[]string{"explain", "-c", noShards, "SELECT 1"}, "--shards is required: " + noShards + " sets no shards, so give the pooler's shard count"},
+		{[]string{"explain", "-c", config}, "want exactly one SQL statement, got 0 arguments (quote the SQL; see vecshard explain --help)"},
+		{[]string{"explain", "-c", config, "SELECT", "1"}, "want exactly one SQL statement, got 2 arguments (quote the SQL; see vecshard explain --help)"},
+		{[]string{"explain", "-c", config, knn}, "the statement uses $1 but 0 --param given: give --param VALUE for each, in order (--param '' is NULL); the key is items.embedding from ORDER BY <=>"},
+		{[]string{"explain", "-c", config, "SELECT * FROM users WHERE id = $2 AND x = $1", "--param", "5"}, "the statement uses $1..$2 but 1 --param given: give --param VALUE for each, in order (--param '' is NULL); the key is public.users.id from ="},
+		{[]string{"split", "-c", config, "--table", "items", "-i", dir + "items.csv"}, "--out is required: the directory to write the shard files into (see vecshard split --help)"},
+		{[]string{"split", "-c", config, "--table", "items", "-i", dir + "items.json", "-o", t.TempDir()}, "cannot tell the COPY format of " + dir + "items.json from its name: give --format text or --format csv"},
+		{[]string{"split", "-c", config, "--table", "items", "-i", dir + "items.csv", "--format", "binary", "-o", t.TempDir()}, `--format "binary": want text or csv (COPY's formats; binary is not supported)`},
+		{[]string{"split", "-c", config, "--table", "items", "-i", dir + "items.csv", "--columns", "a,,b", "-o", t.TempDir()}, `--columns "a,,b": empty column name`},
+	}
+	for _, tt := range tests {
+		status, out, errOut := runCLI(t, tt.args...)
+		if want := "vecshard: " + tt.want + "\n"; status != exitUsage || errOut != want || out != "" {
+			t.Errorf("%q:\n status %d, stdout %q, stderr %q\nwant %q", tt.args, status, out, errOut, want)
+		}
+	}
+	// --shards defaults to the configuration's.
+	if status, out, errOut := runCLI(t, "explain", "-c", config, "SELECT * FROM users WHERE id = $1", "-p", "42"); status != exitOK || !strings.Contains(out, "decision: SHARD 0, READ") {
+		t.Errorf("explain without --shards: %d\n%s%s", status, out, errOut)
 	}
 }
 
@@ -63,6 +103,8 @@ func TestCheck(t *testing.T) {
 			"centroids per shard: 0: 2, 1: 2, 2: 2, 3: 2",
 			"training: 1000 points, 20 iterations, seed 1, objective 812.5",
 			"[130 120 125 125 118 132 125 125]",
+			"  training points per shard: 0: 248 (24.8%), 1: 252 (25.2%), 2: 250 (25.0%), 3: 250 (25.0%); imbalance 1.01 (max/mean)\n",
+			"  warning: table half_items has no id_column: lookups by id (WHERE id = ...) cannot be routed and go to ALL shards; set id_column if the table has an id\n",
 			"table public.users: key id, column id (bigint)",
 			"table sessions: key id, column sid (uuid)",
 			"table half_items: key vector, column embedding (halfvec), metric cosine, probes 1",
@@ -70,7 +112,7 @@ func TestCheck(t *testing.T) {
 			"OK: the plugin would route with this configuration (on 4 shards)",
 		}},
 		{[]string{"--config", config, "--shards", "4"}, exitOK, []string{"OK: the plugin would route with this configuration on 4 shards"}},
-		{[]string{"--config", config, "--shards", "8"}, exitProblem, []string{"problem: ", "shards = 4 but the pooler has 8 shards"}},
+		{[]string{"--config", config, "--shards", "8"}, exitProblem, []string{"\nproblem: " + config + " configures shards = 4 but the pooler has 8 shards"}},
 		{[]string{"--config", dir + "bad-dims.toml"}, exitProblem, []string{"cannot be loaded", "bad-dims.json", "has 3 numbers, want 4"}},
 		{[]string{"--config", dir + "unknown-key.toml"}, exitProblem, []string{"problem: ", "shard_count"}},
 		{[]string{"--config", dir + "missing.toml"}, exitProblem, []string{"missing.toml"}},
@@ -85,7 +127,7 @@ func TestCheck(t *testing.T) {
 			"8: 0, 9: 0",
 			"problem: table items: the bare centroid file", "has 8 centroids for 16 shards: shards 8..15 would never receive a row",
 		}},
-		{[]string{"--config", dir + "bare.toml"}, exitOK, []string{"centroid i is shard i % shards; --shards is needed to check it", "(on any number of shards); give --shards to check that every shard owns a centroid"}},
+		{[]string{"--config", dir + "bare.toml"}, exitOK, []string{"warning: without shards in the configuration", "centroid i is shard i % shards; --shards is needed to check it", "(on any number of shards); give --shards to check that every shard owns a centroid"}},
 	}
 	for _, tt := range tests {
 		status, out, _ := runCLI(t, append([]string{"check"}, tt.args...)...)
@@ -95,6 +137,53 @@ func TestCheck(t *testing.T) {
 		for _, w := range tt.want {
 			if !strings.Contains(out, w) {
 				t.Errorf("check %v: output lacks %q:\n%s", tt.args, w, out)
+			}
+		}
+	}
+}
+
+// TestCheckWarnings: settings that load but defeat routing are warned
+// about with the fix; check still exits 0 (the plugin does route).
+func TestCheckWarnings(t *testing.T) {
+	d := t.TempDir()
+	// 8 centroids, 2 per shard on 4 shards, with training sizes.
+	cents := `{"format":"vecshard-centroids/1","metric":"cosine","dim":2,"shards":4,"centroids":[[1,0],[0,1],[-1,0],[0,-1],[1,1],[-1,1],[-1,-1],[1,-1]],"shard_of":[0,1,2,3,0,1,2,3],"training":{"points":1000,"iterations":3,"seed":1,"objective":12.3456789,"sizes":[100,100,100,100,150,150,150,150]}}`
+	os.WriteFile(filepath.Join(d, "c.json"), []byte(cents), 0o644)
+	cfg := func(probes int, idColumn string) string {
+		p := filepath.Join(d, fmt.Sprintf("p%d%s.toml", probes, idColumn))
+		s := fmt.Sprintf("shards = 4\n[[tables]]\nname = \"items\"\nkey = \"vector\"\nvector_column = \"embedding\"\ncentroids = \"c.json\"\nprobes = %d\n", probes)
+		if idColumn != "" {
+			s += "id_column = \"" + idColumn + "\"\n"
+		}
+		os.WriteFile(p, []byte(s), 0o644)
+		return p
+	}
+	probesWarn := "  warning: table items has probes = 4, at least the 4 shards: a search routes to one shard only when its top 4 centroids are all on it, so most go to ALL; set probes below the shard count (1 sends every search to one shard)\n"
+	idWarn := "  warning: table items has no id_column: lookups by id (WHERE id = ...) cannot be routed and go to ALL shards; set id_column if the table has an id\n"
+	tests := []struct {
+		path      string
+		want, not []string
+	}{
+		{cfg(1, "id"), []string{
+			"  training: 1000 points, 3 iterations, seed 1, objective 12.3457\n",
+			"  training points per shard: 0: 250 (25.0%), 1: 250 (25.0%), 2: 250 (25.0%), 3: 250 (25.0%); imbalance 1.00 (max/mean)\n",
+		}, []string{"warning"}},
+		{cfg(1, ""), []string{idWarn}, []string{probesWarn}},
+		{cfg(4, "id"), []string{probesWarn}, []string{idWarn}},
+	}
+	for _, tt := range tests {
+		status, out, errOut := runCLI(t, "check", "-c", tt.path)
+		if status != exitOK {
+			t.Errorf("%s: status %d\n%s%s", tt.path, status, out, errOut)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: output lacks %q:\n%s", tt.path, w, out)
+			}
+		}
+		for _, w := range tt.not {
+			if strings.Contains(out, w) {
+				t.Errorf("%s: output has %q:\n%s", tt.path, w, out)
 			}
 		}
 	}
@@ -151,13 +240,15 @@ func TestExplain(t *testing.T) {
 			"binary bigint, 4 bytes", "jump-hash key 0xb456bcfc34c2cb2c", "decision: SHARD 3, READ"}},
 		{[]string{"DELETE FROM sessions WHERE sid = $1", "--param", "{550E8400E29B41D4A716446655440000}", "--binary"}, []string{
 			"binary uuid, 16 bytes", "jump-hash key 0x9c00a35619d3aa77", "decision: SHARD 0, WRITE"}},
-		{[]string{"SELECT * FROM users WHERE id = $1", "--param", ""}, []string{"(NULL)", "decision: ALL, READ"}},
+		{[]string{"SELECT * FROM users WHERE id = $1", "--param", ""}, []string{"(NULL)", "\n  value $1: NULL (--param ''): a NULL key gives no shard\n", "decision: ALL, READ"}},
+		{[]string{"SELECT * FROM users WHERE id = NULL"}, []string{"\n  value NULL: a NULL key gives no shard\n", "decision: ALL, READ"}},
+		{[]string{"INSERT INTO items (id, embedding) VALUES (1, NULL)"}, []string{"decision: ERROR 23502, WRITE: INSERT into items has a NULL sharding key embedding in row 1, so the row cannot be placed on a shard; give every row a value for embedding\n"}},
 		{[]string{"INSERT INTO users (id) VALUES (1), (42)"}, []string{"shard 3 (row 1) and shard 0 (row 2)", "decision: ERROR 0A000, WRITE"}},
 		{[]string{"SELECT * FROM items"}, []string{"no usable key", "decision: ALL, READ"}},
 		{[]string{"SHOW search_path"}, []string{"decision: NO_DECISION"}},
 		{[]string{"/* pgdog_sharding_key: 42 */ UPDATE users SET name = 'x'"}, []string{
 			"hint: /* pgdog_sharding_key: 42 */ decides", "jump-hash key 0x810879608e4259cc -> shard 0", "decision: SHARD 0, WRITE"}},
-		{[]string{"/* pgdog_shard: 9 */ SELECT * FROM items"}, []string{"decision: ERROR 22023, READ", "pgdog_shard: 9 is out of range"}},
+		{[]string{"/* pgdog_shard: 9 */ SELECT * FROM items"}, []string{"decision: ERROR 22023, READ: pgdog_shard: 9 is out of range: the pooler has 4 shards (0..3); fix the hint\n"}},
 		// probes = 2: the two best centroids are on shards 3 and 0, with
 		// cosine similarities 1/|q| and 0.9/|q| for q = (0.9, 0, 0, -1).
 		{[]string{"SELECT * FROM sparse_items ORDER BY embedding <-> $1 LIMIT 5", "--param", "{1:0.9,4:-1}/4", "--binary"}, []string{
@@ -193,16 +284,15 @@ func TestExplain(t *testing.T) {
 	}
 }
 
-func TestInterspersed(t *testing.T) {
-	fs := newFlagSet("x", "", io.Discard)
-	fs.String("config", "", "")
-	fs.Bool("binary", false, "")
-	var ps stringList
-	fs.Var(&ps, "param", "")
-	got := interspersed(fs, []string{"SQL", "--param", "-1", "--binary", "--config=c", "-param", "x", "--", "--param"})
-	want := []string{"--param", "-1", "--binary", "--config=c", "-param", "x", "--", "SQL", "--param"}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("interspersed = %q, want %q", got, want)
+// Flags may come after the SQL, and a --param value may start with '-'.
+func TestExplainFlagOrder(t *testing.T) {
+	status, out, errOut := runCLI(t, "explain", "SELECT * FROM users WHERE id = $1", "--param", "-1", "-c", config, "--binary")
+	if status != exitOK || !strings.Contains(out, "param $1: binary bigint, 8 bytes") {
+		t.Errorf("status %d\n%s%s", status, out, errOut)
+	}
+	status, out, errOut = runCLI(t, "explain", "-c", config, "--", "SELECT 1")
+	if status != exitOK || !strings.Contains(out, "decision:") {
+		t.Errorf("after --: status %d\n%s%s", status, out, errOut)
 	}
 }
 
@@ -505,5 +595,30 @@ func TestHalfBits(t *testing.T) {
 		if got := halfBits(v[0]); got != uint16(h) {
 			t.Fatalf("halfBits(%g) = %#04x, want %#04x", v[0], got, h)
 		}
+	}
+}
+
+// split writes its files with the user's umask (it used os.CreateTemp's
+// 0600), and a CSV file read as text is named as such.
+func TestSplitModeAndFormatHint(t *testing.T) {
+	out := t.TempDir()
+	old := syscall.Umask(0o002)
+	status, stdout, stderr := runCLI(t, "split", "-c", config, "-t", "items", "-i", dir+"items.csv", "--header", "-o", out, "-q")
+	syscall.Umask(old)
+	if status != exitOK {
+		t.Fatalf("status %d\n%s%s", status, stdout, stderr)
+	}
+	for n := 0; n < 4; n++ {
+		st, err := os.Stat(filepath.Join(out, fmt.Sprintf("shard-%d.csv", n)))
+		if err != nil || st.Mode().Perm() != 0o664 {
+			t.Errorf("shard-%d.csv: %v, mode %v, want -rw-rw-r--", n, err, st.Mode())
+		}
+	}
+	in := filepath.Join(t.TempDir(), "accounts.txt")
+	os.WriteFile(in, []byte("id,email\n1,a@b\n"), 0o644)
+	status, _, stderr = runCLI(t, "split", "-c", config, "-t", "users", "-i", in, "--header", "-o", t.TempDir())
+	want := "vecshard: " + in + `: line 1 (header): no column id (public.users's key column) among "id,email": the header is one tab-separated field with commas in it; is this a CSV file? give --format csv` + "\n"
+	if status != exitProblem || stderr != want {
+		t.Errorf("status %d, stderr %q\nwant %q", status, stderr, want)
 	}
 }

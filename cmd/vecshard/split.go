@@ -3,135 +3,168 @@ package main
 import (
 	"bufio"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
+	"github.com/spf13/cobra"
+
+	"github.com/vecshard/vecshard/cmd/internal/cli"
+	"github.com/vecshard/vecshard/internal/atomicfile"
 
 	"github.com/vecshard/vecshard/cmd/vecshard/internal/copyfmt"
 	"github.com/vecshard/vecshard/router"
 	"github.com/vecshard/vecshard/sqltext"
 )
 
-const splitHelp = `
-Usage: vecshard split --config FILE --shards N --table T --input FILE --out-dir DIR
-                      [--format csv|text] [--header] [--delimiter C] [--null S]
-                      [--quote C] [--escape C] [--columns a,b,c]
-
-Splits a file in PostgreSQL COPY format (text by default, or CSV) into one
-file per shard, DIR/shard-<n>.txt or DIR/shard-<n>.csv, ready for
-COPY T (columns) FROM on each shard with the same options. Each row goes to
-the shard that INSERT INTO T (key) VALUES (the row's key) would be sent to:
-the plugin's router decides (router.Snapshot.Place), with all its rules and
-errors. Rows are copied
-byte for byte, in input order; with --header the header line is repeated at
-the top of every output file. Every input row ends up in exactly one output
-file, or the command fails naming the file, line and row and leaves no
-output files behind.
-
-The key column is found by name in --columns (the column list you give
-COPY) or, failing that, in the header line. --input - reads standard input.
-A progress bar is shown on a terminal for large inputs.
-
-The plugin refuses COPY into a configured table (PgDog hands it the data in
-arbitrary chunks); split the file with this command and COPY each part
-directly into its shard instead.
-
-Example:
-  vecshard split --config vecshard.toml --shards 4 --table items \
-    --input items.csv --format csv --header --out-dir parts/
-  for n in 0 1 2 3; do psql "$SHARD_$n" -c "\copy items FROM parts/shard-$n.csv (FORMAT csv, HEADER)"; done
-`
-
 // progressMin is the input size from which split shows a progress bar.
 const progressMin = 16 << 20
 
-func runSplit(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("split", splitHelp, stderr)
-	config := fs.String("config", "", "the plugin's TOML configuration `FILE`")
-	shards := fs.Int("shards", 0, "the pooler's shard count `N`")
-	table := fs.String("table", "", "the configured table `T` the rows belong to")
-	input := fs.String("input", "", "the COPY `FILE` to split (- for standard input)")
-	outDir := fs.String("out-dir", "", "the `DIR` to write shard-<n> files into (created if missing)")
-	format := fs.String("format", "text", "COPY `format`: text or csv")
-	header := fs.Bool("header", false, "the first line is a header (COPY's HEADER)")
-	var delim, quote, escape byteFlag
-	fs.Var(&delim, "delimiter", "field delimiter `C` (default tab for text, comma for csv)")
-	fs.Var(&quote, "quote", "CSV quote character `C` (default \")")
-	fs.Var(&escape, "escape", "CSV escape character `C` (default the quote)")
-	null := fs.String("null", "", "the `S`tring that means NULL (default \\N for text, an unquoted empty field for csv)")
-	columns := fs.String("columns", "", "the file's columns in order, `a,b,c` (as in COPY T (a,b,c) FROM)")
-	if stop, status := parseFlags(fs, args, stdout); stop {
-		return status
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "vecshard split: unexpected argument %q (see --help)\n", fs.Arg(0))
-		return exitUsage
-	}
-	if !requireFlags(fs, stderr, "config", "shards", "table", "input", "out-dir") {
-		return exitUsage
-	}
-	if *shards < 1 {
-		fmt.Fprintf(stderr, "vecshard split: --shards must be at least 1, not %d\n", *shards)
-		return exitUsage
-	}
-	opt := copyfmt.Options{Header: *header, Delimiter: delim.b, Quote: quote.b, Escape: escape.b}
-	switch strings.ToLower(*format) {
-	case "text":
-		opt.Format = copyfmt.Text
-	case "csv":
-		opt.Format = copyfmt.CSV
-	default:
-		fmt.Fprintf(stderr, "vecshard split: --format %q: want text or csv\n", *format)
-		return exitUsage
-	}
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "null" {
-			opt.Null, opt.NullSet = *null, true
-		}
-	})
-	var cols []string
-	if *columns != "" {
-		var err error
-		if cols, err = parseColumns(*columns); err != nil {
-			fmt.Fprintf(stderr, "vecshard split: --columns: %v\n", err)
-			return exitUsage
-		}
-	}
+// splitOptions are the flags of vecshard split.
+type splitOptions struct {
+	configFlags
+	table, input, out, format, null, columns string
+	header, quiet                            bool
+	delim, quote, escape                     byteFlag
+}
 
-	snap, err := router.Load(*config, router.WithText(sqltext.Parser{}))
-	if err != nil {
-		fmt.Fprintf(stderr, "vecshard split: %v\n", err)
-		return exitProblem
+func newSplitCmd(stderr io.Writer) *cobra.Command {
+	var o splitOptions
+	c := &cobra.Command{
+		Use:   "split --config FILE [--shards N] --table T --input FILE --out DIR [flags]",
+		Short: "Split a COPY file into one file per shard, as the plugin would place each row",
+		Long: `split splits a file in PostgreSQL COPY format (text or CSV) into one file
+per shard, DIR/shard-<n>.txt or DIR/shard-<n>.csv, ready for
+COPY T (columns) FROM on each shard with the same options. Each row goes to
+the shard that INSERT INTO T (key) VALUES (the row's key) would be sent to:
+the plugin's router decides (router.Snapshot.Place), with all its rules and
+errors. Rows are copied byte for byte, in input order; with --header the
+header line is repeated at the top of every output file. Every input row
+ends up in exactly one output file, or the command fails naming the file,
+line and row and leaves no output files behind.
+
+--format is taken from the input's name when not given: .csv is csv;
+.txt, .tsv, .copy and .dat are text; standard input (--input -) is text.
+The key column is found by name in --columns (the column list you give
+COPY) or, failing that, in the header line. A progress bar is shown on a
+terminal for large inputs (not with --quiet). --shards defaults to the
+configuration's shards.
+
+The plugin refuses COPY into a configured table (PgDog hands it the data in
+arbitrary chunks); split the file with this command and COPY each part
+directly into its shard instead.`,
+		Example: `  vecshard split --config vecshard.toml --shards 4 --table items \
+    --input items.csv --header --out parts/
+  for n in 0 1 2 3; do psql "$SHARD_$n" -c "\copy items FROM parts/shard-$n.csv (FORMAT csv, HEADER)"; done`,
+		Args: cli.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return o.run(c, c.OutOrStdout(), stderr)
+		},
 	}
-	t := findTable(snap, *table)
+	fs := c.Flags()
+	o.register(fs, "the pooler's shard count `N` (default: the configuration's shards)")
+	fs.StringVarP(&o.table, "table", "t", "", "the configured table `T` the rows belong to (required)")
+	fs.StringVarP(&o.input, "input", "i", "", "the COPY `FILE` to split (- for standard input; required)")
+	fs.StringVarP(&o.out, "out", "o", "", "the `DIR` to write shard-<n> files into (created if missing; required)")
+	fs.StringVar(&o.out, "out-dir", "", "the same as --out")
+	fs.MarkHidden("out-dir")
+	fs.StringVar(&o.format, "format", "", "COPY `FORMAT`: text or csv (default: from the input's name)")
+	fs.BoolVar(&o.header, "header", false, "the first line is a header (COPY's HEADER)")
+	fs.Var(&o.delim, "delimiter", "field delimiter `C` (default tab for text, comma for csv)")
+	fs.Var(&o.quote, "quote", "CSV quote character `C` (default \")")
+	fs.Var(&o.escape, "escape", "CSV escape character `C` (default the quote)")
+	fs.StringVar(&o.null, "null", "", "the `STRING` that means NULL (default \\N for text, an unquoted empty field for csv)")
+	fs.StringVar(&o.columns, "columns", "", "the file's columns in order, `a,b,c` (as in COPY T (a,b,c) FROM)")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress bar")
+	return c
+}
+
+// copyFormat is the COPY format of the input: --format, else its name's.
+func (o *splitOptions) copyFormat() (copyfmt.Format, error) {
+	f := strings.ToLower(o.format)
+	if f == "" {
+		switch strings.ToLower(filepath.Ext(o.input)) {
+		case ".csv":
+			f = "csv"
+		case ".txt", ".tsv", ".copy", ".dat", ".text":
+			f = "text"
+		default:
+			if o.input != "-" {
+				return 0, cli.Usagef("cannot tell the COPY format of %s from its name: give --format text or --format csv", o.input)
+			}
+			f = "text"
+		}
+	}
+	switch f {
+	case "text":
+		return copyfmt.Text, nil
+	case "csv":
+		return copyfmt.CSV, nil
+	}
+	return 0, cli.Usagef("--format %q: want text or csv (COPY's formats; binary is not supported)", o.format)
+}
+
+func (o *splitOptions) run(c *cobra.Command, stdout, stderr io.Writer) error {
+	if err := cli.Require(c, "config", "table", "input"); err != nil {
+		return err
+	}
+	if o.out == "" {
+		return cli.Usagef("--out is required: the directory to write the shard files into (see %s --help)", c.CommandPath())
+	}
+	if cli.Changed(c.Flags(), "shards") && o.shards < 1 {
+		return cli.Usagef("--shards %d: want at least 1", o.shards)
+	}
+	format, err := o.copyFormat()
+	if err != nil {
+		return err
+	}
+	opt := copyfmt.Options{Format: format, Header: o.header, Delimiter: o.delim.b, Quote: o.quote.b, Escape: o.escape.b}
+	if cli.Changed(c.Flags(), "null") {
+		opt.Null, opt.NullSet = o.null, true
+	}
+	var cols []string
+	if o.columns != "" {
+		if cols, err = parseColumns(o.columns); err != nil {
+			return cli.Usagef("--columns %q: %w", o.columns, err)
+		}
+	}
+	if o.input != "-" {
+		if _, err := os.Stat(o.input); err != nil {
+			return fmt.Errorf("--input: %w", err)
+		}
+	}
+	snap, err := router.Load(o.config, router.WithText(sqltext.Parser{}))
+	if err != nil {
+		return err
+	}
+	shards := o.hostShards(snap)
+	if shards == 0 {
+		return cli.Usagef("--shards is required: %s sets no shards, so give the pooler's shard count", o.config)
+	}
+	t := findTable(snap, o.table)
 	if t == nil {
 		names := make([]string, 0, len(snap.Tables()))
 		for _, t := range snap.Tables() {
 			names = append(names, t.Name)
 		}
-		fmt.Fprintf(stderr, "vecshard split: table %q is not in %s (configured: %s)\n", *table, *config, strings.Join(names, ", "))
-		return exitProblem
+		return fmt.Errorf("table %q is not in %s (configured: %s): give --table one of them", o.table, o.config, strings.Join(names, ", "))
 	}
 	s := &splitter{
-		snap: snap, table: t, shards: *shards, opt: opt, columns: cols,
-		input: *input, outDir: *outDir, stderr: stderr,
+		snap: snap, table: t, shards: shards, opt: opt, columns: cols,
+		input: o.input, outDir: o.out, stderr: stderr, quiet: o.quiet,
 	}
 	n, err := s.run()
 	if err != nil {
-		fmt.Fprintf(stderr, "vecshard split: %v\n", err)
-		return exitProblem
+		return err
 	}
-	fmt.Fprintf(stdout, "%s: %d rows of %s split by %s into %d files in %s\n", displayName(*input), n, t.Name, t.KeyColumn(), *shards, *outDir)
+	fmt.Fprintf(stdout, "%s: %d rows of %s split by %s into %d files in %s\n", displayName(o.input), n, t.Name, t.KeyColumn(), shards, o.out)
 	for i, c := range s.counts {
 		fmt.Fprintf(stdout, "  %s: %d rows\n", s.outName(i), c)
 	}
-	return exitOK
+	return nil
 }
 
 func displayName(input string) string {
@@ -215,6 +248,7 @@ type splitter struct {
 	input   string
 	outDir  string
 	stderr  io.Writer
+	quiet   bool
 
 	counts []int
 }
@@ -234,10 +268,8 @@ func (s *splitter) outName(shard int) string {
 // the whole input has been split, so that a failed run leaves no file that
 // looks complete.
 type shardFile struct {
-	f    *os.File
-	w    *bufio.Writer
-	tmp  string
-	path string
+	f *atomicfile.File
+	w *bufio.Writer
 }
 
 // run splits the input and returns the number of data rows.
@@ -257,16 +289,10 @@ func (s *splitter) run() (rows int, err error) {
 		}
 		src = f
 	}
-	if size >= progressMin && isTerminal(s.stderr) {
-		bar := progressbar.NewOptions64(size,
-			progressbar.OptionSetWriter(s.stderr),
-			progressbar.OptionSetDescription("splitting "+s.input),
-			progressbar.OptionShowBytes(true),
-			progressbar.OptionThrottle(100e6),
-			progressbar.OptionClearOnFinish(),
-		)
+	if size >= progressMin {
+		bar := cli.NewProgress(s.stderr, s.quiet, size, "splitting "+s.input, true)
 		defer bar.Finish()
-		src = io.TeeReader(src, bar)
+		src = bar.Reader(src)
 	}
 	r, err := copyfmt.NewReader(src, s.opt)
 	if err != nil {
@@ -280,25 +306,20 @@ func (s *splitter) run() (rows int, err error) {
 	out := make([]*shardFile, s.shards)
 	defer func() {
 		// On failure remove every partial output.
-		for _, o := range out {
-			if o == nil {
-				continue
-			}
-			if o.f != nil {
-				o.f.Close()
-			}
-			if err != nil {
-				os.Remove(o.tmp)
+		if err != nil {
+			for _, o := range out {
+				if o != nil {
+					o.f.Abort()
+				}
 			}
 		}
 	}()
 	for i := range out {
-		path := filepath.Join(s.outDir, s.outName(i))
-		f, err := os.CreateTemp(s.outDir, "."+s.outName(i)+".*.partial")
+		f, err := atomicfile.Create(filepath.Join(s.outDir, s.outName(i)))
 		if err != nil {
 			return 0, err
 		}
-		out[i] = &shardFile{f: f, w: bufio.NewWriterSize(f, 256<<10), tmp: f.Name(), path: path}
+		out[i] = &shardFile{f: f, w: bufio.NewWriterSize(f, 256<<10)}
 	}
 	s.counts = make([]int, s.shards)
 
@@ -324,7 +345,7 @@ func (s *splitter) run() (rows int, err error) {
 			if keyCol < 0 {
 				names, _ := row.Fields()
 				if keyCol = indexOf(names, s.table.KeyColumn()); keyCol < 0 {
-					return 0, fmt.Errorf("%s: line %d (header): no column %s (%s's key column) among %s", name, row.Line, s.table.KeyColumn(), s.table.Name, strings.Join(names, ", "))
+					return 0, fmt.Errorf("%s: line %d (header): no column %s (%s's key column) among %s%s", name, row.Line, s.table.KeyColumn(), s.table.Name, quoteList(names), s.formatHint(names))
 				}
 				ncols = len(names)
 			} else if ncols != row.NumFields() {
@@ -365,16 +386,11 @@ func (s *splitter) run() (rows int, err error) {
 	}
 	for _, o := range out {
 		if err := o.w.Flush(); err != nil {
-			return 0, err
+			return 0, fmt.Errorf("write %s: %w", o.f.Path(), err)
 		}
-		if err := o.f.Close(); err != nil {
-			o.f = nil
-			return 0, err
-		}
-		o.f = nil
 	}
 	for _, o := range out {
-		if err := os.Rename(o.tmp, o.path); err != nil {
+		if err := o.f.Commit(); err != nil {
 			return 0, err
 		}
 	}
@@ -409,8 +425,27 @@ func clip(v []byte, null bool) string {
 	return fmt.Sprintf("%q", v)
 }
 
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
+// quoteList shows column names so that one name with commas in it does
+// not read as several names.
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
+}
+
+// formatHint explains a header of one field that holds the other format's
+// delimiter: a CSV file read as text (tab-separated), or the reverse.
+func (s *splitter) formatHint(names []string) string {
+	if len(names) != 1 {
+		return ""
+	}
+	switch {
+	case s.opt.Format == copyfmt.Text && strings.Contains(names[0], ","):
+		return ": the header is one tab-separated field with commas in it; is this a CSV file? give --format csv"
+	case s.opt.Format == copyfmt.CSV && strings.Contains(names[0], "\t"):
+		return ": the header is one comma-separated field with tabs in it; is this a text (tab-separated) file? give --format text"
+	}
+	return ""
 }

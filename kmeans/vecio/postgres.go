@@ -25,17 +25,17 @@ type pgReader struct {
 func OpenPostgres(ctx context.Context, dsn, query string) (Reader, error) {
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
-		return nil, fmt.Errorf("vecio: connecting to PostgreSQL: %w", err)
+		return nil, fmt.Errorf("cannot connect to PostgreSQL (check --dsn: host, port, user, password, database): %w", err)
 	}
 	rows, err := conn.Query(ctx, query, pgx.QueryExecModeSimpleProtocol)
 	if err != nil {
 		conn.Close(ctx)
-		return nil, fmt.Errorf("vecio: query: %w", err)
+		return nil, fmt.Errorf("--query failed: %w", err)
 	}
 	if len(rows.FieldDescriptions()) == 0 {
 		rows.Close()
 		conn.Close(ctx)
-		return nil, errors.New("vecio: the query returns no columns")
+		return nil, errors.New("--query returns no columns: select the vector column first, as text or a float array")
 	}
 	return &pgReader{ctx: ctx, conn: conn, rows: rows}, nil
 }

@@ -110,19 +110,19 @@ func newCSVReader(name string, r io.Reader, tsv bool, opt Options) (*csvReader, 
 	cr.ReuseRecord = true
 	c := &csvReader{name: name, r: cr}
 	if opt.Column == "" {
-		return nil, fmt.Errorf("vecio: %s: CSV/TSV input needs a column (name or 0-based index)", name)
+		return nil, fmt.Errorf("%s: CSV/TSV input needs a column (name or 0-based index)", name)
 	}
 	idx, numErr := strconv.Atoi(opt.Column)
 	byName := numErr != nil
 	header := opt.Header || byName
 	if !byName && idx < 0 {
-		return nil, fmt.Errorf("vecio: column index %d is negative", idx)
+		return nil, fmt.Errorf("column index %d is negative", idx)
 	}
 	c.col = idx
 	if header {
 		rec, err := cr.Read()
 		if err != nil {
-			return nil, fmt.Errorf("vecio: %s: reading the header: %w", name, err)
+			return nil, fmt.Errorf("%s: reading the header: %w", name, err)
 		}
 		c.line = 1
 		if byName {
@@ -134,7 +134,7 @@ func newCSVReader(name string, r io.Reader, tsv bool, opt Options) (*csvReader, 
 				}
 			}
 			if c.col < 0 {
-				return nil, fmt.Errorf("vecio: %s: no column %q in the header %q", name, opt.Column, strings.Join(rec, string(cr.Comma)))
+				return nil, fmt.Errorf("%s: line 1: no column %q in the header %q%s", name, opt.Column, strings.Join(rec, string(cr.Comma)), delimiterHint(rec, tsv))
 			}
 		}
 	}
@@ -159,7 +159,7 @@ func (c *csvReader) Next(dst []float32) ([]float32, error) {
 	}
 	c.line, _ = c.r.FieldPos(0)
 	if c.col >= len(rec) {
-		return dst[:0], &RowError{Source: c.name, Unit: "line", Row: c.line, Err: fmt.Errorf("no column %d (the line has %d fields)", c.col, len(rec))}
+		return dst[:0], &RowError{Source: c.name, Unit: "line", Row: c.line, Err: fmt.Errorf("no column %d (the line has %d fields)%s", c.col, len(rec), delimiterHint(rec, c.r.Comma == '\t'))}
 	}
 	v, err := ParseVector(dst, []byte(rec[c.col]))
 	if err != nil {
@@ -257,14 +257,14 @@ func (m *matrixReader) Close() error { return nil }
 func newIDXReader(name string, r io.Reader) (*matrixReader, error) {
 	var hdr [4]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return nil, fmt.Errorf("vecio: %s: not an IDX file: %w", name, err)
+		return nil, fmt.Errorf("%s: not an IDX file: %w", name, err)
 	}
 	if hdr[0] != 0 || hdr[1] != 0 || hdr[3] < 1 {
-		return nil, fmt.Errorf("vecio: %s: not an IDX file (magic % x)", name, hdr)
+		return nil, fmt.Errorf("%s: not an IDX file (magic % x)", name, hdr)
 	}
 	dims := make([]byte, 4*int(hdr[3]))
 	if _, err := io.ReadFull(r, dims); err != nil {
-		return nil, fmt.Errorf("vecio: %s: truncated IDX header", name)
+		return nil, fmt.Errorf("%s: truncated IDX header", name)
 	}
 	m := &matrixReader{name: name, unit: "row", r: r, dim: 1}
 	for i := 0; i < int(hdr[3]); i++ {
@@ -276,7 +276,7 @@ func newIDXReader(name string, r io.Reader) (*matrixReader, error) {
 		}
 	}
 	if m.dim < 1 || m.dim > vecdecode.MaxDim {
-		return nil, fmt.Errorf("vecio: %s: IDX rows have %d values (want 1..%d)", name, m.dim, vecdecode.MaxDim)
+		return nil, fmt.Errorf("%s: IDX rows have %d values (want 1..%d)", name, m.dim, vecdecode.MaxDim)
 	}
 	switch hdr[2] {
 	case 0x08:
@@ -312,7 +312,7 @@ func newIDXReader(name string, r io.Reader) (*matrixReader, error) {
 	case 0x0E:
 		m.size, m.conv = 8, f64conv(binary.BigEndian)
 	default:
-		return nil, fmt.Errorf("vecio: %s: unknown IDX element type 0x%02x", name, hdr[2])
+		return nil, fmt.Errorf("%s: unknown IDX element type 0x%02x", name, hdr[2])
 	}
 	return m, nil
 }
@@ -340,36 +340,36 @@ func f64conv(o binary.ByteOrder) func([]float32, []byte) []float32 {
 func newNpyReader(name string, r io.Reader) (*matrixReader, error) {
 	var pre [8]byte
 	if _, err := io.ReadFull(r, pre[:]); err != nil || string(pre[:6]) != "\x93NUMPY" {
-		return nil, fmt.Errorf("vecio: %s: not a .npy file", name)
+		return nil, fmt.Errorf("%s: not a .npy file", name)
 	}
 	var hlen int
 	switch pre[6] {
 	case 1:
 		var b [2]byte
 		if _, err := io.ReadFull(r, b[:]); err != nil {
-			return nil, fmt.Errorf("vecio: %s: truncated .npy header", name)
+			return nil, fmt.Errorf("%s: truncated .npy header", name)
 		}
 		hlen = int(binary.LittleEndian.Uint16(b[:]))
 	case 2, 3:
 		var b [4]byte
 		if _, err := io.ReadFull(r, b[:]); err != nil {
-			return nil, fmt.Errorf("vecio: %s: truncated .npy header", name)
+			return nil, fmt.Errorf("%s: truncated .npy header", name)
 		}
 		hlen = int(binary.LittleEndian.Uint32(b[:]))
 	default:
-		return nil, fmt.Errorf("vecio: %s: unsupported .npy version %d", name, pre[6])
+		return nil, fmt.Errorf("%s: unsupported .npy version %d", name, pre[6])
 	}
 	if hlen > 1<<20 {
-		return nil, fmt.Errorf("vecio: %s: .npy header of %d bytes", name, hlen)
+		return nil, fmt.Errorf("%s: .npy header of %d bytes", name, hlen)
 	}
 	h := make([]byte, hlen)
 	if _, err := io.ReadFull(r, h); err != nil {
-		return nil, fmt.Errorf("vecio: %s: truncated .npy header", name)
+		return nil, fmt.Errorf("%s: truncated .npy header", name)
 	}
 	hdr := string(h)
 	descr, err := npyField(hdr, "descr")
 	if err != nil {
-		return nil, fmt.Errorf("vecio: %s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	m := &matrixReader{name: name, unit: "row", r: r}
 	switch strings.Trim(descr, `'" `) {
@@ -382,14 +382,14 @@ func newNpyReader(name string, r io.Reader) (*matrixReader, error) {
 	case ">f8":
 		m.size, m.conv = 8, f64conv(binary.BigEndian)
 	default:
-		return nil, fmt.Errorf("vecio: %s: .npy dtype %s (want float32 or float64)", name, descr)
+		return nil, fmt.Errorf("%s: .npy dtype %s (want float32 or float64)", name, descr)
 	}
 	if fo, err := npyField(hdr, "fortran_order"); err != nil || strings.TrimSpace(fo) != "False" {
-		return nil, fmt.Errorf("vecio: %s: .npy array must be in C order (fortran_order False)", name)
+		return nil, fmt.Errorf("%s: .npy array must be in C order (fortran_order False)", name)
 	}
 	shape, err := npyField(hdr, "shape")
 	if err != nil {
-		return nil, fmt.Errorf("vecio: %s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	var dims []int
 	for _, f := range strings.Split(strings.Trim(shape, "() "), ",") {
@@ -398,12 +398,12 @@ func newNpyReader(name string, r io.Reader) (*matrixReader, error) {
 		}
 		n, err := strconv.Atoi(f)
 		if err != nil || n < 0 {
-			return nil, fmt.Errorf("vecio: %s: bad .npy shape %s", name, shape)
+			return nil, fmt.Errorf("%s: bad .npy shape %s", name, shape)
 		}
 		dims = append(dims, n)
 	}
 	if len(dims) != 2 || dims[1] < 1 || dims[1] > vecdecode.MaxDim {
-		return nil, fmt.Errorf("vecio: %s: .npy shape %s is not (rows, 1..%d)", name, shape, vecdecode.MaxDim)
+		return nil, fmt.Errorf("%s: .npy shape %s is not (rows, 1..%d)", name, shape, vecdecode.MaxDim)
 	}
 	m.rows, m.dim = dims[0], dims[1]
 	return m, nil
@@ -429,4 +429,19 @@ func npyField(hdr, key string) (string, error) {
 		return "", fmt.Errorf(".npy header: bad %q", key)
 	}
 	return strings.TrimSpace(rest[:j]), nil
+}
+
+// delimiterHint explains a record of one field that contains the other
+// format's delimiter: a CSV file read as TSV, or a TSV file read as CSV.
+func delimiterHint(rec []string, tsv bool) string {
+	if len(rec) != 1 {
+		return ""
+	}
+	switch {
+	case tsv && strings.Contains(rec[0], ","):
+		return ": the line is one tab-separated field with commas in it; is this a CSV file? give --format csv"
+	case !tsv && strings.Contains(rec[0], "\t"):
+		return ": the line is one comma-separated field with tabs in it; is this a TSV file? give --format tsv"
+	}
+	return ""
 }

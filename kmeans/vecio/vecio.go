@@ -54,7 +54,7 @@ func ParseFormat(s string) (Format, error) {
 	case "idx":
 		return IDX, nil
 	}
-	return "", fmt.Errorf("vecio: unknown format %q (want txt, csv, tsv, fvecs, npy or idx)", s)
+	return "", fmt.Errorf("unknown format %q (want txt, csv, tsv, fvecs, npy or idx)", s)
 }
 
 var idxName = regexp.MustCompile(`idx\d+-u?byte$|idx\d*$`)
@@ -63,7 +63,7 @@ var idxName = regexp.MustCompile(`idx\d+-u?byte$|idx\d*$`)
 // removing a ".gz" suffix (reported as gz); names such as
 // "train-images-idx3-ubyte" are IDX.
 func DetectFormat(path string) (f Format, gz bool, err error) {
-	name := filepath.Base(path)
+	name := path // as the user gave it, so messages point at the file
 	if strings.HasSuffix(strings.ToLower(name), ".gz") {
 		gz = true
 		name = name[:len(name)-3]
@@ -75,7 +75,7 @@ func DetectFormat(path string) (f Format, gz bool, err error) {
 	if idxName.MatchString(strings.ToLower(name)) {
 		return IDX, gz, nil
 	}
-	return "", gz, fmt.Errorf("vecio: cannot tell the format of %s from its name; use --format", path)
+	return "", gz, fmt.Errorf("cannot tell the format of %s from its name; use --format", path)
 }
 
 // Options controls Open.
@@ -137,12 +137,12 @@ func Open(path string, opt Options) (Reader, error) {
 		z, err := gzip.NewReader(r)
 		if err != nil {
 			file.Close()
-			return nil, fmt.Errorf("vecio: %s: %w", path, err)
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		r = newPrefetcher(z)
 		closer = multiCloser{r.(io.Closer), file}
 	}
-	name := filepath.Base(path)
+	name := path // as the user gave it, so messages point at the file
 	var rd Reader
 	switch f {
 	case Text:
@@ -156,7 +156,7 @@ func Open(path string, opt Options) (Reader, error) {
 	case IDX:
 		rd, err = newIDXReader(name, r)
 	default:
-		err = fmt.Errorf("vecio: unknown format %q", f)
+		err = fmt.Errorf("unknown format %q", f)
 	}
 	if err != nil {
 		closer.Close()
@@ -200,10 +200,7 @@ func Collect(r Reader, sample int, seed int64, skipBad bool) (kmeans.Matrix, Sta
 	var data []float32
 	var buf []float32
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x5eed))
-	inner := r
-	if c, ok := r.(*closing); ok {
-		inner = c.Reader
-	}
+	inner := unwrap(r)
 	if h, ok := inner.(interface{ rowsHint() (int, int) }); ok && sample <= 0 {
 		if n, d := h.rowsHint(); n > 0 && d > 0 && n*d < 1<<31 {
 			data = make([]float32, 0, n*d)
@@ -252,7 +249,7 @@ func Collect(r Reader, sample int, seed int64, skipBad bool) (kmeans.Matrix, Sta
 		st.Rows++
 	}
 	if st.Rows == 0 {
-		return kmeans.Matrix{}, st, errors.New("vecio: no vectors in the input")
+		return kmeans.Matrix{}, st, errors.New("no vectors in the input")
 	}
 	return kmeans.Matrix{Rows: len(data) / st.Dim, Dim: st.Dim, Data: data}, st, nil
 }
@@ -270,10 +267,40 @@ func errNonFinite(r Reader) error {
 	return rowErr(r, errors.New("NaN or infinite value"))
 }
 
-func rowErr(r Reader, err error) error {
-	if c, ok := r.(*closing); ok {
-		r = c.Reader
+// unwrap returns the reader that decodes, beneath Open's and Counted's
+// wrappers: it knows the position of the row just read.
+func unwrap(r Reader) Reader {
+	for {
+		switch w := r.(type) {
+		case *closing:
+			r = w.Reader
+		case *counted:
+			r = w.Reader
+		default:
+			return r
+		}
 	}
+}
+
+// Counted returns r calling tick after every row it yields (good or bad),
+// for a progress display. Errors keep the row positions of r.
+func Counted(r Reader, tick func()) Reader { return &counted{r, tick} }
+
+type counted struct {
+	Reader
+	tick func()
+}
+
+func (c *counted) Next(dst []float32) ([]float32, error) {
+	v, err := c.Reader.Next(dst)
+	if err != io.EOF {
+		c.tick()
+	}
+	return v, err
+}
+
+func rowErr(r Reader, err error) error {
+	r = unwrap(r)
 	if p, ok := r.(positioner); ok {
 		s, u, n := p.pos()
 		return &RowError{Source: s, Unit: u, Row: n, Err: err}

@@ -248,6 +248,11 @@ func readStatements(path string, vectors []string) ([]stmt, error) {
 			return nil, fmt.Errorf("%s:%d: want expect<TAB>sql[<TAB>params]", path, i+1)
 		}
 		s := stmt{line: i + 1, expect: f[0], sql: f[1]}
+		if !knownExpect[s.expect] {
+			// Every expectation must be able to fail: only the forms
+			// the demo knows how to check, never a catch-all.
+			return nil, fmt.Errorf("%s:%d: expectation %q is not one of nearest|id|all read|write, unknown, blocked", path, i+1, s.expect)
+		}
 		for strings.Contains(s.sql, "{v:") {
 			a := strings.Index(s.sql, "{v:")
 			b := strings.Index(s.sql[a:], "}")
@@ -300,6 +305,12 @@ func readStatements(path string, vectors []string) ([]stmt, error) {
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// knownExpect are the expectation forms of statements.tsv.
+var knownExpect = map[string]bool{
+	"nearest read": true, "nearest write": true, "id read": true, "id write": true,
+	"all read": true, "all write": true, "unknown": true, "blocked": true,
 }
 
 func parseVector(s string) ([]float32, error) {
