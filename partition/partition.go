@@ -416,15 +416,16 @@ func (s *state) repair() error {
 			}
 		}
 		if !s.opt.SwapOnly {
-			// First only the moves that make neither shard worse (so that
-			// filling one shard does not open a hole in another), then any
-			// move that lowers the total.
-			for _, strict := range []bool{true, false} {
+			// Tiers, the first that has a move wins: moves that improve
+			// both shards (an overfull shard giving to an underfull one),
+			// moves that make neither worse (so filling one shard opens no
+			// hole in another), then any move that lowers the total.
+			for tier := 0; tier < 3 && bc < 0; tier++ {
 				for c := 0; c < s.k; c++ {
 					from := s.part[c]
 					lf := s.load[from]
 					vf, vf2 := s.violation(lf), s.violation(lf-sz[c])
-					if strict && vf2 > vf {
+					if (tier == 0 && vf2 >= vf) || (tier == 1 && vf2 > vf) {
 						continue
 					}
 					for to := 0; to < s.ns; to++ {
@@ -433,16 +434,13 @@ func (s *state) repair() error {
 						}
 						lt := s.load[to]
 						vt, vt2 := s.violation(lt), s.violation(lt+sz[c])
-						if strict && vt2 > vt {
+						if (tier == 0 && vt2 >= vt) || (tier == 1 && vt2 > vt) {
 							continue
 						}
 						if dv := vf2 + vt2 - vf - vt; dv < 0 {
 							consider(dv, s.moveGain(c, to), c, to, -1)
 						}
 					}
-				}
-				if bc >= 0 {
-					break
 				}
 			}
 		}
