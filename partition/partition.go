@@ -209,7 +209,7 @@ type Result struct {
 
 // ErrWindow is returned (wrapped, with the loads reached) when no
 // assignment within [Lo, Hi] was found.
-var ErrWindow = errors.New("partition: cannot bring every shard within the size window")
+var ErrWindow = errors.New("cannot bring every shard within the size window")
 
 // Refine improves start (the shard of every cell, in [0, Shards)) as
 // described in the package documentation. start is not modified.
@@ -478,7 +478,7 @@ func (s *state) repair() error {
 			s.move(bc, bto)
 		}
 	}
-	return fmt.Errorf("%w [%.0f, %.0f]: loads %v (finer cells, a wider window or fewer shards would help)", ErrWindow, s.opt.Lo, s.opt.Hi, s.load)
+	return fmt.Errorf("%w of %.1f..%.1f rows: the closest reached is %v", ErrWindow, s.opt.Lo, s.opt.Hi, s.load)
 }
 
 // anneal runs simulated annealing from the current (feasible) assignment.

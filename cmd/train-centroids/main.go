@@ -39,6 +39,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root := newTrainCmd(stderr)
 	root.AddCommand(newEvalCmd(stderr))
+	root.AddCommand(newReshardCmd(stderr))
 	cli.Setup(root, stdout, stderr)
 	return root
 }

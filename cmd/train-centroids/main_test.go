@@ -2,11 +2,16 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -64,7 +69,7 @@ func TestTrainDeterministic(t *testing.T) {
 	}{{1, "0"}, {2, "0"}, {2, "1"}, {2, "3"}} {
 		p := filepath.Join(dir, strings.Repeat("x", i+1)+".json")
 		old := runtime.GOMAXPROCS(c.procs)
-		_, err := train(t, "--input", data+"vectors.fvecs", "--k", "4", "--shards", "2", "--restarts", "3",
+		_, err := train(t, "--input", data+"vectors.fvecs", "--k", "4", "--shards", "2", "--balance", "1.5", "--restarts", "3",
 			"--seed", "11", "--threads", c.threads, "--out", p)
 		runtime.GOMAXPROCS(old)
 		if err != nil {
@@ -95,10 +100,15 @@ func TestTrainErrors(t *testing.T) {
 	}{
 		{[]string{"-i", txt, "-k", "2", "-s", "3", "-o", out}, 2, "--k 2 is less than --shards 3: every shard needs at least one centroid"},
 		{[]string{"-i", data + "bad.txt", "-k", "2", "-o", out}, 1, data + "bad.txt: line 3: invalid input syntax for type vector: \"[1,2,oops,4]\" (vector input, byte 5) (fix the row, or give --skip-bad to skip bad rows)"},
-		{[]string{"-i", txt, "-o", out}, 2, "--k is required: the number of centroids (at least the number of shards; e.g. --k 64 --shards 16)"},
+		{[]string{"-i", txt, "-o", out}, 2, "--k is required: the number of centroids (at least the number of shards; e.g. --shards 16 --cells-per-shard 32, or --k 64 --shards 16)"},
+		{[]string{"-i", txt, "-s", "2", "-m", "3", "-k", "5", "-o", out}, 2, "--k 5 disagrees with --cells-per-shard 3 x --shards 2 = 6: give one of --k and --cells-per-shard"},
+		{[]string{"-i", txt, "-m", "3", "-o", out}, 2, "--cells-per-shard needs --shards: the cells are cells-per-shard x shards"},
+		{[]string{"-i", txt, "-s", "2", "-m", "0", "-k", "0", "-o", out}, 2, "--k is required: the number of centroids (at least the number of shards; e.g. --shards 16 --cells-per-shard 32, or --k 64 --shards 16)"},
+		{[]string{"-i", data + "vectors.fvecs", "-s", "2", "-m", "2", "--restarts", "3", "--seed", "11", "-o", out}, 1, "grouping 4 cells into 2 shards (--balance 1.05): cannot bring every shard within the size window of 5.7..6.3 rows: the closest reached is [7 5]; more cells (--cells-per-shard), more training rows or a wider --balance (e.g. 1.2) would help"},
+		{[]string{"-i", txt, "-s", "2", "-m", "3", "-o", out, "--queries", data + "vectors.json"}, 2, `cannot tell the format of ` + data + `vectors.json: ".json" is not a known extension (.txt, .vec, .csv, .tsv, .fvecs, .npy, .idx, each optionally .gz); give --format`},
 		{[]string{"-k", "2", "-o", out}, 2, "no input: give --input FILE, or --dsn URL with --query SQL"},
 		{[]string{"-i", txt, "-k", "2", "--metric", "hamming", "-o", out}, 2, `--metric "hamming": want cosine, l2 or inner_product`},
-		{[]string{"-i", txt, "-k", "4", "-s", "2", "--pgdog-out", out}, 2, "--pgdog-out needs k == shards (PgDog's bare array maps centroid i to shard i), have k 4, shards 2"},
+		{[]string{"-i", txt, "-k", "5", "-s", "2", "--pgdog-out", out}, 2, "--pgdog-out: PgDog's bare array puts centroid i on shard i % shards, so every shard owns the same number of centroids; 5 centroids cannot be spread evenly over 2 shards (use --cells-per-shard, or a k that is a multiple of 2)"},
 		{[]string{"-i", txt, "-k", "40", "-o", out}, 1, "12 points cannot make k = 40 centroids"},
 		{[]string{"-i", txt, "-k", "2"}, 2, "no output: give --out FILE (and/or --pgdog-out FILE), or --dry-run to train without writing"},
 		{[]string{"-i", txt, "-k", "2", "-o", out, "--dry-run"}, 2, "--dry-run writes no centroid file: drop it, or drop --out/--pgdog-out"},
@@ -116,8 +126,8 @@ func TestTrainErrors(t *testing.T) {
 		{[]string{"-i", txt, "-k", "2", "-o", out, "--balance", "0.5"}, 2, "--balance 0.5: want 0 (off) or at least 1 (a shard may hold F times the mean)"},
 		{[]string{"-i", txt, "-k", "x"}, 2, `invalid argument "x" for "-k, --k" flag: strconv.ParseInt: parsing "x": invalid syntax (see train-centroids --help)`},
 		{[]string{"--inptu", txt}, 2, "unknown flag: --inptu (see train-centroids --help)"},
-		{[]string{"trian"}, 2, `unknown command "trian" for train-centroids (commands: completion, eval; flags start with --; see train-centroids --help)`},
-		{[]string{"evl"}, 2, `unknown command "evl" for train-centroids: did you mean eval? (commands: completion, eval; flags start with --; see train-centroids --help)`},
+		{[]string{"trian"}, 2, `unknown command "trian" for train-centroids (commands: completion, eval, reshard; flags start with --; see train-centroids --help)`},
+		{[]string{"evl"}, 2, `unknown command "evl" for train-centroids: did you mean eval? (commands: completion, eval, reshard; flags start with --; see train-centroids --help)`},
 		{[]string{"eval", "-i", txt}, 2, "eval needs --centroids FILE, --input TRAIN (or --dsn/--query) and --queries TEST"},
 	}
 	for _, tt := range tests {
@@ -224,4 +234,159 @@ func evalRun(args []string, stdout, stderr io.Writer) error {
 		return errors.New("exit status " + string(rune('0'+status)))
 	}
 	return nil
+}
+
+// writeBlobs writes n vectors of dim around centres vectors to an .fvecs
+// file (little-endian int32 dim, then dim float32s, per row).
+func writeBlobs(t *testing.T, path string, seed uint64, n, dim, centres int) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, 3))
+	cs := make([][]float64, centres)
+	for i := range cs {
+		cs[i] = make([]float64, dim)
+		for j := range cs[i] {
+			cs[i][j] = r.NormFloat64()
+		}
+	}
+	var b []byte
+	for range n {
+		c := cs[r.IntN(centres)]
+		b = binary.LittleEndian.AppendUint32(b, uint32(dim))
+		for j := range dim {
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(float32(c[j]+0.4*r.NormFloat64())))
+		}
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTrainCells: fine cells grouped into shards, written in PgDog's order
+// (cell i on shard i % shards) in both files, every shard inside the
+// window, the summary with held-out recall, and the same bytes for any
+// thread count.
+func TestTrainCells(t *testing.T) {
+	dir := t.TempDir()
+	in, q := filepath.Join(dir, "train.fvecs"), filepath.Join(dir, "q.fvecs")
+	writeBlobs(t, in, 1, 3000, 12, 40)
+	writeBlobs(t, q, 2, 300, 12, 40)
+	var outs [][]byte
+	for i, threads := range []string{"1", "2"} {
+		out, bare := filepath.Join(dir, fmt.Sprint("c", i, ".json")), filepath.Join(dir, fmt.Sprint("p", i, ".json"))
+		text, err := train(t, "-i", in, "-s", "4", "-m", "8", "--queries", q, "--threads", threads, "-o", out, "--pgdog-out", bare)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"cells       32 (8 per shard on average)", "window 0.952..1.050 x mean", "recall@10    probes 1: ", "recall@10    probes 4: ", "held-out    imbalance", "grouping"} {
+			if !strings.Contains(text, want) {
+				t.Fatalf("summary lacks %q:\n%s", want, text)
+			}
+		}
+		f, err := centroids.Load(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := centroids.Load(bare)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loads := make([]int, 4)
+		for c, s := range f.ShardOf {
+			if s != c%4 || !slices.Equal(f.Centroids[c], p.Centroids[c]) {
+				t.Fatalf("cell %d: shard %d, and the bare array's row differs or is not on shard i %% 4", c, s)
+			}
+			loads[s] += f.Training.Sizes[c]
+		}
+		for s, l := range loads {
+			if float64(l) < 750/1.05 || float64(l) > 750*1.05 {
+				t.Fatalf("shard %d holds %d of 3000 training rows", s, l)
+			}
+		}
+		b, _ := os.ReadFile(out)
+		outs = append(outs, b)
+	}
+	if !bytes.Equal(outs[0], outs[1]) {
+		t.Fatal("the thread count changed the output")
+	}
+}
+
+// TestReshard grows a 4-shard layout of cells to 5 shards: the new file
+// keeps the centroids, has 5 shards inside the window, moved at most the
+// budget, and the summary and plot are written; wrong uses get messages
+// that say how to fix them.
+func TestReshard(t *testing.T) {
+	dir := t.TempDir()
+	in, q := filepath.Join(dir, "train.fvecs"), filepath.Join(dir, "q.fvecs")
+	writeBlobs(t, in, 1, 4000, 12, 60)
+	writeBlobs(t, q, 2, 300, 12, 60)
+	old, nf, png := filepath.Join(dir, "old.json"), filepath.Join(dir, "new.json"), filepath.Join(dir, "r.png")
+	if text, err := train(t, "-i", in, "-s", "4", "-m", "16", "-o", old); err != nil {
+		t.Fatal(text, err)
+	}
+	text, err := train(t, "reshard", "--centroids", old, "-s", "5", "-i", in, "-o", nf, "--queries", q, "--plot", png, "--balance", "1.1", "--max-move", "0.3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"shards      4 -> 5", "moved       ", "recall@10    probes 1: ", "(before ", "window 0.909..1.100 x mean"} {
+		if !strings.Contains(text, want) {
+			t.Fatalf("reshard output lacks %q:\n%s", want, text)
+		}
+	}
+	a, err := centroids.Load(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := centroids.Load(nf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Shards != 5 || len(b.Centroids) != len(a.Centroids) {
+		t.Fatalf("new file: %d shards, %d centroids", b.Shards, len(b.Centroids))
+	}
+	moved, total := 0, 0
+	loads := make([]int, 5)
+	for c := range a.Centroids {
+		if !slices.Equal(a.Centroids[c], b.Centroids[c]) {
+			t.Fatalf("centroid %d changed", c)
+		}
+		total += b.Training.Sizes[c]
+		loads[b.ShardOf[c]] += b.Training.Sizes[c]
+		if a.ShardOf[c] != b.ShardOf[c] {
+			moved += b.Training.Sizes[c]
+		}
+	}
+	if float64(moved) > 0.3*float64(total) || moved == 0 {
+		t.Fatalf("moved %d of %d rows", moved, total)
+	}
+	for s, l := range loads {
+		if mean := float64(total) / 5; float64(l) < mean/1.1 || float64(l) > mean*1.1 {
+			t.Fatalf("shard %d: %d rows", s, l)
+		}
+	}
+	if st, err := os.Stat(png); err != nil || st.Size() == 0 {
+		t.Fatalf("plot: %v", err)
+	}
+	bare := filepath.Join(dir, "bare.json")
+	if err := centroids.SaveBare(bare, &centroids.File{Metric: a.Metric, Dim: a.Dim, Centroids: a.Centroids}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		args   []string
+		status int
+		want   string
+	}{
+		{[]string{"reshard", "-s", "5", "-i", in, "-o", nf}, 2, "reshard needs --centroids OLD: the centroid file the shards use now"},
+		{[]string{"reshard", "--centroids", old, "-i", in, "-o", nf}, 2, "reshard needs --shards N: the new number of shards"},
+		{[]string{"reshard", "--centroids", old, "-s", "5", "-i", in}, 2, "reshard needs --out NEW: where to write the new centroid file"},
+		{[]string{"reshard", "--centroids", old, "-s", "4", "-i", in, "-o", nf}, 2, "--shards 4: " + old + " already has 4 shards; reshard adds shards (give more than 4)"},
+		{[]string{"reshard", "--centroids", old, "-s", "65", "-i", in, "-o", nf}, 1, "--shards 65: " + old + " has only 64 cells, and every shard needs one; retrain with more cells (--cells-per-shard)"},
+		{[]string{"reshard", "--centroids", bare, "-s", "5", "-i", in, "-o", nf}, 1, "--centroids " + bare + " is PgDog's bare array: it puts centroid i on shard i % n for every n, so adding a shard moves nearly every row; train a vecshard-centroids/1 file (--out) to reshard"},
+		{[]string{"reshard", "--centroids", old, "-s", "5", "-i", in, "-o", nf, "--max-move", "0.001"}, 1, "resharding 64 cells onto 5 shards (--balance 1.05): "},
+	} {
+		var stdout, stderr bytes.Buffer
+		status := run(tt.args, &stdout, &stderr)
+		if want := "train-centroids: " + tt.want; status != tt.status || !strings.HasPrefix(stderr.String(), want) {
+			t.Errorf("%v:\n status %d, stderr %q\nwant %d, %q", tt.args, status, stderr.String(), tt.status, want)
+		}
+	}
 }

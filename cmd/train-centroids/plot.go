@@ -15,22 +15,41 @@ import (
 // writePlot draws two bar charts, points per shard above points per
 // centroid, into a PNG file.
 func writePlot(path string, perShard, perCentroid []int) error {
-	top, err := bars("Points per shard", "shard", perShard)
-	if err != nil {
-		return err
-	}
-	bottom, err := bars("Points per centroid", "centroid", perCentroid)
-	if err != nil {
-		return err
+	return writePanels(path, panel{"Points per shard", "shard", perShard}, panel{"Points per centroid", "centroid", perCentroid})
+}
+
+// writeReshardPlot draws points per shard before and after a reshard.
+func writeReshardPlot(path string, before, after []int) error {
+	return writePanels(path,
+		panel{fmt.Sprintf("Points per shard before (%d shards)", len(before)), "shard", before},
+		panel{fmt.Sprintf("Points per shard after (%d shards)", len(after)), "shard", after})
+}
+
+// panel is one bar chart: a title, the x axis label and the bars.
+type panel struct {
+	title, xlabel string
+	sizes         []int
+}
+
+// writePanels draws the panels one above the other into a PNG file.
+func writePanels(path string, panels ...panel) error {
+	var rows [][]*plot.Plot
+	for _, p := range panels {
+		pl, err := bars(p.title, p.xlabel, p.sizes)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, []*plot.Plot{pl})
 	}
 	const w, h = 10 * vg.Inch, 8 * vg.Inch
 	img := vgimg.New(w, h)
 	dc := draw.New(img)
-	tiles := draw.Tiles{Rows: 2, Cols: 1, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
+	tiles := draw.Tiles{Rows: len(rows), Cols: 1, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
 		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 4}
-	canvases := plot.Align([][]*plot.Plot{{top}, {bottom}}, tiles, dc)
-	top.Draw(canvases[0][0])
-	bottom.Draw(canvases[1][0])
+	canvases := plot.Align(rows, tiles, dc)
+	for i, r := range rows {
+		r[0].Draw(canvases[i][0])
+	}
 	f, err := atomicfile.Create(path)
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/vecshard/vecshard/cmd/internal/cli"
 	"github.com/vecshard/vecshard/internal/atomicfile"
 	"github.com/vecshard/vecshard/kmeans"
+	"github.com/vecshard/vecshard/partition"
 )
 
 // trainOptions are train-centroids' flags.
@@ -18,10 +20,12 @@ type trainOptions struct {
 	in                           inputFlags
 	metric                       string
 	k, shards, iters, restarts   int
+	cellsPerShard                int
 	threads                      int
 	tol, balance                 float64
 	seed                         int64
 	out, pgdogOut, plot, created string
+	queries                      string
 	dryRun, quiet                bool
 }
 
@@ -31,14 +35,23 @@ func newTrainCmd(stderr io.Writer) *cobra.Command {
 		Use:   "train-centroids --input FILE --k K [--shards N] --out FILE [flags]",
 		Short: "Train the centroid file vecshard routes pgvector queries by",
 		Long: `train-centroids trains k centroids on sample vectors (spherical k-means for
-cosine, plain k-means for l2 and inner_product), assigns them to shards so
-that the points per shard are as even as possible, and writes the
-vecshard-centroids/1 file the plugin's configuration names (--out) and/or
-PgDog's bare centroid array (--pgdog-out).
+cosine, plain k-means for l2 and inner_product), assigns them to shards, and
+writes the vecshard-centroids/1 file the plugin's configuration names (--out)
+and/or PgDog's bare centroid array (--pgdog-out).
+
+With more centroids than shards (--cells-per-shard M, or --k above --shards)
+the centroids are fine cells, grouped into shards so that every shard holds
+between 1/F and F times the mean rows (--balance F, default 1.05) and
+neighbouring cells share a shard: every training row's 10 nearest neighbours
+weigh the edges between cells, and a balanced partition keeps the heaviest
+edges inside shards. This is the layout to use: k-means with k = shards
+leaves shards up to twice the mean, and a layout of cells can grow (see
+train-centroids reshard). --queries evaluates the result on held-out rows.
 
 Input is a file (--input) or a PostgreSQL query (--dsn with --query), never
 both. Every flag and output path is checked before training starts.`,
-		Example: `  train-centroids -i vectors.txt -k 64 -s 16 -o centroids.json --plot sizes.png
+		Example: `  train-centroids -i vectors.txt -s 16 --cells-per-shard 32 -o centroids.json --queries heldout.txt
+  train-centroids -i vectors.txt -k 64 -s 16 -o centroids.json --plot sizes.png
   train-centroids -i items.csv --column embedding -k 16 -o centroids.json --balance 1.1
   train-centroids --dsn postgres://localhost/app --query "SELECT embedding::text FROM items TABLESAMPLE SYSTEM (1)" \
       -k 64 -s 64 -o centroids.json --pgdog-out pgdog-centroids.json
@@ -55,17 +68,19 @@ both. Every flag and output path is checked before training starts.`,
 	}
 	fs := c.Flags()
 	o.in.register(fs, "training vectors")
-	fs.IntVarP(&o.k, "k", "k", 0, "number of centroids `K` (required; k >= shards)")
+	fs.IntVarP(&o.k, "k", "k", 0, "number of centroids `K` (k >= shards; or give --cells-per-shard)")
 	fs.IntVarP(&o.shards, "shards", "s", 0, "number of shards `N` (default k)")
+	fs.IntVarP(&o.cellsPerShard, "cells-per-shard", "m", 0, "train `M` x shards fine cells and group them into shards (needs --shards; e.g. 16 or 32)")
+	fs.StringVar(&o.queries, "queries", "", "held-out query vectors `FILE` (same formats as --input): report recall@10 at probes 1/2/4 and their imbalance")
 	fs.StringVar(&o.metric, "metric", "cosine", "similarity the router uses: cosine, l2, inner_product")
 	fs.IntVar(&o.iters, "iters", 20, "maximum number of Lloyd iterations")
 	fs.Float64Var(&o.tol, "tol", 0, "stop when an iteration improves the objective by less than this fraction")
 	fs.IntVar(&o.restarts, "restarts", 1, "independent runs; the best objective is kept")
 	fs.Int64Var(&o.seed, "seed", 1, "random seed (sampling, seeding)")
-	fs.Float64Var(&o.balance, "balance", 0, "cap every shard at `F` times the mean size during training (F >= 1; 0: off)")
+	fs.Float64Var(&o.balance, "balance", 0, "with cells: every shard within 1/`F`..F x the mean rows (default 1.05); with k == shards: cap every shard at F x the mean during training (0: off)")
 	fs.IntVar(&o.threads, "threads", 0, "goroutines (0: GOMAXPROCS); does not change the result")
 	fs.StringVarP(&o.out, "out", "o", "", "write the vecshard-centroids/1 `FILE` here")
-	fs.StringVar(&o.pgdogOut, "pgdog-out", "", "write PgDog's bare centroid array `FILE` here (needs k == shards)")
+	fs.StringVar(&o.pgdogOut, "pgdog-out", "", "write PgDog's bare centroid array `FILE` here (centroid i on shard i % shards: k must be a multiple of shards, and every shard then owns k/shards cells)")
 	fs.StringVar(&o.plot, "plot", "", "write a PNG bar chart `FILE` of points per shard and per centroid")
 	fs.StringVar(&o.created, "created", "", `training.created in --out: an RFC 3339 time or "now" (empty: omitted, so output bytes depend only on the input)`)
 	fs.BoolVar(&o.dryRun, "dry-run", false, "train and print the summary without writing a centroid file (no --out needed)")
@@ -83,9 +98,20 @@ func (o *trainOptions) validate() (centroids.Metric, string, error) {
 	if err := o.in.validate(); err != nil {
 		return 0, "", err
 	}
+	if o.cellsPerShard != 0 {
+		switch {
+		case o.cellsPerShard < 1:
+			return 0, "", cli.Usagef("--cells-per-shard %d: want at least 1 (e.g. 16 or 32)", o.cellsPerShard)
+		case o.shards < 1:
+			return 0, "", cli.Usagef("--cells-per-shard needs --shards: the cells are cells-per-shard x shards")
+		case o.k != 0 && o.k != o.cellsPerShard*o.shards:
+			return 0, "", cli.Usagef("--k %d disagrees with --cells-per-shard %d x --shards %d = %d: give one of --k and --cells-per-shard", o.k, o.cellsPerShard, o.shards, o.cellsPerShard*o.shards)
+		}
+		o.k = o.cellsPerShard * o.shards
+	}
 	switch {
 	case o.k < 1:
-		return 0, "", cli.Usagef("--k is required: the number of centroids (at least the number of shards; e.g. --k 64 --shards 16)")
+		return 0, "", cli.Usagef("--k is required: the number of centroids (at least the number of shards; e.g. --shards 16 --cells-per-shard 32, or --k 64 --shards 16)")
 	case o.shards < 0:
 		return 0, "", cli.Usagef("--shards %d: want at least 1 (or leave it out: k)", o.shards)
 	}
@@ -95,8 +121,8 @@ func (o *trainOptions) validate() (centroids.Metric, string, error) {
 	switch {
 	case o.k < o.shards:
 		return 0, "", cli.Usagef("--k %d is less than --shards %d: every shard needs at least one centroid", o.k, o.shards)
-	case o.pgdogOut != "" && o.k != o.shards:
-		return 0, "", cli.Usagef("--pgdog-out needs k == shards (PgDog's bare array maps centroid i to shard i), have k %d, shards %d", o.k, o.shards)
+	case o.pgdogOut != "" && o.k%o.shards != 0:
+		return 0, "", cli.Usagef("--pgdog-out: PgDog's bare array puts centroid i on shard i %% shards, so every shard owns the same number of centroids; %d centroids cannot be spread evenly over %d shards (use --cells-per-shard, or a k that is a multiple of %d)", o.k, o.shards, o.shards)
 	case o.out == "" && o.pgdogOut == "" && !o.dryRun:
 		return 0, "", cli.Usagef("no output: give --out FILE (and/or --pgdog-out FILE), or --dry-run to train without writing")
 	case o.dryRun && (o.out != "" || o.pgdogOut != ""):
@@ -112,6 +138,11 @@ func (o *trainOptions) validate() (centroids.Metric, string, error) {
 	} else if created != "" {
 		if _, err := time.Parse(time.RFC3339, created); err != nil {
 			return 0, "", cli.Usagef("--created %q: want an RFC 3339 time such as 2026-01-02T15:04:05Z, or now", created)
+		}
+	}
+	if o.queries != "" {
+		if _, err := o.in.formatOf(o.queries); err != nil {
+			return 0, "", err
 		}
 	}
 	for _, p := range []struct{ flag, path string }{{"--out", o.out}, {"--pgdog-out", o.pgdogOut}, {"--plot", o.plot}} {
@@ -137,9 +168,17 @@ func (o *trainOptions) run(stdout, stderr io.Writer) error {
 	}
 	readTime := time.Since(start)
 
+	cells := o.k > o.shards
 	cfg := kmeans.Config{
 		K: o.k, Metric: m, Iters: o.iters, Tol: o.tol, Restarts: o.restarts, Seed: o.seed,
 		Shards: o.shards, Balance: o.balance, Workers: o.threads,
+	}
+	if cells {
+		// Plain k-means for the cells; the balance is the grouping's.
+		cfg.Balance = 0
+		if o.balance == 0 {
+			o.balance = 1.05
+		}
 	}
 	if bar := cli.NewProgress(stderr, o.quiet, int64(max(1, o.restarts)*(o.iters+1)), "training", false); bar != nil {
 		cfg.Progress = func(r, it int, obj float64) {
@@ -152,7 +191,7 @@ func (o *trainOptions) run(stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	elapsed := time.Since(start)
+	trainTime := time.Since(start) - readTime
 
 	file := &centroids.File{
 		Metric: m, Dim: x.Dim, Shards: o.shards, ShardOf: res.ShardOf,
@@ -166,6 +205,36 @@ func (o *trainOptions) run(stdout, stderr io.Writer) error {
 	for j := range file.Centroids {
 		file.Centroids[j] = res.Centroids.Row(j)
 	}
+	shardSizes := res.ShardSizes
+	var g *kmeans.Grouping
+	if cells {
+		set, err := centroids.New(kmeans.FileOf(res.Centroids, m, o.k, nil))
+		if err != nil {
+			return err
+		}
+		g, err = kmeans.Group(x, set, kmeans.GroupConfig{
+			Shards: o.shards, Balance: o.balance, Seed: o.seed, Workers: o.threads, SwapOnly: o.pgdogOut != "",
+		})
+		if errors.Is(err, partition.ErrWindow) {
+			return fmt.Errorf("grouping %d cells into %d shards (--balance %g): %w; more cells (--cells-per-shard), more training rows or a wider --balance (e.g. 1.2) would help", o.k, o.shards, o.balance, err)
+		}
+		if err != nil {
+			return fmt.Errorf("grouping %d cells into %d shards: %w", o.k, o.shards, err)
+		}
+		file.ShardOf, file.Training.Sizes, shardSizes = g.ShardOf, g.Sizes, g.Loads
+	}
+	if o.pgdogOut != "" && o.k > o.shards {
+		if err := pgdogOrder(file); err != nil {
+			return fmt.Errorf("--pgdog-out: %w", err)
+		}
+	}
+	elapsed := time.Since(start)
+	var ev *heldOut
+	if o.queries != "" {
+		if ev, err = o.evalHeldOut(x, file, stderr); err != nil {
+			return err
+		}
+	}
 	if o.out != "" {
 		if err := centroids.Save(o.out, file); err != nil {
 			return fmt.Errorf("--out: %w", err)
@@ -173,19 +242,65 @@ func (o *trainOptions) run(stdout, stderr io.Writer) error {
 	}
 	if o.pgdogOut != "" {
 		bare := *file
-		bare.ShardOf = nil
+		bare.ShardOf, bare.Shards = nil, 0
 		if err := centroids.SaveBare(o.pgdogOut, &bare); err != nil {
 			return fmt.Errorf("--pgdog-out: %w", err)
 		}
 	}
 	if o.plot != "" {
-		if err := writePlot(o.plot, res.ShardSizes, res.RoutedSizes); err != nil {
+		if err := writePlot(o.plot, shardSizes, file.Training.Sizes); err != nil {
 			return fmt.Errorf("--plot: %w", err)
 		}
 	}
-	summary(stdout, x, st, cfg, res, readTime, elapsed)
+	if cells {
+		cellSummary(stdout, x, st, cfg, o.balance, res, g, readTime, trainTime, elapsed)
+	} else {
+		summary(stdout, x, st, cfg, res, readTime, elapsed)
+	}
+	if ev != nil {
+		ev.print(stdout)
+	}
 	if o.dryRun {
 		fmt.Fprintln(stdout, "dry run     no file written (give --out FILE to write the centroids)")
+	}
+	return nil
+}
+
+// pgdogOrder reorders the cells of f, which every shard owns equally many
+// of, so that cell i is on shard i % f.Shards: the mapping of PgDog's bare
+// centroid array. Within a shard the cells keep their order.
+func pgdogOrder(f *centroids.File) error {
+	s := f.Shards
+	per := make([][]int, s)
+	for c, sh := range f.ShardOf {
+		per[sh] = append(per[sh], c)
+	}
+	for sh, cs := range per {
+		if len(cs) != len(f.ShardOf)/s {
+			return fmt.Errorf("shard %d owns %d cells, not %d: PgDog's bare array cannot express it", sh, len(cs), len(f.ShardOf)/s)
+		}
+	}
+	order := make([]int, 0, len(f.ShardOf))
+	for j := 0; j < len(f.ShardOf)/s; j++ {
+		for sh := 0; sh < s; sh++ {
+			order = append(order, per[sh][j])
+		}
+	}
+	rows := make([][]float32, len(order))
+	shardOf := make([]int, len(order))
+	var sizes []int
+	if f.Training != nil && f.Training.Sizes != nil {
+		sizes = make([]int, len(order))
+	}
+	for i, c := range order {
+		rows[i], shardOf[i] = f.Centroids[c], f.ShardOf[c]
+		if sizes != nil {
+			sizes[i] = f.Training.Sizes[c]
+		}
+	}
+	f.Centroids, f.ShardOf = rows, shardOf
+	if sizes != nil {
+		f.Training.Sizes = sizes
 	}
 	return nil
 }
