@@ -27,6 +27,8 @@ const progressMin = 16 << 20
 type splitOptions struct {
 	configFlags
 	table, input, out, format, null, columns string
+	from                                     string
+	fromShards                               int
 	header, quiet                            bool
 	delim, quote, escape                     byteFlag
 }
@@ -55,10 +57,26 @@ configuration's shards.
 
 The plugin refuses COPY into a configured table (PgDog hands it the data in
 arbitrary chunks); split the file with this command and COPY each part
-directly into its shard instead.`,
+directly into its shard instead.
+
+Moving rows after a reshard: with --from OLD-CONFIG (the configuration the
+shards use now; --config is the new one, e.g. naming the file that
+train-centroids reshard wrote and the new shard count), split places every
+row under both and writes only what must change:
+  DIR/move-to-shard-<n>.csv|txt   the rows whose shard becomes n (COPY them
+                                  into shard n, same options as the input)
+  DIR/delete-from-shard-<m>.txt   the id_column values of the rows leaving
+                                  shard m, one per line in COPY text format
+Rows that stay are not written. Every row is either kept where it is or in
+exactly one move file and one delete file. A live migration: COPY the move
+files into their shards, point PgDog at the new configuration, then on each
+source shard: CREATE TEMP TABLE gone (id <id_type>); \copy gone FROM
+delete-from-shard-<m>.txt; DELETE FROM T USING gone WHERE T.id = gone.id.
+The table needs id_column in the new configuration.`,
 		Example: `  vecshard split --config vecshard.toml --shards 4 --table items \
     --input items.csv --header --out parts/
-  for n in 0 1 2 3; do psql "$SHARD_$n" -c "\copy items FROM parts/shard-$n.csv (FORMAT csv, HEADER)"; done`,
+  for n in 0 1 2 3; do psql "$SHARD_$n" -c "\copy items FROM parts/shard-$n.csv (FORMAT csv, HEADER)"; done
+  vecshard split --config vecshard-17.toml --from vecshard.toml --table items --input items.csv --header --out moves/`,
 		Args: cli.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return o.run(c, c.OutOrStdout(), stderr)
@@ -78,6 +96,8 @@ directly into its shard instead.`,
 	fs.Var(&o.escape, "escape", "CSV escape character `C` (default the quote)")
 	fs.StringVar(&o.null, "null", "", "the `STRING` that means NULL (default \\N for text, an unquoted empty field for csv)")
 	fs.StringVar(&o.columns, "columns", "", "the file's columns in order, `a,b,c` (as in COPY T (a,b,c) FROM)")
+	fs.StringVar(&o.from, "from", "", "the `OLD-CONFIG` the shards use now: write only the rows that move and the keys to delete")
+	fs.IntVar(&o.fromShards, "from-shards", 0, "the shard count `N` under --from (default: its configuration's shards)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress bar")
 	return c
 }
@@ -156,9 +176,33 @@ func (o *splitOptions) run(c *cobra.Command, stdout, stderr io.Writer) error {
 		snap: snap, table: t, shards: shards, opt: opt, columns: cols,
 		input: o.input, outDir: o.out, stderr: stderr, quiet: o.quiet,
 	}
+	if o.from != "" {
+		if err := o.loadFrom(s); err != nil {
+			return err
+		}
+	}
 	n, err := s.run()
 	if err != nil {
 		return err
+	}
+	if s.from != nil {
+		moved := 0
+		for _, c := range s.counts {
+			moved += c
+		}
+		fmt.Fprintf(stdout, "%s: %d rows of %s, %d move (%.2f%%) from %d to %d shards, %d stay; files in %s\n",
+			displayName(o.input), n, t.Name, moved, 100*float64(moved)/float64(max(1, n)), s.fromShards, shards, n-moved, o.out)
+		for i, c := range s.counts {
+			if c > 0 {
+				fmt.Fprintf(stdout, "  %s: %d rows\n", s.outName(i), c)
+			}
+		}
+		for i, c := range s.deletes {
+			if c > 0 {
+				fmt.Fprintf(stdout, "  %s: %d keys\n", deleteName(i), c)
+			}
+		}
+		return nil
 	}
 	fmt.Fprintf(stdout, "%s: %d rows of %s split by %s into %d files in %s\n", displayName(o.input), n, t.Name, t.KeyColumn(), shards, o.out)
 	for i, c := range s.counts {
@@ -166,6 +210,35 @@ func (o *splitOptions) run(c *cobra.Command, stdout, stderr io.Writer) error {
 	}
 	return nil
 }
+
+// loadFrom loads --from, the configuration the shards use now, for a
+// migration.
+func (o *splitOptions) loadFrom(s *splitter) error {
+	from, err := router.Load(o.from, router.WithText(sqltext.Parser{}))
+	if err != nil {
+		return fmt.Errorf("--from: %w", err)
+	}
+	s.from, s.fromShards = from, o.fromShards
+	if s.fromShards == 0 {
+		s.fromShards = from.Shards()
+	}
+	if s.fromShards < 1 {
+		return cli.Usagef("--from-shards is required: %s sets no shards, so give the shard count it runs with", o.from)
+	}
+	if s.fromTable = findTable(from, o.table); s.fromTable == nil {
+		return fmt.Errorf("table %q is not in --from %s: both configurations must describe it", o.table, o.from)
+	}
+	if s.table.IDColumn == "" {
+		return fmt.Errorf("%s: table %s has no id_column: a migration deletes moved rows by their id; set id_column", o.config, s.table.Name)
+	}
+	if s.fromTable.KeyColumn() != s.table.KeyColumn() {
+		return fmt.Errorf("table %s is placed by %s in --from %s but by %s in %s: a migration needs the same key column", s.table.Name, s.fromTable.KeyColumn(), o.from, s.table.KeyColumn(), o.config)
+	}
+	return nil
+}
+
+// deleteName is the file of keys to delete from a source shard.
+func deleteName(shard int) string { return fmt.Sprintf("delete-from-shard-%d.txt", shard) }
 
 func displayName(input string) string {
 	if input == "-" {
@@ -250,6 +323,13 @@ type splitter struct {
 	stderr  io.Writer
 	quiet   bool
 
+	// A migration (--from): the old placement; counts are then the rows
+	// moving to each shard and deletes the keys leaving each old shard.
+	from       *router.Snapshot
+	fromTable  *router.Table
+	fromShards int
+	deletes    []int
+
 	counts []int
 }
 
@@ -261,6 +341,9 @@ func (s *splitter) ext() string {
 }
 
 func (s *splitter) outName(shard int) string {
+	if s.from != nil {
+		return fmt.Sprintf("move-to-shard-%d.%s", shard, s.ext())
+	}
 	return fmt.Sprintf("shard-%d.%s", shard, s.ext())
 }
 
@@ -322,6 +405,33 @@ func (s *splitter) run() (rows int, err error) {
 		out[i] = &shardFile{f: f, w: bufio.NewWriterSize(f, 256<<10)}
 	}
 	s.counts = make([]int, s.shards)
+	var dels []*shardFile
+	idCol := -1
+	if s.from != nil {
+		dels = make([]*shardFile, s.fromShards)
+		defer func() {
+			if err != nil {
+				for _, o := range dels {
+					if o != nil {
+						o.f.Abort()
+					}
+				}
+			}
+		}()
+		for i := range dels {
+			f, err := atomicfile.Create(filepath.Join(s.outDir, deleteName(i)))
+			if err != nil {
+				return 0, err
+			}
+			dels[i] = &shardFile{f: f, w: bufio.NewWriterSize(f, 64<<10)}
+		}
+		s.deletes = make([]int, s.fromShards)
+		if s.columns != nil {
+			if idCol = indexOf(s.columns, s.table.IDColumn); idCol < 0 {
+				return 0, fmt.Errorf("--columns %s does not include %s's id column %s, which the delete files list", strings.Join(s.columns, ","), s.table.Name, s.table.IDColumn)
+			}
+		}
+	}
 
 	keyCol := -1
 	if s.columns != nil {
@@ -351,6 +461,12 @@ func (s *splitter) run() (rows int, err error) {
 			} else if ncols != row.NumFields() {
 				return 0, fmt.Errorf("%s: line %d (header): %d columns, but --columns names %d", name, row.Line, row.NumFields(), ncols)
 			}
+			if s.from != nil && idCol < 0 {
+				names, _ := row.Fields()
+				if idCol = indexOf(names, s.table.IDColumn); idCol < 0 {
+					return 0, fmt.Errorf("%s: line %d (header): no column %s (%s's id column, which the delete files list) among %s", name, row.Line, s.table.IDColumn, s.table.Name, quoteList(names))
+				}
+			}
 			for _, o := range out {
 				if _, err := o.w.Write(row.Raw); err != nil {
 					return 0, err
@@ -378,11 +494,47 @@ func (s *splitter) run() (rows int, err error) {
 		if shard < 0 || shard >= s.shards {
 			return 0, fmt.Errorf("%s: the router chose shard %d of %d", at, shard, s.shards)
 		}
+		if s.from != nil {
+			old, err := s.from.Place(s.fromTable, param, s.fromShards)
+			if err != nil {
+				return 0, fmt.Errorf("%s: %s = %s under --from: %v", at, s.table.KeyColumn(), clip(key, null), err)
+			}
+			rows++
+			if old == shard {
+				continue
+			}
+			if idCol < 0 {
+				return 0, fmt.Errorf("%s: cannot tell which field is %s: give --columns (the file's column list) or --header", name, s.table.IDColumn)
+			}
+			id, idNull := row.Field(idCol)
+			if idNull {
+				return 0, fmt.Errorf("%s: %s is NULL: a moved row is deleted from shard %d by its id; give every row an id", at, s.table.IDColumn, old)
+			}
+			if _, err := dels[old].w.Write(appendCopyText(nil, id)); err != nil {
+				return 0, err
+			}
+			s.deletes[old]++
+			if _, err := out[shard].w.Write(row.Raw); err != nil {
+				return 0, err
+			}
+			s.counts[shard]++
+			continue
+		}
 		if _, err := out[shard].w.Write(row.Raw); err != nil {
 			return 0, err
 		}
 		s.counts[shard]++
 		rows++
+	}
+	for _, o := range dels {
+		if err := o.w.Flush(); err != nil {
+			return 0, fmt.Errorf("write %s: %w", o.f.Path(), err)
+		}
+	}
+	for _, o := range dels {
+		if err := o.f.Commit(); err != nil {
+			return 0, err
+		}
 	}
 	for _, o := range out {
 		if err := o.w.Flush(); err != nil {
@@ -395,6 +547,26 @@ func (s *splitter) run() (rows int, err error) {
 		}
 	}
 	return rows, nil
+}
+
+// appendCopyText appends v as one field of COPY's text format and a
+// newline: backslash, tab, newline and carriage return escaped.
+func appendCopyText(b, v []byte) []byte {
+	for _, c := range v {
+		switch c {
+		case '\\':
+			b = append(b, '\\', '\\')
+		case '\t':
+			b = append(b, '\\', 't')
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '\n')
 }
 
 func (s *splitter) columnsText() string {
