@@ -19,6 +19,20 @@ cosine similarity and k = shards = 64:
   recall@10  for each of the 10,000 test images, the fraction of its exact 10
              nearest training images (by cosine) that lie on the shards of its
              nprobe most similar centroids, averaged
+
+With --cells it compares layouts instead (issue 12), at 16 and 64 shards,
+over --seeds seeds (mean +- standard deviation), 20 iterations each:
+
+  FAISS k = shards        what PgDog's built-in vector sharding trains
+  cells, window 1.05      train-centroids --cells-per-shard M (every shard
+                          within 0.952..1.05 x mean training rows)
+  cells, window 1.2       the same with --balance 1.2 (0.833..1.2)
+  FAISS k = M x shards    timing only: FAISS training as many cells
+  reshard S -> S+1        train-centroids reshard of the 1.05 layout: rows
+                          moved (fraction and / (1/(S+1))), recall, balance
+
+and prints PASS/MISS for the issue's targets. Scores use each file's
+shard_of: a row's shard is its nearest centroid's shard.
 """
 import argparse
 import gzip
@@ -122,13 +136,168 @@ def score(c, xn, qn, gt):
     return objective, float(imbalance), recalls
 
 
+def child_cells(k, seed, out):
+    """Train FAISS k-means with k centroids and one seed; save centroids, time."""
+    import numpy as np
+    import faiss
+    x = normalize(load_idx(f"{DATA}/train-images-idx3-ubyte.gz"))
+    km = faiss.Kmeans(x.shape[1], k, niter=ITERS, spherical=True, seed=seed,
+                      max_points_per_centroid=10**9, verbose=False)
+    t = time.perf_counter()
+    km.train(x)
+    dt = time.perf_counter() - t
+    np.savez(out, centroids=np.asarray(km.centroids, dtype=np.float32), time=dt)
+
+
+def run_faiss(k, seed):
+    import numpy as np
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "c.npz")
+        subprocess.run([sys.executable, __file__, "--child", "faiss-k", "--k", str(k), "--seed", str(seed),
+                        "--out", out], check=True)
+        z = np.load(out)
+        return z["centroids"], None, float(z["time"])
+
+
+def run_cells(cmd, shards, m, balance, seed, d):
+    import numpy as np
+    out = os.path.join(d, f"cells-{shards}-{m}-{balance}-{seed}.json")
+    args = cmd + ["--input", f"{DATA}/train-images-idx3-ubyte.gz", "--shards", str(shards),
+                  "--cells-per-shard", str(m), "--balance", str(balance), "--iters", str(ITERS),
+                  "--seed", str(seed), "--metric", "cosine", "--out", out, "-q"]
+    t = time.perf_counter()
+    subprocess.run(args, stdout=subprocess.DEVNULL, check=True)
+    dt = time.perf_counter() - t
+    with open(out) as f:
+        j = json.load(f)
+    return np.asarray(j["centroids"], dtype=np.float32), np.asarray(j["shard_of"]), dt, out
+
+
+def run_reshard(cmd, old, shards, seed, d):
+    import numpy as np
+    out = old.replace(".json", f"-reshard{shards}.json")
+    args = cmd + ["reshard", "--centroids", old, "--shards", str(shards), "--input",
+                  f"{DATA}/train-images-idx3-ubyte.gz", "--seed", str(seed), "--out", out, "-q"]
+    t = time.perf_counter()
+    subprocess.run(args, stdout=subprocess.DEVNULL, check=True)
+    dt = time.perf_counter() - t
+    with open(out) as f:
+        j = json.load(f)
+    return np.asarray(j["shard_of"]), dt
+
+
+def score_layout(c, shard_of, xn, qn, gt):
+    """recall@10 at probes 1, 2, 4, max/mean and min rows per shard."""
+    import numpy as np
+    cn = normalize(c)
+    if shard_of is None:
+        shard_of = np.arange(len(cn))
+    shards = int(shard_of.max()) + 1
+    assign = np.asarray((xn @ cn.T).argmax(axis=1))
+    row_shard = shard_of[assign]
+    loads = np.bincount(row_shard, minlength=shards)
+    order = np.argsort(-(qn @ cn.T), axis=1, kind="stable")
+    nshard = row_shard[gt]
+    rec = []
+    for p in (1, 2, 4):
+        qs = shard_of[order[:, :p]]
+        rec.append(float((nshard[:, :, None] == qs[:, None, :]).any(axis=2).mean()))
+    return rec, float(loads.max() / loads.mean()), int(loads.min()), row_shard
+
+
+def cells_main(cmd, seeds):
+    import numpy as np
+    x = load_idx(f"{DATA}/train-images-idx3-ubyte.gz")
+    q = load_idx(f"{DATA}/t10k-images-idx3-ubyte.gz")
+    xn, qn = normalize(x), normalize(q)
+    import faiss
+    index = faiss.IndexFlatIP(xn.shape[1])
+    index.add(xn)
+    _, gt = index.search(qn, 10)
+
+    def ms(v):
+        return f"{np.mean(v):.4f} +-{np.std(v):.4f}"
+
+    checks = []
+    print(f"{'layout':34s} {'r@10 p1':>16s} {'p2':>7s} {'p4':>7s} {'max/mean':>9s} {'min rows':>9s} {'time s':>7s}")
+    for shards, m in ((16, 32), (64, 16)):
+        res = {}
+        with tempfile.TemporaryDirectory() as d:
+            rows = [("faiss k=shards", lambda s: run_faiss(shards, s)),
+                    ("cells window 1.05", lambda s: run_cells(cmd, shards, m, 1.05, s, d)),
+                    ("cells window 1.2", lambda s: run_cells(cmd, shards, m, 1.2, s, d)),
+                    (f"faiss k={shards * m} (time only)", lambda s: run_faiss(shards * m, s))]
+            for name, fn in rows:
+                r = {"rec": [], "imb": [], "min": [], "time": [], "files": [], "rows": []}
+                for seed in seeds:
+                    out = fn(seed)
+                    c, so, dt = out[0], out[1], out[2]
+                    r["time"].append(dt)
+                    if len(out) > 3:
+                        r["files"].append(out[3])
+                    if "time only" in name:
+                        continue
+                    rec, imb, mn, rs = score_layout(c, so, xn, qn, gt)
+                    r["rec"].append(rec)
+                    r["imb"].append(imb)
+                    r["min"].append(mn)
+                    r["rows"].append((c, rs))
+                res[name] = r
+                label = f"{shards} shards, {name}"
+                if r["rec"]:
+                    rec = np.array(r["rec"])
+                    print(f"{label:34s} {ms(rec[:, 0]):>16s} {rec[:, 1].mean():7.4f} {rec[:, 2].mean():7.4f} "
+                          f"{np.max(r['imb']):9.3f} {np.min(r['min']):9d} {np.mean(r['time']):7.2f}", flush=True)
+                else:
+                    print(f"{label:34s} {'':>16s} {'':>7s} {'':>7s} {'':>9s} {'':>9s} {np.mean(r['time']):7.2f}", flush=True)
+            # Reshard the 1.05 layouts by one shard.
+            moved, rec_after, imb_after = [], [], []
+            for seed, f in zip(seeds, res["cells window 1.05"]["files"]):
+                c, rs_before = res["cells window 1.05"]["rows"][seeds.index(seed)]
+                so, _ = run_reshard(cmd, f, shards + 1, seed, d)
+                rec, imb, mn, rs_after = score_layout(c, so, xn, qn, gt)
+                moved.append(float((rs_before != rs_after).mean()))
+                rec_after.append(rec[0])
+                imb_after.append(imb)
+            print(f"{f'{shards} -> {shards + 1} shards, reshard':34s} {ms(rec_after):>16s} {'':>7s} {'':>7s} "
+                  f"{np.max(imb_after):9.3f} {'':>9s} moved {np.mean(moved):.4f} = {np.mean(moved) * (shards + 1):.3f} x 1/{shards + 1}",
+                  flush=True)
+        f1 = np.mean([r[0] for r in res["faiss k=shards"]["rec"]])
+        c105 = np.mean([r[0] for r in res["cells window 1.05"]["rec"]])
+        c12 = np.mean([r[0] for r in res["cells window 1.2"]["rec"]])
+        t_ours = np.mean(res["cells window 1.05"]["time"])
+        t_faiss = np.mean(res[f"faiss k={shards * m} (time only)"]["time"])
+        checks += [
+            (f"{shards} shards: window 1.05 holds", max(res["cells window 1.05"]["imb"]) <= 1.05 + 1e-9,
+             f"max/mean {max(res['cells window 1.05']['imb']):.3f}"),
+            (f"{shards} shards: recall p1 (1.05) >= FAISS - 0.005", c105 >= f1 - 0.005, f"{c105:.4f} vs {f1:.4f}"),
+            (f"{shards} shards: recall p1 (1.2) >= FAISS", c12 >= f1, f"{c12:.4f} vs {f1:.4f}"),
+            (f"{shards} shards: reshard moves <= 1.1/(S+1)", np.mean(moved) <= 1.1 / (shards + 1),
+             f"{np.mean(moved):.4f} vs {1.1 / (shards + 1):.4f}"),
+            (f"{shards} shards: reshard keeps the 1.05 window", max(imb_after) <= 1.05 + 1e-9, f"{max(imb_after):.3f}"),
+        ]
+        if shards == 64:
+            checks.append(("64 shards: cells (whole command) no slower than FAISS training as many cells",
+                           t_ours <= t_faiss, f"{t_ours:.1f}s vs {t_faiss:.1f}s"))
+    print()
+    for what, ok, detail in checks:
+        print(f"{'PASS' if ok else 'MISS'}  {what}: {detail}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--child")
     ap.add_argument("--out")
+    ap.add_argument("--k", type=int, default=K)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--cells", action="store_true", help="compare shard layouts (fine cells, reshard) instead of trainers")
+    ap.add_argument("--seeds", default="1,2,3", help="seeds for --cells (comma-separated)")
     ap.add_argument("--bin", default="build/train-centroids",
                     help="train-centroids binary (default build/train-centroids; 'go' to use go run)")
     a = ap.parse_args()
+    if a.child == "faiss-k":
+        child_cells(a.k, a.seed, a.out)
+        return
     if a.child:
         child(a.child, a.out)
         return
@@ -137,6 +306,9 @@ def main():
         subprocess.run(["go", "build", "-o", "build/train-centroids", "./cmd/train-centroids"], check=True)
         a.bin = "build/train-centroids"
     cmd = [a.bin]
+    if a.cells:
+        cells_main(cmd, [int(v) for v in a.seeds.split(",")])
+        return
 
     x = load_idx(f"{DATA}/train-images-idx3-ubyte.gz")
     q = load_idx(f"{DATA}/t10k-images-idx3-ubyte.gz")

@@ -82,7 +82,8 @@ func (p *problem) assignBalanced(s *state) float64 {
 // until routing every point to its most similar centroid also respects the
 // per-centroid capacity (k == shards), or maxRounds passes. The means of a
 // balanced partition need not have balanced Voronoi cells, and the router
-// only sees the cells. Each round scans all points, then moves every
+// only sees the cells. Each round rescores the points against the
+// centroids the round before moved (all of them in the first), then moves every
 // centroid whose cell is too full away from the mean of its lowest-margin
 // points (those nearest another cell), and every centroid whose cell is
 // below the mean size towards the mean of the points of overfull cells
@@ -110,9 +111,48 @@ func (p *problem) rebalanceRouted(s *state) {
 	for j := range step {
 		step[j] = maxStep
 	}
+	// scores holds x_i . c_j for every point and centroid. The first round
+	// computes all of them; later rounds only the columns of the centroids
+	// the previous round moved (the others are unchanged, and the kernel
+	// computes a pair's product the same way in any column subset), so a
+	// round costs the moved centroids, not every point against every
+	// centroid.
+	moved := make([]bool, k)
+	for j := range moved {
+		moved[j] = true
+	}
+	var cols []int
+	var sub Matrix
 	for round := 0; round < maxRounds; round++ {
+		cols = cols[:0]
+		for j, m := range moved {
+			if m {
+				cols = append(cols, j)
+			}
+		}
+		if len(cols) == k {
+			sub = s.c
+		} else {
+			sub = NewMatrix(len(cols), p.x.Dim)
+			for t, j := range cols {
+				copy(sub.Row(t), s.c.Row(j))
+			}
+		}
 		forChunks(n, p.cfg.Workers, func(_, lo, hi int) {
-			dotBlock(p.x, lo, hi, s.c, 0, k, scores[lo*k:hi*k], k)
+			if len(cols) == k {
+				dotBlock(p.x, lo, hi, s.c, 0, k, scores[lo*k:hi*k], k)
+			} else if len(cols) > 0 {
+				m := len(cols)
+				block := make([]float32, (hi-lo)*m)
+				dotBlock(p.x, lo, hi, sub, 0, m, block, m)
+				for i := lo; i < hi; i++ {
+					row := block[(i-lo)*m : (i-lo+1)*m]
+					sc := scores[i*k : (i+1)*k]
+					for t, j := range cols {
+						sc[j] = row[t]
+					}
+				}
+			}
 			for i := lo; i < hi; i++ {
 				sc := scores[i*k : (i+1)*k]
 				b, b2i, b1, b2 := 0, 0, float32(math.Inf(-1)), float32(math.Inf(-1))
@@ -145,7 +185,10 @@ func (p *problem) rebalanceRouted(s *state) {
 			}
 			return
 		}
+		clear(moved)
 		forEach(k, p.cfg.Workers, func(j int) {
+			before := slices.Clone(s.c.Row(j))
+			defer func() { moved[j] = !slices.Equal(before, s.c.Row(j)) }()
 			m := members[j]
 			dir := 0
 			switch {

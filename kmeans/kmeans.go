@@ -47,8 +47,9 @@ type Config struct {
 	// and second-best centroid, each to the most similar centroid whose
 	// shard has room. With K == Shards the trained centroids are then
 	// moved, in small steps, until routing by nearest centroid also keeps
-	// every cell under the cap (best effort: at most 150 rounds, each a
-	// full scan of the points).
+	// every cell under the cap (best effort: at most 150 rounds, each
+	// rescoring every point against only the centroids the round before
+	// moved).
 	Balance float64
 	// Workers is the number of goroutines (0: GOMAXPROCS). It does not
 	// change the result.

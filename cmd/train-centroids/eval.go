@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -105,8 +106,12 @@ func (o *evalOptions) run(stdout, stderr io.Writer) error {
 	for i, p := range res.Probes {
 		fmt.Fprintf(stdout, "recall@%d    probes %d: %.4f\n", res.TopK, p, res.Recall[i])
 	}
-	fmt.Fprintf(stdout, "per shard   %s\n", joinInts(res.ShardSizes))
-	fmt.Fprintf(stdout, "imbalance   %.4f (max/mean points of train per shard)\n", res.Imbalance)
+	printLoads(stdout, res.ShardSizes, 0, "training rows")
+	held := make([]int, set.Shards())
+	for _, c := range kmeans.Place(q, set, o.threads) {
+		held[set.ShardOf(int(c))]++
+	}
+	fmt.Fprintf(stdout, "held-out    imbalance %.3f max/mean queries per shard, smallest shard %d queries\n", kmeans.Imbalance(held), slices.Min(held))
 	fmt.Fprintf(stdout, "time        %.3fs\n", time.Since(start).Seconds())
 	return nil
 }
