@@ -70,7 +70,13 @@ func BenchmarkCells(b *testing.B) {
 			for b.Loop() {
 				t := time.Now()
 				k := l.shards * max(1, l.m)
-				res, err := kmeans.Train(x, kmeans.Config{K: k, Metric: centroids.Cosine, Iters: 20, Seed: 1})
+				var res *kmeans.Result
+				var err error
+				if l.m > 0 && os.Getenv("HIER") != "" {
+					res, err = kmeans.TrainCells(x, kmeans.Config{K: k, Shards: l.shards, Metric: centroids.Cosine, Iters: 20, Seed: 1}, int(envFloat("HIER")))
+				} else {
+					res, err = kmeans.Train(x, kmeans.Config{K: k, Metric: centroids.Cosine, Iters: 20, Seed: 1})
+				}
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -25,7 +25,9 @@ over --seeds seeds (mean +- standard deviation), 20 iterations each:
 
   FAISS k = shards        what PgDog's built-in vector sharding trains
   cells, window 1.05      train-centroids --cells-per-shard M (every shard
-                          within 0.952..1.05 x mean training rows)
+                          within 0.952..1.05 x mean training rows; two-level
+                          cell training, the default)
+  cells flat, window 1.05 the same with --flat-cells (flat k-means cells)
   cells, window 1.2       the same with --balance 1.2 (0.833..1.2)
   FAISS k = M x shards    timing only: FAISS training as many cells
   reshard S -> S+1        train-centroids reshard of the 1.05 layout: rows
@@ -159,10 +161,10 @@ def run_faiss(k, seed):
         return z["centroids"], None, float(z["time"])
 
 
-def run_cells(cmd, shards, m, balance, seed, d):
+def run_cells(cmd, shards, m, balance, seed, d, extra=()):
     import numpy as np
-    out = os.path.join(d, f"cells-{shards}-{m}-{balance}-{seed}.json")
-    args = cmd + ["--input", f"{DATA}/train-images-idx3-ubyte.gz", "--shards", str(shards),
+    out = os.path.join(d, f"cells-{shards}-{m}-{balance}-{seed}{''.join(extra)}.json")
+    args = cmd + list(extra) + ["--input", f"{DATA}/train-images-idx3-ubyte.gz", "--shards", str(shards),
                   "--cells-per-shard", str(m), "--balance", str(balance), "--iters", str(ITERS),
                   "--seed", str(seed), "--metric", "cosine", "--out", out, "-q"]
     t = time.perf_counter()
@@ -226,6 +228,7 @@ def cells_main(cmd, seeds):
             rows = [("faiss k=shards", lambda s: run_faiss(shards, s)),
                     ("cells window 1.05", lambda s: run_cells(cmd, shards, m, 1.05, s, d)),
                     ("cells window 1.2", lambda s: run_cells(cmd, shards, m, 1.2, s, d)),
+                    ("cells flat, window 1.05", lambda s: run_cells(cmd, shards, m, 1.05, s, d, ("--flat-cells",))),
                     (f"faiss k={shards * m} (time only)", lambda s: run_faiss(shards * m, s))]
             for name, fn in rows:
                 r = {"rec": [], "imb": [], "min": [], "time": [], "files": [], "rows": []}

@@ -152,3 +152,42 @@ func TestReshard(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainCells: two-level training gives K cells, the same for any
+// number of goroutines, and refuses what it cannot do.
+func TestTrainCells(t *testing.T) {
+	x, _ := blobs(3, 16, 0.4, 500, 300, 400, 600)
+	var first *Result
+	for _, w := range []int{1, 3} {
+		res, err := TrainCells(x, Config{K: 40, Shards: 4, Metric: centroids.Cosine, Seed: 5, Workers: w}, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Centroids.Rows != 40 || len(res.Routed) != x.Rows {
+			t.Fatalf("%d cells, %d routed rows", res.Centroids.Rows, len(res.Routed))
+		}
+		for j, s := range res.RoutedSizes {
+			if s == 0 {
+				t.Fatalf("cell %d is empty", j)
+			}
+		}
+		if first == nil {
+			first = res
+		} else if !slices.Equal(first.Centroids.Data, res.Centroids.Data) {
+			t.Fatal("two-level cells depend on the number of goroutines")
+		}
+	}
+	for _, cfg := range []Config{
+		{K: 40, Shards: 4, Balance: 1.1},
+		{K: 3, Shards: 4},
+		{K: 40, Shards: 4, Init: NewMatrix(40, 16)},
+	} {
+		cfg.Metric = centroids.Cosine
+		if _, err := TrainCells(x, cfg, 3); err == nil {
+			t.Errorf("%+v: no error", cfg)
+		}
+	}
+	if _, err := Train(x, Config{K: 4, Metric: centroids.Cosine, Init: NewMatrix(3, 16)}); err == nil {
+		t.Error("3 starting centroids for k = 4 accepted")
+	}
+}

@@ -54,6 +54,9 @@ type Config struct {
 	// Workers is the number of goroutines (0: GOMAXPROCS). It does not
 	// change the result.
 	Workers int
+	// Init, when it has rows, holds the K starting centroids instead of
+	// k-means++ seeding (every restart starts from them).
+	Init Matrix
 	// Progress, if not nil, is called after every assignment step with the
 	// restart (0-based), the iteration (0 = after seeding) and the
 	// objective of that step.
@@ -145,6 +148,9 @@ func Train(x Matrix, cfg Config) (*Result, error) {
 	if err := cfg.normalize(x.Rows); err != nil {
 		return nil, err
 	}
+	if cfg.Init.Rows != 0 && cfg.Init.Dim != x.Dim {
+		return nil, fmt.Errorf("kmeans: starting centroids have %d dimensions, the points %d", cfg.Init.Dim, x.Dim)
+	}
 	for i, v := range x.Data {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 			return nil, fmt.Errorf("row %d has a NaN or infinite value", i/x.Dim)
@@ -230,8 +236,16 @@ type state struct {
 func (p *problem) run(restart int) *Result {
 	n, k, d := p.x.Rows, p.k, p.x.Dim
 	rng := rand.New(rand.NewPCG(uint64(p.cfg.Seed), uint64(restart)))
+	start := p.cfg.Init
+	if start.Rows == 0 {
+		start = p.seed(rng)
+	} else if p.cfg.Metric == centroids.Cosine {
+		start = Normalized(start)
+	} else {
+		start = Matrix{Rows: start.Rows, Dim: start.Dim, Data: slices.Clone(start.Data)}
+	}
 	s := &state{
-		c:      p.seed(rng),
+		c:      start,
 		half:   make([]float32, k),
 		assign: make([]int32, n),
 		cost:   make([]float32, n),

@@ -15,7 +15,7 @@ import (
 
 // cellSummary prints what train-centroids made of fine cells grouped into
 // shards.
-func cellSummary(w io.Writer, x kmeans.Matrix, st vecio.Stats, cfg kmeans.Config, balance float64, res *kmeans.Result, g *kmeans.Grouping, readTime, trainTime, elapsed time.Duration) {
+func cellSummary(w io.Writer, x kmeans.Matrix, st vecio.Stats, cfg kmeans.Config, balance float64, how string, res *kmeans.Result, g *kmeans.Grouping, readTime, trainTime, elapsed time.Duration) {
 	sampled := ""
 	if st.Sampled {
 		sampled = fmt.Sprintf(" (uniform sample of %d rows)", st.Rows)
@@ -28,7 +28,7 @@ func cellSummary(w io.Writer, x kmeans.Matrix, st vecio.Stats, cfg kmeans.Config
 	fmt.Fprintf(w, "metric      %s\n", cfg.Metric)
 	fmt.Fprintf(w, "cells       %d (%d per shard on average)\n", cfg.K, cfg.K/cfg.Shards)
 	fmt.Fprintf(w, "shards      %d\n", cfg.Shards)
-	fmt.Fprintf(w, "iterations  %d (restart %d of %d won)\n", res.Iterations, res.Restart+1, max(1, cfg.Restarts))
+	fmt.Fprintf(w, "training    %s\n", how)
 	fmt.Fprintf(w, "objective   %.6g (%s)\n", res.RoutedObjective, objectiveName(cfg.Metric))
 	printLoads(w, g.Loads, balance, "training rows")
 	fmt.Fprintf(w, "neighbours  %.1f%% of the training rows' 10 nearest neighbours (searched in 16 nearby cells) share the row's shard\n", 100*g.Internal)

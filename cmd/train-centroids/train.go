@@ -26,7 +26,8 @@ type trainOptions struct {
 	seed                         int64
 	out, pgdogOut, plot, created string
 	queries                      string
-	dryRun, quiet                bool
+	refine                       int
+	dryRun, quiet, flatCells     bool
 }
 
 func newTrainCmd(stderr io.Writer) *cobra.Command {
@@ -71,6 +72,8 @@ both. Every flag and output path is checked before training starts.`,
 	fs.IntVarP(&o.k, "k", "k", 0, "number of centroids `K` (k >= shards; or give --cells-per-shard)")
 	fs.IntVarP(&o.shards, "shards", "s", 0, "number of shards `N` (default k)")
 	fs.IntVarP(&o.cellsPerShard, "cells-per-shard", "m", 0, "train `M` x shards fine cells and group them into shards (needs --shards; e.g. 16 or 32)")
+	fs.BoolVar(&o.flatCells, "flat-cells", false, "train the cells by flat k-means over all of them (slower; the default trains shards coarse clusters, then cells inside each, then --refine iterations over all)")
+	fs.IntVar(&o.refine, "refine", 5, "Lloyd iterations over all the cells after the two-level training (`N`)")
 	fs.StringVar(&o.queries, "queries", "", "held-out query vectors `FILE` (same formats as --input): report recall@10 at probes 1/2/4 and their imbalance")
 	fs.StringVar(&o.metric, "metric", "cosine", "similarity the router uses: cosine, l2, inner_product")
 	fs.IntVar(&o.iters, "iters", 20, "maximum number of Lloyd iterations")
@@ -127,6 +130,8 @@ func (o *trainOptions) validate() (centroids.Metric, string, error) {
 		return 0, "", cli.Usagef("no output: give --out FILE (and/or --pgdog-out FILE), or --dry-run to train without writing")
 	case o.dryRun && (o.out != "" || o.pgdogOut != ""):
 		return 0, "", cli.Usagef("--dry-run writes no centroid file: drop it, or drop --out/--pgdog-out")
+	case o.refine < 1:
+		return 0, "", cli.Usagef("--refine %d: want at least 1", o.refine)
 	case o.iters < 0 || o.restarts < 0 || o.tol < 0:
 		return 0, "", cli.Usagef("--iters, --restarts and --tol must not be negative")
 	case o.balance != 0 && o.balance < 1:
@@ -187,7 +192,12 @@ func (o *trainOptions) run(stdout, stderr io.Writer) error {
 		}
 		defer bar.Finish()
 	}
-	res, err := kmeans.Train(x, cfg)
+	var res *kmeans.Result
+	if cells && !o.flatCells {
+		res, err = kmeans.TrainCells(x, cfg, o.refine)
+	} else {
+		res, err = kmeans.Train(x, cfg)
+	}
 	if err != nil {
 		return err
 	}
@@ -253,7 +263,11 @@ func (o *trainOptions) run(stdout, stderr io.Writer) error {
 		}
 	}
 	if cells {
-		cellSummary(stdout, x, st, cfg, o.balance, res, g, readTime, trainTime, elapsed)
+		how := fmt.Sprintf("two-level: %d coarse clusters, then cells inside each (%d iterations each level), then %d iterations over all cells", o.shards, cfg.Iters, o.refine)
+		if o.flatCells {
+			how = fmt.Sprintf("flat k-means over all cells, %d iterations", res.Iterations)
+		}
+		cellSummary(stdout, x, st, cfg, o.balance, how, res, g, readTime, trainTime, elapsed)
 	} else {
 		summary(stdout, x, st, cfg, res, readTime, elapsed)
 	}
