@@ -137,6 +137,9 @@ func (c *Config) normalize(n int) error {
 	default:
 		return fmt.Errorf("unknown metric %d", c.Metric)
 	}
+	if c.Init.Rows != 0 && (c.Init.Rows != c.K || len(c.Init.Data) != c.Init.Rows*c.Init.Dim) {
+		return fmt.Errorf("%d starting centroids for k = %d", c.Init.Rows, c.K)
+	}
 	return nil
 }
 
@@ -149,7 +152,7 @@ func Train(x Matrix, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	if cfg.Init.Rows != 0 && cfg.Init.Dim != x.Dim {
-		return nil, fmt.Errorf("kmeans: starting centroids have %d dimensions, the points %d", cfg.Init.Dim, x.Dim)
+		return nil, fmt.Errorf("starting centroids have %d dimensions, the points %d", cfg.Init.Dim, x.Dim)
 	}
 	for i, v := range x.Data {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
