@@ -473,14 +473,14 @@ func topIndices(sc []float32, p int, dst []int) []int {
 // cfg.Init empty; the Result is that of the refinement.
 func TrainCells(x Matrix, cfg Config, refine int) (*Result, error) {
 	if cfg.Balance != 0 || cfg.Init.Rows != 0 {
-		return nil, fmt.Errorf("kmeans: TrainCells trains plain cells: no balance, no starting centroids")
+		return nil, fmt.Errorf("TrainCells trains plain cells: no balance, no starting centroids")
 	}
 	k, s := cfg.K, cfg.Shards
 	if s < 1 || k < s {
-		return nil, fmt.Errorf("kmeans: %d cells for %d shards: need cells >= shards >= 1", k, s)
+		return nil, fmt.Errorf("%d cells for %d shards: need cells >= shards >= 1", k, s)
 	}
 	if x.Rows < k {
-		return nil, fmt.Errorf("kmeans: %d points cannot make k = %d centroids", x.Rows, k)
+		return nil, fmt.Errorf("%d points cannot make k = %d centroids", x.Rows, k)
 	}
 	if s == k || s == 1 {
 		return Train(x, cfg)
@@ -535,7 +535,7 @@ func TrainCells(x Matrix, cfg Config, refine int) (*Result, error) {
 			}
 		}
 		if !changed {
-			return nil, fmt.Errorf("kmeans: cannot spread %d cells over %d coarse clusters", k, s)
+			return nil, fmt.Errorf("cannot spread %d cells over %d coarse clusters", k, s)
 		}
 	}
 	init := NewMatrix(k, x.Dim)
