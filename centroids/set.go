@@ -200,7 +200,7 @@ func (s *Set) Nearest(q []float32) (centroid, shard int) {
 			}
 		}
 	}
-	e := s.errBound(normSq(q))
+	e := s.errBound(queryNormSq(q))
 	if !certified(top, second, e) {
 		best = s.nearestExact(q, nil, nil, top, e)
 	}
@@ -228,12 +228,38 @@ func certified(top, second float32, e float64) bool {
 // summation order, with or without FMA) and the float64 exact sum err by
 // at most about n·u·Σ|q_j c_j| + u·|b| (u = 2^-24 for float32), and
 // Σ|q_j c_j| <= |q|·|c| (Cauchy-Schwarz); the bound doubles that and
-// inflates qq for its own rounding. It is +Inf when qq is not finite.
-func (s *Set) errBound(qq float32) float64 {
+// inflates qq for its own rounding. It is +Inf when qq is not finite or a
+// float32 score could overflow.
+//
+// Subnormal float32 results lose relative precision, so the bound also
+// allows an absolute 2^-149 per operation (doubled), and a query whose
+// squared norm is tiny in float32 (it may have underflowed) is measured in
+// float64 by the caller (see queryNormSq).
+func (s *Set) errBound(qq float64) float64 {
 	n := float64(s.dim + 8)
 	u := 0x1p-23 // twice float32's unit roundoff
-	qn := math.Sqrt(float64(qq) * (1 + n*u))
-	return n * u * (qn*s.maxNorm + s.maxBias)
+	qn := math.Sqrt(qq * (1 + n*u))
+	mag := qn*s.maxNorm + s.maxBias
+	if !(mag < 0x1p126) {
+		// A float32 score or partial sum could overflow to an infinity
+		// (or a NaN, which no comparison sees): decide exactly.
+		return math.Inf(1)
+	}
+	return n*u*mag + 2*n*0x1p-148
+}
+
+// queryNormSq is normSq, redone in float64 when the float32 sum is so small
+// that it may have underflowed.
+func queryNormSq(q []float32) float64 {
+	qq := float64(normSq(q))
+	if qq >= 0x1p-100 || math.IsNaN(qq) {
+		return qq
+	}
+	var sum float64
+	for _, x := range q {
+		sum += float64(x) * float64(x)
+	}
+	return sum * (1 + 0x1p-40)
 }
 
 // normSq returns Σ q_j² in float32 (by the kernel, so it is cheap next to
@@ -357,7 +383,7 @@ func (s *Set) TopP(q []float32, p int, dst []int) []int {
 	}
 	w := s.scores.Get().(*work)
 	s.denseScores(w.sc, 0, q)
-	dst = s.certifiedTopP(w, p, dst, s.errBound(normSq(q)), q, nil, nil)
+	dst = s.certifiedTopP(w, p, dst, s.errBound(queryNormSq(q)), q, nil, nil)
 	s.scores.Put(w)
 	return dst
 }
@@ -574,14 +600,15 @@ func (s *Set) NearestSparse(idx []int32, val []float32) (centroid, shard int) {
 // when the indices are strictly increasing (as a decoded sparsevec's are),
 // else that times the number of entries, since a coordinate repeated m
 // times squares to at most m times the sum of its parts' squares.
-func sparseNormSq(idx []int32, val []float32) float32 {
-	var r float32
+func sparseNormSq(idx []int32, val []float32) float64 {
+	var r float64
 	for _, x := range val {
-		r += x * x
+		r += float64(x) * float64(x)
 	}
+	r *= 1 + 0x1p-40
 	for j := 1; j < len(idx); j++ {
 		if idx[j] <= idx[j-1] {
-			return r * float32(len(idx))
+			return r * float64(len(idx))
 		}
 	}
 	return r
