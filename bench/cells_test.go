@@ -3,7 +3,6 @@ package bench
 import (
 	"fmt"
 	"os"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -47,7 +46,8 @@ func cellFile(res *kmeans.Result, dim, shards int, shardOf []int) *centroids.Fil
 }
 
 // BenchmarkCells trains M x S fine cells on Fashion-MNIST's 60,000 training
-// images (cosine, 20 iterations, seed 1), groups them into S shards within
+// images (cosine, two-level, 20 iterations per level and 5 refining, seed
+// 1), groups them into S shards within
 // the balance window and reports recall@10 at probes 1, 2 and 4 on the
 // 10,000 test images and the imbalance (max/mean rows per shard) of the
 // training rows and of the test rows, beside k-means with k = S (the
@@ -72,8 +72,9 @@ func BenchmarkCells(b *testing.B) {
 				k := l.shards * max(1, l.m)
 				var res *kmeans.Result
 				var err error
-				if l.m > 0 && os.Getenv("HIER") != "" {
-					res, err = kmeans.TrainCells(x, kmeans.Config{K: k, Shards: l.shards, Metric: centroids.Cosine, Iters: 20, Seed: 1}, int(envFloat("HIER")))
+				if l.m > 0 {
+					// As train-centroids --cells-per-shard does (--refine 5).
+					res, err = kmeans.TrainCells(x, kmeans.Config{K: k, Shards: l.shards, Metric: centroids.Cosine, Iters: 20, Seed: 1}, 5)
 				} else {
 					res, err = kmeans.Train(x, kmeans.Config{K: k, Metric: centroids.Cosine, Iters: 20, Seed: 1})
 				}
@@ -89,9 +90,7 @@ func BenchmarkCells(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				steps, _ := strconv.Atoi(os.Getenv("STEPS"))
-				probes, _ := strconv.Atoi(os.Getenv("PROBES"))
-				g, err := kmeans.Group(x, set, kmeans.GroupConfig{Shards: l.shards, Balance: l.balance, Seed: 1, Steps: steps, Probes: probes})
+				g, err := kmeans.Group(x, set, kmeans.GroupConfig{Shards: l.shards, Balance: l.balance, Seed: 1})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -139,7 +138,7 @@ func minInt(v []int) int {
 }
 
 // BenchmarkReshard adds one shard to a 16-shard layout of 512 fine cells
-// (cosine, 20 iterations, seed 1, window 1.05) by moving whole cells, and
+// (cosine, two-level training, seed 1, window 1.05) by moving whole cells, and
 // reports the rows moved (as a fraction, and against 1/17, the least any
 // balanced 17-shard layout moves), recall@10 at one probe before and after
 // on the test images, and the new imbalance. The time is the reshard
@@ -147,7 +146,7 @@ func minInt(v []int) int {
 func BenchmarkReshard(b *testing.B) {
 	x, q := loadFMNIST(b), loadQueries(b)
 	const shards, m = 16, 32
-	res, err := kmeans.Train(x, kmeans.Config{K: shards * m, Metric: centroids.Cosine, Iters: 20, Seed: 1})
+	res, err := kmeans.TrainCells(x, kmeans.Config{K: shards * m, Shards: shards, Metric: centroids.Cosine, Iters: 20, Seed: 1}, 5)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -163,7 +162,7 @@ func BenchmarkReshard(b *testing.B) {
 	var r *kmeans.Resharding
 	b.ResetTimer()
 	for b.Loop() {
-		if r, err = kmeans.Reshard(x, old, kmeans.ReshardConfig{Shards: shards + 1, Seed: 1, MoveCost: envFloat("MOVECOST"), Steps: int(envFloat("STEPS"))}); err != nil {
+		if r, err = kmeans.Reshard(x, old, kmeans.ReshardConfig{Shards: shards + 1, Seed: 1}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -189,9 +188,4 @@ func evalRecall(b *testing.B, x, q kmeans.Matrix, f *centroids.File) float64 {
 		b.Fatal(err)
 	}
 	return ev.Recall[0]
-}
-
-func envFloat(name string) float64 {
-	v, _ := strconv.ParseFloat(os.Getenv(name), 64)
-	return v
 }
