@@ -599,9 +599,12 @@ static int run_script(int quiet)
                        bad ? bad : "");
             if (show_query)
                 printf("  <- %.70s%s", st->query, strlen(st->query) > 70 ? "..." : "");
-            if (o.decision == ERROR)
-                printf("  [%s %s: %s | %s]", str_or(o.output.error.severity), str_or(o.output.error.code),
-                       str_or(o.output.error.message), str_or(o.output.error.detail));
+            if (o.decision == ERROR) {
+                /* The detail only when there is one: no empty trailing part. */
+                const char *detail = o.output.error.detail;
+                printf("  [%s %s: %s%s%s]", str_or(o.output.error.severity), str_or(o.output.error.code),
+                       str_or(o.output.error.message), detail && *detail ? " | " : "", detail && *detail ? detail : "");
+            }
             printf("\n");
         }
         /* ERROR strings live forever, so the baseline may keep them; what
