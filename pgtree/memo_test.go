@@ -176,3 +176,63 @@ func TestMemoAddressReuse(t *testing.T) {
 		*(*[24]byte)(a) = saved
 	}
 }
+
+// TestMemoEveryByte: changing any byte the reader reads (a tag, a member,
+// a pointer, a List cell, a string byte or its NUL, a 4-byte node) makes
+// the memo miss, and changing padding (bytes the reader never reads) does
+// not. Lookup only is called on the changed tree: it must stop at the
+// first changed word, before following a pointer from it.
+func TestMemoEveryByte(t *testing.T) {
+	trees := memoCorpus(t)
+	m := NewMemo[struct{}](1 << 12)
+	bytesChanged, padChanged := 0, 0
+	for _, js := range trees {
+		root, err := NewArena(nil).BuildJSON([]byte(js))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if root == nil {
+			continue
+		}
+		var b sqlir.Builder
+		if _, err := m.Read(&b, root); err != nil {
+			t.Fatal(err)
+		}
+		part := &m.parts[(uintptr(root)>>4)%memoParts]
+		e := (*part.tab.Load())[uintptr(root)]
+		if e == nil {
+			continue // too big to remember
+		}
+		for _, rg := range e.regs {
+			var pad []byte
+			if tag := *(*int32)(rg.addr); rg.kind == regNode && tag > 0 && tag <= pg18MaxTag && uint32(progs[tag].size) == rg.n {
+				pad = padding[tag]
+			}
+			for i := range int(rg.n) {
+				p := (*byte)(unsafe.Add(rg.addr, i))
+				old := *p
+				*p ^= 0x5a
+				_, _, hit := m.Lookup(root)
+				*p = old
+				read := pad == nil || pad[i] == 0
+				switch {
+				case read && hit:
+					t.Fatalf("byte %d of a %d-byte region (kind %d) changed, and the memo still answered", i, rg.n, rg.kind)
+				case !read && !hit:
+					t.Fatalf("padding byte %d of a %d-byte node changed, and the memo missed", i, rg.n)
+				case read:
+					bytesChanged++
+				default:
+					padChanged++
+				}
+			}
+		}
+		if _, _, hit := m.Lookup(root); !hit {
+			t.Fatalf("the restored tree misses")
+		}
+	}
+	t.Logf("%d read bytes and %d padding bytes changed one at a time", bytesChanged, padChanged)
+	if bytesChanged < 10000 || padChanged == 0 {
+		t.Errorf("too few changes: %d, %d", bytesChanged, padChanged)
+	}
+}
