@@ -146,6 +146,78 @@ func (c *call) decide(p *plan, ps []Param) Decision {
 	return Decision{Kind: All, Write: true}
 }
 
+// fastPlan is a plan whose decision is one bound parameter's shard: one
+// target, not an INSERT, with no vectors to check, keyed either by one
+// condition key = $n or (a vector table) by a ranking ORDER BY key <-> $n
+// ... LIMIT; no hint, nothing refused or unread. For such a plan decide
+// answers exactly Decision{Kind: Shard, Shard: sh, Write: p.write}
+// whenever the parameter resolves to shard sh >= 0 (every other outcome,
+// such as NULL, an error, a missing parameter, a LIMIT NULL, is left to
+// decide), so the hot path resolves that parameter alone and skips the
+// general walk.
+type fastPlan struct {
+	t          *Table
+	v          *valueSrc // srcParam, its casts kept (castsKeep)
+	order      bool      // v is the ranking's query vector
+	limitParam int       // the ranking's LIMIT $n, 0 if none
+	write      bool
+}
+
+// fastPlanOf returns p's fastPlan, or nil when p does not have that shape.
+func fastPlanOf(p *plan) *fastPlan {
+	if p.kind != planRoute || p.err != nil || p.unknown != "" || p.hint.shard >= 0 || p.hint.hasKey || len(p.targets) != 1 {
+		return nil
+	}
+	tg := &p.targets[0]
+	if tg.insert || len(tg.checks) > 0 {
+		return nil
+	}
+	f := &fastPlan{t: tg.t, write: p.write}
+	switch {
+	case len(tg.conds) == 1 && !tg.conds[0].array && len(tg.conds[0].vals) == 1:
+		// With one condition, a ranking is only reached when the
+		// condition does not pin a shard: decide does that.
+		f.v = &tg.conds[0].vals[0]
+	case len(tg.conds) == 0 && tg.order != nil:
+		f.v, f.order, f.limitParam = tg.order, true, tg.limitParam
+	default:
+		return nil
+	}
+	if f.v.kind != srcParam || !castsKeep(f.t, f.v, f.order) {
+		return nil
+	}
+	return f
+}
+
+// fast is decide for a fastPlan when the parameter resolves to one shard:
+// the walk decide would take (target, anyOf or the ranking, value) reduced
+// to what it does on that path, through the same resolvers (idValue,
+// vecValue). ok is false for every other outcome, which decide then
+// answers in full.
+func (c *call) fast(f *fastPlan, ps []Param) (d Decision, ok bool) {
+	if c.shards < 1 || !c.shardsMatch(f.t) || f.v.param >= len(ps) {
+		return d, false
+	}
+	pv := ps[f.v.param]
+	if pv.Data == nil {
+		return d, false
+	}
+	if lp := f.limitParam; lp > 0 && lp <= len(ps) && ps[lp-1].Data == nil {
+		return d, false // LIMIT NULL: every row
+	}
+	var sh int
+	var err *Decision
+	if f.t.Key == KeyID {
+		sh, err = c.idValue(f.t, f.v, pv.Data, pv.Binary)
+	} else {
+		sh, err = c.vecValue(f.t, f.v, pv.Data, pv.Binary, f.order)
+	}
+	if err != nil || sh < 0 {
+		return d, false
+	}
+	return Decision{Kind: Shard, Shard: sh, Write: f.write}, true
+}
+
 // A stmtGroup follows the targets of one top-level statement through
 // decide, to refuse an UPDATE, DELETE or MERGE sent to all shards whose
 // statement also references another configured table (or the same one

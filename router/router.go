@@ -160,6 +160,15 @@ func (s *Snapshot) treePlan(stmts []byte) *plan {
 
 func (s *Snapshot) decide(p *plan, params []Param, shards int, ex *Explanation) Decision {
 	c := call{s: s, shards: shards, ex: ex}
+	if p.fast != nil && ex == nil {
+		if d, ok := c.fast(p.fast, params); ok {
+			if c.sc != nil {
+				s.pool.Put(c.sc)
+			}
+			return d
+		}
+		// Not the one-shard answer: decide in full (c keeps its scratch).
+	}
 	d := c.decide(p, params)
 	if c.sc != nil {
 		s.pool.Put(c.sc)
