@@ -323,11 +323,8 @@ func fieldSize(k fieldKind) int {
 
 // same reports whether the tree at e.root is the one e was read from.
 func (e *memoEntry[V]) same() bool {
-	for i := range e.checks {
-		c := &e.checks[i]
-		if (*(*uint64)(c.p)^c.want)&c.mask != 0 {
-			return false
-		}
+	if !sameChecks(unsafe.SliceData(e.checks), len(e.checks)) {
+		return false
 	}
 	for i := range e.narrow {
 		c := &e.narrow[i]

@@ -236,3 +236,38 @@ func TestMemoEveryByte(t *testing.T) {
 		t.Errorf("too few changes: %d, %d", bytesChanged, padChanged)
 	}
 }
+
+// TestSameChecks: the compare loop (assembly on amd64) stops at the first
+// check that fails and reads no word after it.
+func TestSameChecks(t *testing.T) {
+	words := make([]uint64, 64)
+	for i := range words {
+		words[i] = uint64(i) * 0x9e3779b97f4a7c15
+	}
+	cs := make([]check, len(words))
+	for i := range cs {
+		mask := ^uint64(0) >> (i % 64)
+		cs[i] = check{p: unsafe.Pointer(&words[i]), want: words[i] & mask, mask: mask}
+	}
+	for n := 0; n <= len(cs); n++ {
+		if !sameChecks(unsafe.SliceData(cs), n) {
+			t.Fatalf("%d equal checks: not same", n)
+		}
+	}
+	for i := range cs {
+		cs[i].want ^= cs[i].mask & -cs[i].mask // the lowest compared bit
+		// A later check pointing nowhere must not be read.
+		saved := cs[len(cs)-1].p
+		if i < len(cs)-1 {
+			cs[len(cs)-1].p = nil
+		}
+		if sameChecks(unsafe.SliceData(cs), len(cs)) {
+			t.Fatalf("check %d differs: same", i)
+		}
+		if !sameChecks(unsafe.SliceData(cs), i) {
+			t.Fatalf("the %d checks before the differing one: not same", i)
+		}
+		cs[len(cs)-1].p = saved
+		cs[i].want ^= cs[i].mask & -cs[i].mask
+	}
+}
