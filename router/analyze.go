@@ -19,8 +19,8 @@ type plan struct {
 	err     *Decision // planError: the statement is refused whatever its values
 	targets []target
 	hint    hint
-	note    string // Explain: why there is no decision, or the parser's error
-	unknown string // a node the front end could not read (its name): fail closed
+	note    string    // Explain: why there is no decision, or the parser's error
+	unknown string    // a node the front end could not read (its name): fail closed
 	fast    *fastPlan // the plan's one parameter key, when it has that shape (see fastPlanOf)
 }
 
