@@ -36,23 +36,75 @@ type Memo[V any] struct {
 const memoParts = 16
 
 type memoPart[V any] struct {
-	tab  atomic.Pointer[map[uintptr]*memoEntry[V]]
+	tab  atomic.Pointer[memoTable[V]]
 	mu   sync.Mutex // serialises writers
 	ring []*memoEntry[V]
 	hand int
 	_    [64]byte
 }
 
+// memoTable is a part's entries by root address: open addressing, linear
+// probing, at most half full; immutable once published (put builds a new
+// one). Cheaper per lookup than a Go map.
+type memoTable[V any] struct {
+	slots []memoSlot[V] // len a power of two
+	shift uint          // 64 - log2(len(slots))
+}
+
+type memoSlot[V any] struct {
+	root uintptr // 0: empty
+	e    *memoEntry[V]
+}
+
+func newMemoTable[V any](ring []*memoEntry[V]) *memoTable[V] {
+	n, shift := 1, uint(64)
+	for n < 2*len(ring) {
+		n, shift = 2*n, shift-1
+	}
+	t := &memoTable[V]{slots: make([]memoSlot[V], n), shift: shift}
+	for _, e := range ring {
+		i := t.home(uintptr(e.root))
+		for t.slots[i].root != 0 {
+			i = (i + 1) & (n - 1)
+		}
+		t.slots[i] = memoSlot[V]{root: uintptr(e.root), e: e}
+	}
+	return t
+}
+
+// home is key's first slot (Fibonacci hashing).
+func (t *memoTable[V]) home(key uintptr) int {
+	return int((uint64(key) * 0x9e3779b97f4a7c15) >> t.shift & uint64(len(t.slots)-1))
+}
+
+func (t *memoTable[V]) get(key uintptr) *memoEntry[V] {
+	mask := len(t.slots) - 1
+	for i := t.home(key); ; i = (i + 1) & mask {
+		sl := &t.slots[i]
+		if sl.root == key {
+			return sl.e
+		}
+		if sl.root == 0 {
+			return nil
+		}
+	}
+}
+
 // memoEntry is one tree Read read: immutable once published, but for the
 // caller's value.
 type memoEntry[V any] struct {
-	value  atomic.Pointer[V]
-	root   unsafe.Pointer
+	value atomic.Pointer[V]
+	root  unsafe.Pointer
+	proof
+	flat []byte   // what Read wrote
+	regs []region // where the checks came from (tests mutate them)
+	data []byte   // the regions' bytes while compiling; nil after
+}
+
+// proof is what proves a tree unchanged (see compile).
+type proof struct {
 	checks []check  // the regions' bytes as word compares, in reading order
 	narrow []narrow // 4-byte nodes (a tag alone), compared after checks
-	flat   []byte   // what Read wrote
-	regs   []region // where the checks came from (tests mutate them)
-	data   []byte   // the regions' bytes while compiling; nil after
 }
 
 // check compares one word of host memory: *(*uint64)(p) & mask == want
@@ -139,7 +191,7 @@ func (m *Memo[V]) Lookup(stmts unsafe.Pointer) ([]byte, *atomic.Pointer[V], bool
 	}
 	key := uintptr(stmts)
 	if tab := m.parts[(key>>4)%memoParts].tab.Load(); tab != nil {
-		if e := (*tab)[key]; e != nil && e.same() {
+		if e := tab.get(key); e != nil && e.same() {
 			return e.flat, &e.value, true
 		}
 	}
@@ -321,8 +373,9 @@ func fieldSize(k fieldKind) int {
 	return 0
 }
 
-// same reports whether the tree at e.root is the one e was read from.
-func (e *memoEntry[V]) same() bool {
+// same reports whether the tree at the entry's root is the one the proof
+// was compiled from.
+func (e *proof) same() bool {
 	if !sameChecks(unsafe.SliceData(e.checks), len(e.checks)) {
 		return false
 	}
@@ -356,9 +409,5 @@ func (m *Memo[V]) put(part *memoPart[V], e *memoEntry[V]) {
 			part.hand = (part.hand + 1) % len(part.ring)
 		}
 	}
-	tab := make(map[uintptr]*memoEntry[V], len(part.ring))
-	for _, x := range part.ring {
-		tab[uintptr(x.root)] = x
-	}
-	part.tab.Store(&tab)
+	part.tab.Store(newMemoTable(part.ring))
 }

@@ -94,7 +94,7 @@ func TestMemo(t *testing.T) {
 		}
 		// Change each scalar the reader reads, one at a time.
 		part := &m.parts[(uintptr(root)>>4)%memoParts]
-		e := (*part.tab.Load())[uintptr(root)]
+		e := part.tab.Load().get(uintptr(root))
 		if e == nil {
 			continue
 		}
@@ -199,7 +199,7 @@ func TestMemoEveryByte(t *testing.T) {
 			t.Fatal(err)
 		}
 		part := &m.parts[(uintptr(root)>>4)%memoParts]
-		e := (*part.tab.Load())[uintptr(root)]
+		e := part.tab.Load().get(uintptr(root))
 		if e == nil {
 			continue // too big to remember
 		}
