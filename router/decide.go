@@ -146,19 +146,21 @@ func (c *call) decide(p *plan, ps []Param) Decision {
 	return Decision{Kind: All, Write: true}
 }
 
-// fastPlan is a plan whose decision is one bound parameter's shard: one
+// fastPlan is a plan whose decision follows from one bound parameter: one
 // target, not an INSERT, with no vectors to check, keyed either by one
 // condition key = $n or (a vector table) by a ranking ORDER BY key <-> $n
-// ... LIMIT; no hint, nothing refused or unread. For such a plan decide
-// answers exactly Decision{Kind: Shard, Shard: sh, Write: p.write}
-// whenever the parameter resolves to shard sh >= 0 (every other outcome,
-// such as NULL, an error, a missing parameter, a LIMIT NULL, is left to
-// decide), so the hot path resolves that parameter alone and skips the
-// general walk.
+// ... LIMIT; no hint, nothing refused or unread. For such a plan, once
+// that parameter is resolved, decide's answer is known: its shard, ALL
+// when it has none (unless a ranking follows the condition), or its
+// error. So the hot path resolves that parameter alone and skips the
+// general walk. What fast leaves to decide (a NULL or missing parameter,
+// LIMIT NULL, a ranking after the condition) it leaves before resolving
+// anything, so that no vector is decoded twice.
 type fastPlan struct {
 	t          *Table
 	v          *valueSrc // srcParam, its casts kept (castsKeep)
 	order      bool      // v is the ranking's query vector
+	more       bool      // a ranking follows v's condition (decide tries it when v does not pin a shard)
 	limitParam int       // the ranking's LIMIT $n, 0 if none
 	write      bool
 }
@@ -175,9 +177,7 @@ func fastPlanOf(p *plan) *fastPlan {
 	f := &fastPlan{t: tg.t, write: p.write}
 	switch {
 	case len(tg.conds) == 1 && !tg.conds[0].array && len(tg.conds[0].vals) == 1:
-		// With one condition, a ranking is only reached when the
-		// condition does not pin a shard: decide does that.
-		f.v = &tg.conds[0].vals[0]
+		f.v, f.more = &tg.conds[0].vals[0], tg.order != nil
 	case len(tg.conds) == 0 && tg.order != nil:
 		f.v, f.order, f.limitParam = tg.order, true, tg.limitParam
 	default:
@@ -189,11 +189,12 @@ func fastPlanOf(p *plan) *fastPlan {
 	return f
 }
 
-// fast is decide for a fastPlan when the parameter resolves to one shard:
-// the walk decide would take (target, anyOf or the ranking, value) reduced
-// to what it does on that path, through the same resolvers (idValue,
-// vecValue). ok is false for every other outcome, which decide then
-// answers in full.
+// fast is decide for a fastPlan: the walk decide would take (target,
+// anyOf or the ranking, value) reduced to what it does for one target and
+// one parameter, through the same resolvers (idValue, vecValue), and
+// decide's answer for one target: the shard, else ALL (a write to all
+// shards when the statement writes), or the resolver's error. ok is false
+// when decide must answer, in the cases fastPlan lists.
 func (c *call) fast(f *fastPlan, ps []Param) (d Decision, ok bool) {
 	if c.shards < 1 || !c.shardsMatch(f.t) || f.v.param >= len(ps) {
 		return d, false
@@ -212,10 +213,17 @@ func (c *call) fast(f *fastPlan, ps []Param) (d Decision, ok bool) {
 	} else {
 		sh, err = c.vecValue(f.t, f.v, pv.Data, pv.Binary, f.order)
 	}
-	if err != nil || sh < 0 {
-		return d, false
+	switch {
+	case err != nil:
+		d = *err
+		d.Write = f.write
+		return d, true
+	case sh >= 0:
+		return Decision{Kind: Shard, Shard: sh, Write: f.write}, true
+	case f.more:
+		return d, false // decide tries the ranking (resolving v again: an id, or a rare vector key = $n)
 	}
-	return Decision{Kind: Shard, Shard: sh, Write: f.write}, true
+	return Decision{Kind: All, Write: f.write}, true
 }
 
 // A stmtGroup follows the targets of one top-level statement through

@@ -167,14 +167,19 @@ func (s *Snapshot) decide(p *plan, params []Param, shards int, ex *Explanation) 
 			}
 			return d
 		}
-		// Not the one-shard answer: decide in full (c keeps its scratch).
+		// Left to decide (c keeps its scratch).
 	}
+	return c.full(p, params)
+}
+
+// full is decide's general walk, then the fail-closed rule.
+func (c *call) full(p *plan, params []Param) Decision {
 	d := c.decide(p, params)
 	if c.sc != nil {
-		s.pool.Put(c.sc)
+		c.s.pool.Put(c.sc)
 	}
 	if p.unknown != "" && d.Kind != Error {
-		d = failClosed(p, ex)
+		d = failClosed(p, c.ex)
 	}
 	return d
 }
