@@ -209,21 +209,24 @@ func TestMemoEveryByte(t *testing.T) {
 				pad = padding[tag]
 			}
 			for i := range int(rg.n) {
-				p := (*byte)(unsafe.Add(rg.addr, i))
-				old := *p
-				*p ^= 0x5a
-				_, _, hit := m.Lookup(root)
-				*p = old
-				read := pad == nil || pad[i] == 0
-				switch {
-				case read && hit:
-					t.Fatalf("byte %d of a %d-byte region (kind %d) changed, and the memo still answered", i, rg.n, rg.kind)
-				case !read && !hit:
-					t.Fatalf("padding byte %d of a %d-byte node changed, and the memo missed", i, rg.n)
-				case read:
-					bytesChanged++
-				default:
-					padChanged++
+				// Between them the flips change every bit of the byte.
+				for _, flip := range []byte{0x5a, 0x01, 0x80, 0x24} {
+					p := (*byte)(unsafe.Add(rg.addr, i))
+					old := *p
+					*p ^= flip
+					_, _, hit := m.Lookup(root)
+					*p = old
+					read := pad == nil || pad[i] == 0
+					switch {
+					case read && hit:
+						t.Fatalf("byte %d of a %d-byte region (kind %d) changed (^%#x), and the memo still answered", i, rg.n, rg.kind, flip)
+					case !read && !hit:
+						t.Fatalf("padding byte %d of a %d-byte node changed, and the memo missed", i, rg.n)
+					case read:
+						bytesChanged++
+					default:
+						padChanged++
+					}
 				}
 			}
 		}
@@ -231,7 +234,7 @@ func TestMemoEveryByte(t *testing.T) {
 			t.Fatalf("the restored tree misses")
 		}
 	}
-	t.Logf("%d read bytes and %d padding bytes changed one at a time", bytesChanged, padChanged)
+	t.Logf("%d changes of read bytes and %d of padding bytes, one at a time", bytesChanged, padChanged)
 	if bytesChanged < 10000 || padChanged == 0 {
 		t.Errorf("too few changes: %d, %d", bytesChanged, padChanged)
 	}
