@@ -36,31 +36,92 @@ type Memo[V any] struct {
 const memoParts = 16
 
 type memoPart[V any] struct {
-	tab  atomic.Pointer[map[uintptr]*memoEntry[V]]
+	tab  atomic.Pointer[memoTable[V]]
 	mu   sync.Mutex // serialises writers
 	ring []*memoEntry[V]
 	hand int
 	_    [64]byte
 }
 
+// memoTable is a part's entries by root address: open addressing, linear
+// probing, at most half full; immutable once published (put builds a new
+// one). Cheaper per lookup than a Go map.
+type memoTable[V any] struct {
+	slots []memoSlot[V] // len a power of two
+	shift uint          // 64 - log2(len(slots))
+}
+
+type memoSlot[V any] struct {
+	root uintptr // 0: empty
+	e    *memoEntry[V]
+}
+
+func newMemoTable[V any](ring []*memoEntry[V]) *memoTable[V] {
+	n, shift := 1, uint(64)
+	for n < 2*len(ring) {
+		n, shift = 2*n, shift-1
+	}
+	t := &memoTable[V]{slots: make([]memoSlot[V], n), shift: shift}
+	for _, e := range ring {
+		i := t.home(uintptr(e.root))
+		for t.slots[i].root != 0 {
+			i = (i + 1) & (n - 1)
+		}
+		t.slots[i] = memoSlot[V]{root: uintptr(e.root), e: e}
+	}
+	return t
+}
+
+// home is key's first slot (Fibonacci hashing).
+func (t *memoTable[V]) home(key uintptr) int {
+	return int((uint64(key) * 0x9e3779b97f4a7c15) >> t.shift & uint64(len(t.slots)-1))
+}
+
+func (t *memoTable[V]) get(key uintptr) *memoEntry[V] {
+	mask := len(t.slots) - 1
+	for i := t.home(key); ; i = (i + 1) & mask {
+		sl := &t.slots[i]
+		if sl.root == key {
+			return sl.e
+		}
+		if sl.root == 0 {
+			return nil
+		}
+	}
+}
+
 // memoEntry is one tree Read read: immutable once published, but for the
 // caller's value.
 type memoEntry[V any] struct {
-	value  atomic.Pointer[V]
-	root   unsafe.Pointer
-	checks []check  // the regions' bytes as word compares, in reading order
-	flat   []byte   // what Read wrote
-	regs   []region // where the checks came from (tests mutate them)
-	data   []byte   // the regions' bytes while compiling; nil after
+	value atomic.Pointer[V]
+	root  unsafe.Pointer
+	proof
+	flat []byte   // what Read wrote
+	regs []region // where the checks came from (tests mutate them)
+	data []byte   // the regions' bytes while compiling; nil after
 }
 
-// check compares one word of host memory: *(*uint64)(p) & mask == want,
-// or, when mask is 0, the 4-byte word at p (the end of a struct whose size
-// is not a multiple of 8: never read past a struct).
+// proof is what proves a tree unchanged (see compile).
+type proof struct {
+	checks []check  // the regions' bytes as word compares, in reading order
+	narrow []narrow // 4-byte nodes (a tag alone), compared after checks
+}
+
+// check compares one word of host memory: *(*uint64)(p) & mask == want
+// (want is masked). p is 8-byte aligned, but for the word that ends a
+// struct whose size is 4 mod 8, which lies inside the struct.
 type check struct {
 	p    unsafe.Pointer
 	want uint64
 	mask uint64
+}
+
+// narrow compares the 4 bytes at p: a node of 4 bytes, which the memo
+// does not read past. The reader reads nothing else there and follows no
+// pointer from it, so no check relies on it and it can come last.
+type narrow struct {
+	p    unsafe.Pointer
+	want uint32
 }
 
 type region struct {
@@ -130,7 +191,7 @@ func (m *Memo[V]) Lookup(stmts unsafe.Pointer) ([]byte, *atomic.Pointer[V], bool
 	}
 	key := uintptr(stmts)
 	if tab := m.parts[(key>>4)%memoParts].tab.Load(); tab != nil {
-		if e := (*tab)[key]; e != nil && e.same() {
+		if e := tab.get(key); e != nil && e.same() {
 			return e.flat, &e.value, true
 		}
 	}
@@ -153,36 +214,57 @@ func (m *Memo[V]) ReadMiss(b *sqlir.Builder, stmts unsafe.Pointer) ([]byte, erro
 	}
 	if len(rec.data) <= maxMemoBytes {
 		e := &memoEntry[V]{root: stmts, regs: rec.regs, data: rec.data, flat: bytes.Clone(b.Bytes())}
-		e.compile()
-		e.data = nil
-		m.put(part, e)
+		if e.compile() {
+			e.data = nil
+			m.put(part, e)
+		}
 	}
 	return b.Bytes(), nil
 }
 
-// compile turns the regions into word checks. A node's first word holds
-// its tag, so it is checked before any later word of the struct is read; a
-// string is checked in aligned words (which never leave the page of the
-// byte they start at) masked to end at its NUL, after byte checks up to the
-// first aligned address.
-func (e *memoEntry[V]) compile() {
+// compile turns the regions into word checks, in reading order. A node's
+// first word holds its tag, so it is checked before any later word of the
+// struct is read; a string is checked in aligned words (which never leave
+// the page of the bytes they hold) masked to its bytes, up to its NUL. A
+// region read twice is checked once, where it was first read.
+//
+// compile reports false for a tree it cannot check this way (a node or
+// cells not 8-byte aligned, never PostgreSQL's): such a tree is read every
+// time.
+func (e *memoEntry[V]) compile() bool {
 	data := unsafe.Pointer(unsafe.SliceData(e.data))
+	word := func(old unsafe.Pointer, i int) uint64 { return *(*uint64)(unsafe.Add(old, i)) }
+	add := func(p unsafe.Pointer, want, mask uint64) {
+		e.checks = append(e.checks, check{p: p, want: want & mask, mask: mask})
+	}
+	seen := map[region]bool{}
 	for _, rg := range e.regs {
-		old := unsafe.Add(data, rg.off)
+		if key := (region{addr: rg.addr, n: rg.n, kind: rg.kind}); seen[key] {
+			continue
+		} else {
+			seen[key] = true
+		}
+		old := unsafe.Add(data, rg.off) // 8-byte aligned, zero-padded to 8
 		n := int(rg.n)
-		i := 0
 		if rg.kind == regString {
-			for ; i < n && uintptr(unsafe.Add(rg.addr, i))&7 != 0; i++ {
-				e.checks = append(e.checks, byteCheck(unsafe.Add(rg.addr, i), *(*byte)(unsafe.Add(old, i))))
-			}
-			for ; i < n; i += 8 {
+			start := uintptr(rg.addr)
+			for w := start &^ 7; w < start+uintptr(n); w += 8 {
 				var want, mask uint64
-				for j := 0; j < 8 && i+j < n; j++ {
-					want |= uint64(*(*byte)(unsafe.Add(old, i+j))) << (8 * j)
-					mask |= 0xff << (8 * j)
+				for j := uintptr(0); j < 8; j++ {
+					if a := w + j; a >= start && a < start+uintptr(n) {
+						want |= uint64(*(*byte)(unsafe.Add(old, a-start))) << (8 * j)
+						mask |= 0xff << (8 * j)
+					}
 				}
-				e.checks = append(e.checks, check{p: unsafe.Add(rg.addr, i), want: want, mask: mask})
+				add(unsafe.Add(rg.addr, int(w)-int(start)), want, mask)
 			}
+			continue
+		}
+		if uintptr(rg.addr)&7 != 0 || n%4 != 0 {
+			return false
+		}
+		if n < 8 { // a tag alone (regNode): do not read past it
+			e.narrow = append(e.narrow, narrow{p: rg.addr, want: *(*uint32)(old)})
 			continue
 		}
 		// A node: compare its members' bytes, not the padding between
@@ -192,32 +274,29 @@ func (e *memoEntry[V]) compile() {
 		if tag := *(*int32)(old); rg.kind == regNode && tag > 0 && tag <= pg18MaxTag && int(progs[tag].size) == n {
 			pad = padding[tag]
 		}
-		if uintptr(rg.addr)&7 != 0 { // not word aligned (never for PostgreSQL's nodes)
-			for ; i+4 <= n; i += 4 {
-				e.checks = append(e.checks, check{p: unsafe.Add(rg.addr, i), want: uint64(*(*uint32)(unsafe.Add(old, i)))})
-			}
-		}
-		for ; i+8 <= n; i += 8 {
+		maskAt := func(i int) uint64 {
 			mask := ^uint64(0)
 			for j := 0; j < 8 && pad != nil; j++ {
 				if pad[i+j] != 0 {
 					mask &^= 0xff << (8 * j)
 				}
 			}
-			if mask != 0 { // a word the reader never reads: not compared
-				e.checks = append(e.checks, check{p: unsafe.Add(rg.addr, i), want: *(*uint64)(unsafe.Add(old, i)) & mask, mask: mask})
+			return mask
+		}
+		for i := 0; i+8 <= n; i += 8 {
+			if mask := maskAt(i); mask != 0 { // else a word the reader never reads
+				add(unsafe.Add(rg.addr, i), word(old, i), mask)
 			}
 		}
-		for ; i+4 <= n; i += 4 {
-			if pad != nil && pad[i] != 0 && pad[i+1] != 0 && pad[i+2] != 0 && pad[i+3] != 0 {
-				continue // never read
+		if n%8 == 4 {
+			// The last 4 bytes, as the high half of the word that ends
+			// the struct: no read past it.
+			if mask := maskAt(n-8) &^ 0xffffffff; mask != 0 {
+				add(unsafe.Add(rg.addr, n-8), word(old, n-8), mask)
 			}
-			e.checks = append(e.checks, check{p: unsafe.Add(rg.addr, i), want: uint64(*(*uint32)(unsafe.Add(old, i)))})
-		}
-		for ; i < n; i++ {
-			e.checks = append(e.checks, byteCheck(unsafe.Add(rg.addr, i), *(*byte)(unsafe.Add(old, i))))
 		}
 	}
+	return true
 }
 
 // padding marks, per tag, the bytes of a node struct that the reader never
@@ -294,24 +373,15 @@ func fieldSize(k fieldKind) int {
 	return 0
 }
 
-// byteCheck checks one byte: the word compare of the byte's aligned word,
-// masked to it.
-func byteCheck(p unsafe.Pointer, b byte) check {
-	sh := 8 * (uintptr(p) & 7)
-	return check{p: unsafe.Add(p, -int(uintptr(p)&7)), want: uint64(b) << sh, mask: 0xff << sh}
-}
-
-// same reports whether the tree at e.root is the one e was read from.
-func (e *memoEntry[V]) same() bool {
-	for i := range e.checks {
-		c := &e.checks[i]
-		if c.mask == 0 {
-			if uint64(*(*uint32)(c.p)) != c.want {
-				return false
-			}
-			continue
-		}
-		if *(*uint64)(c.p)&c.mask != c.want {
+// same reports whether the tree at the entry's root is the one the proof
+// was compiled from.
+func (e *proof) same() bool {
+	if !sameChecks(unsafe.SliceData(e.checks), len(e.checks)) {
+		return false
+	}
+	for i := range e.narrow {
+		c := &e.narrow[i]
+		if *(*uint32)(c.p) != c.want {
 			return false
 		}
 	}
@@ -339,9 +409,5 @@ func (m *Memo[V]) put(part *memoPart[V], e *memoEntry[V]) {
 			part.hand = (part.hand + 1) % len(part.ring)
 		}
 	}
-	tab := make(map[uintptr]*memoEntry[V], len(part.ring))
-	for _, x := range part.ring {
-		tab[uintptr(x.root)] = x
-	}
-	part.tab.Store(&tab)
+	part.tab.Store(newMemoTable(part.ring))
 }

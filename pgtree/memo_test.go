@@ -94,7 +94,7 @@ func TestMemo(t *testing.T) {
 		}
 		// Change each scalar the reader reads, one at a time.
 		part := &m.parts[(uintptr(root)>>4)%memoParts]
-		e := (*part.tab.Load())[uintptr(root)]
+		e := part.tab.Load().get(uintptr(root))
 		if e == nil {
 			continue
 		}
@@ -174,5 +174,103 @@ func TestMemoAddressReuse(t *testing.T) {
 			t.Fatalf("a reused address answered the old tree")
 		}
 		*(*[24]byte)(a) = saved
+	}
+}
+
+// TestMemoEveryByte: changing any byte the reader reads (a tag, a member,
+// a pointer, a List cell, a string byte or its NUL, a 4-byte node) makes
+// the memo miss, and changing padding (bytes the reader never reads) does
+// not. Lookup only is called on the changed tree: it must stop at the
+// first changed word, before following a pointer from it.
+func TestMemoEveryByte(t *testing.T) {
+	trees := memoCorpus(t)
+	m := NewMemo[struct{}](1 << 12)
+	bytesChanged, padChanged := 0, 0
+	for _, js := range trees {
+		root, err := NewArena(nil).BuildJSON([]byte(js))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if root == nil {
+			continue
+		}
+		var b sqlir.Builder
+		if _, err := m.Read(&b, root); err != nil {
+			t.Fatal(err)
+		}
+		part := &m.parts[(uintptr(root)>>4)%memoParts]
+		e := part.tab.Load().get(uintptr(root))
+		if e == nil {
+			continue // too big to remember
+		}
+		for _, rg := range e.regs {
+			var pad []byte
+			if tag := *(*int32)(rg.addr); rg.kind == regNode && tag > 0 && tag <= pg18MaxTag && uint32(progs[tag].size) == rg.n {
+				pad = padding[tag]
+			}
+			for i := range int(rg.n) {
+				// Between them the flips change every bit of the byte.
+				for _, flip := range []byte{0x5a, 0x01, 0x80, 0x24} {
+					p := (*byte)(unsafe.Add(rg.addr, i))
+					old := *p
+					*p ^= flip
+					_, _, hit := m.Lookup(root)
+					*p = old
+					read := pad == nil || pad[i] == 0
+					switch {
+					case read && hit:
+						t.Fatalf("byte %d of a %d-byte region (kind %d) changed (^%#x), and the memo still answered", i, rg.n, rg.kind, flip)
+					case !read && !hit:
+						t.Fatalf("padding byte %d of a %d-byte node changed, and the memo missed", i, rg.n)
+					case read:
+						bytesChanged++
+					default:
+						padChanged++
+					}
+				}
+			}
+		}
+		if _, _, hit := m.Lookup(root); !hit {
+			t.Fatalf("the restored tree misses")
+		}
+	}
+	t.Logf("%d changes of read bytes and %d of padding bytes, one at a time", bytesChanged, padChanged)
+	if bytesChanged < 10000 || padChanged == 0 {
+		t.Errorf("too few changes: %d, %d", bytesChanged, padChanged)
+	}
+}
+
+// TestSameChecks: the compare loop (assembly on amd64) stops at the first
+// check that fails and reads no word after it.
+func TestSameChecks(t *testing.T) {
+	words := make([]uint64, 64)
+	for i := range words {
+		words[i] = uint64(i) * 0x9e3779b97f4a7c15
+	}
+	cs := make([]check, len(words))
+	for i := range cs {
+		mask := ^uint64(0) >> (i % 64)
+		cs[i] = check{p: unsafe.Pointer(&words[i]), want: words[i] & mask, mask: mask}
+	}
+	for n := 0; n <= len(cs); n++ {
+		if !sameChecks(unsafe.SliceData(cs), n) {
+			t.Fatalf("%d equal checks: not same", n)
+		}
+	}
+	for i := range cs {
+		cs[i].want ^= cs[i].mask & -cs[i].mask // the lowest compared bit
+		// A later check pointing nowhere must not be read.
+		saved := cs[len(cs)-1].p
+		if i < len(cs)-1 {
+			cs[len(cs)-1].p = nil
+		}
+		if sameChecks(unsafe.SliceData(cs), len(cs)) {
+			t.Fatalf("check %d differs: same", i)
+		}
+		if !sameChecks(unsafe.SliceData(cs), i) {
+			t.Fatalf("the %d checks before the differing one: not same", i)
+		}
+		cs[len(cs)-1].p = saved
+		cs[i].want ^= cs[i].mask & -cs[i].mask
 	}
 }

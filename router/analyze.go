@@ -19,8 +19,9 @@ type plan struct {
 	err     *Decision // planError: the statement is refused whatever its values
 	targets []target
 	hint    hint
-	note    string // Explain: why there is no decision, or the parser's error
-	unknown string // a node the front end could not read (its name): fail closed
+	note    string    // Explain: why there is no decision, or the parser's error
+	unknown string    // a node the front end could not read (its name): fail closed
+	fast    *fastPlan // the plan's one parameter key, when it has that shape (see fastPlanOf)
 }
 
 type planKind uint8
@@ -210,6 +211,7 @@ func analyze(s *Snapshot, stmts []*sqlir.Node, h hint) *plan {
 	default:
 		p.note = "no configured table is read or written"
 	}
+	p.fast = fastPlanOf(p)
 	return p
 }
 

@@ -146,6 +146,86 @@ func (c *call) decide(p *plan, ps []Param) Decision {
 	return Decision{Kind: All, Write: true}
 }
 
+// fastPlan is a plan whose decision follows from one bound parameter: one
+// target, not an INSERT, with no vectors to check, keyed either by one
+// condition key = $n or (a vector table) by a ranking ORDER BY key <-> $n
+// ... LIMIT; no hint, nothing refused or unread. For such a plan, once
+// that parameter is resolved, decide's answer is known: its shard, ALL
+// when it has none (unless a ranking follows the condition), or its
+// error. So the hot path resolves that parameter alone and skips the
+// general walk. What fast leaves to decide (a NULL or missing parameter,
+// LIMIT NULL, a ranking after the condition) it leaves before resolving
+// anything, so that no vector is decoded twice.
+type fastPlan struct {
+	t          *Table
+	v          *valueSrc // srcParam, its casts kept (castsKeep)
+	order      bool      // v is the ranking's query vector
+	more       bool      // a ranking follows v's condition (decide tries it when v does not pin a shard)
+	limitParam int       // the ranking's LIMIT $n, 0 if none
+	write      bool
+}
+
+// fastPlanOf returns p's fastPlan, or nil when p does not have that shape.
+func fastPlanOf(p *plan) *fastPlan {
+	if p.kind != planRoute || p.err != nil || p.unknown != "" || p.hint.shard >= 0 || p.hint.hasKey || len(p.targets) != 1 {
+		return nil
+	}
+	tg := &p.targets[0]
+	if tg.insert || len(tg.checks) > 0 {
+		return nil
+	}
+	f := &fastPlan{t: tg.t, write: p.write}
+	switch {
+	case len(tg.conds) == 1 && !tg.conds[0].array && len(tg.conds[0].vals) == 1:
+		f.v, f.more = &tg.conds[0].vals[0], tg.order != nil
+	case len(tg.conds) == 0 && tg.order != nil:
+		f.v, f.order, f.limitParam = tg.order, true, tg.limitParam
+	default:
+		return nil
+	}
+	if f.v.kind != srcParam || !castsKeep(f.t, f.v, f.order) {
+		return nil
+	}
+	return f
+}
+
+// fast is decide for a fastPlan: the walk decide would take (target,
+// anyOf or the ranking, value) reduced to what it does for one target and
+// one parameter, through the same resolvers (idValue, vecValue), and
+// decide's answer for one target: the shard, else ALL (a write to all
+// shards when the statement writes), or the resolver's error. ok is false
+// when decide must answer, in the cases fastPlan lists.
+func (c *call) fast(f *fastPlan, ps []Param) (d Decision, ok bool) {
+	if c.shards < 1 || !c.shardsMatch(f.t) || f.v.param >= len(ps) {
+		return d, false
+	}
+	pv := ps[f.v.param]
+	if pv.Data == nil {
+		return d, false
+	}
+	if lp := f.limitParam; lp > 0 && lp <= len(ps) && ps[lp-1].Data == nil {
+		return d, false // LIMIT NULL: every row
+	}
+	var sh int
+	var err *Decision
+	if f.t.Key == KeyID {
+		sh, err = c.idValue(f.t, f.v, pv.Data, pv.Binary)
+	} else {
+		sh, err = c.vecValue(f.t, f.v, pv.Data, pv.Binary, f.order)
+	}
+	switch {
+	case err != nil:
+		d = *err
+		d.Write = f.write
+		return d, true
+	case sh >= 0:
+		return Decision{Kind: Shard, Shard: sh, Write: f.write}, true
+	case f.more:
+		return d, false // decide tries the ranking (resolving v again: an id, or a rare vector key = $n)
+	}
+	return Decision{Kind: All, Write: f.write}, true
+}
+
 // A stmtGroup follows the targets of one top-level statement through
 // decide, to refuse an UPDATE, DELETE or MERGE sent to all shards whose
 // statement also references another configured table (or the same one

@@ -160,12 +160,26 @@ func (s *Snapshot) treePlan(stmts []byte) *plan {
 
 func (s *Snapshot) decide(p *plan, params []Param, shards int, ex *Explanation) Decision {
 	c := call{s: s, shards: shards, ex: ex}
+	if p.fast != nil && ex == nil {
+		if d, ok := c.fast(p.fast, params); ok {
+			if c.sc != nil {
+				s.pool.Put(c.sc)
+			}
+			return d
+		}
+		// Left to decide (c keeps its scratch).
+	}
+	return c.full(p, params)
+}
+
+// full is decide's general walk, then the fail-closed rule.
+func (c *call) full(p *plan, params []Param) Decision {
 	d := c.decide(p, params)
 	if c.sc != nil {
-		s.pool.Put(c.sc)
+		c.s.pool.Put(c.sc)
 	}
 	if p.unknown != "" && d.Kind != Error {
-		d = failClosed(p, ex)
+		d = failClosed(p, c.ex)
 	}
 	return d
 }
