@@ -83,16 +83,7 @@ func Group(x Matrix, set *centroids.Set, cfg GroupConfig) (*Grouping, error) {
 	case cfg.Balance != 0 && !(cfg.Balance >= 1):
 		return nil, fmt.Errorf("balance %v must be at least 1", cfg.Balance)
 	}
-	if cfg.Balance == 0 {
-		cfg.Balance = 1.05
-	}
-	if cfg.Neighbours == 0 {
-		cfg.Neighbours = 10
-	}
-	if cfg.Probes == 0 {
-		cfg.Probes = 16
-	}
-	cfg.Probes = min(cfg.Probes, k)
+	graphDefaults(&cfg.Balance, &cfg.Neighbours, &cfg.Probes)
 	out, cells := prepare(x, set, cfg.Neighbours, cfg.Probes, cfg.Workers)
 	t := time.Now()
 	start, err := startGroups(cells, out.Sizes, cfg)
@@ -115,6 +106,20 @@ func Group(x Matrix, set *centroids.Set, cfg GroupConfig) (*Grouping, error) {
 	return out, nil
 }
 
+// graphDefaults fills in the defaults Group and Reshard share: the 1.05
+// window, 10 neighbours, 16 probed cells.
+func graphDefaults(balance *float64, neighbours, probes *int) {
+	if *balance == 0 {
+		*balance = 1.05
+	}
+	if *neighbours == 0 {
+		*neighbours = 10
+	}
+	if *probes == 0 {
+		*probes = 16
+	}
+}
+
 // prepare places the rows of x in the cells of set and builds their
 // neighbour graph.
 func prepare(x Matrix, set *centroids.Set, neighbours, probes, workers int) (*Grouping, Matrix) {
@@ -128,7 +133,7 @@ func prepare(x Matrix, set *centroids.Set, neighbours, probes, workers int) (*Gr
 	out.PlaceTime = time.Since(t)
 	t = time.Now()
 	cells := setRows(set)
-	out.Graph = NeighbourGraph(x, cells, out.CellOf, set.Metric(), neighbours, min(probes, set.K()), workers)
+	out.Graph = NeighbourGraph(x, set, out.CellOf, neighbours, probes, workers)
 	out.GraphTime = time.Since(t)
 	return out, cells
 }
@@ -192,15 +197,7 @@ func Reshard(x Matrix, old *centroids.File, cfg ReshardConfig) (*Resharding, err
 	case cfg.Balance != 0 && !(cfg.Balance >= 1):
 		return nil, fmt.Errorf("balance %v must be at least 1", cfg.Balance)
 	}
-	if cfg.Balance == 0 {
-		cfg.Balance = 1.05
-	}
-	if cfg.Neighbours == 0 {
-		cfg.Neighbours = 10
-	}
-	if cfg.Probes == 0 {
-		cfg.Probes = 16
-	}
+	graphDefaults(&cfg.Balance, &cfg.Neighbours, &cfg.Probes)
 	if cfg.MoveCost == 0 {
 		cfg.MoveCost = 1
 	}
@@ -326,10 +323,13 @@ func startGroups(cells Matrix, sizes []int, cfg GroupConfig) ([]int, error) {
 // row of x, its n most similar other rows by metric (searched in the rows
 // of the probes cells most similar to its own cell; ties to the lower row)
 // each add 1 to the edge between the row's cell and the neighbour's.
-// cellOf is the cell of every row, cells the centroids. The counts are integers, so the result
-// does not depend on the number of goroutines.
-func NeighbourGraph(x, cells Matrix, cellOf []int32, metric centroids.Metric, n, probes, workers int) *partition.Graph {
-	k := cells.Rows
+// cellOf is the cell of every row (the centroids of set), and the cells
+// most similar to a cell are those set.TopP ranks first for its centroid.
+// The counts are integers, so the result does not depend on the number of
+// goroutines.
+func NeighbourGraph(x Matrix, set *centroids.Set, cellOf []int32, n, probes, workers int) *partition.Graph {
+	k, metric := set.K(), set.Metric()
+	probes = min(probes, k)
 	sizes := make([]int, k)
 	for _, c := range cellOf {
 		sizes[c]++
@@ -355,17 +355,12 @@ func NeighbourGraph(x, cells Matrix, cellOf []int32, metric centroids.Metric, n,
 		copy(grouped.Row(p), xs.Row(int(i)))
 	}
 	gm, gb := rowBias(grouped, metric) // gm == grouped unless Cosine (already unit)
-	cm, cb := rowBias(cells, metric)
 	// The cells whose rows are searched for the rows of cell a: the probes
 	// cells most similar to a's centroid (a itself first, normally).
 	near := make([][]int, k)
 	forEach(k, workers, func(a int) {
-		sc := make([]float32, k)
-		dotRows(cm.Row(a), cm, 0, k, sc)
-		for j := range sc {
-			sc[j] -= cb[j]
-		}
-		near[a] = topIndices(sc, probes, make([]int, 0, probes))
+		c := set.Centroid(a, make([]float32, set.Dim()))
+		near[a] = set.TopP(c, probes, make([]int, 0, probes))
 		if !slices.Contains(near[a], a) {
 			near[a][len(near[a])-1] = a
 		}
@@ -437,27 +432,6 @@ func NeighbourGraph(x, cells Matrix, cellOf []int32, metric centroids.Metric, n,
 // is an empty slot, which everything beats.
 func better(v float32, r int32, s float32, i int32) bool {
 	return i < 0 || v > s || (v == s && r < i)
-}
-
-// topIndices appends the indices of the p largest values of sc, largest
-// first, ties to the lower index.
-func topIndices(sc []float32, p int, dst []int) []int {
-	for i, v := range sc {
-		n := len(dst)
-		if n == p && !(v > sc[dst[n-1]]) {
-			continue
-		}
-		m := n
-		for m > 0 && sc[dst[m-1]] < v {
-			m--
-		}
-		if n < p {
-			dst = append(dst, 0)
-		}
-		copy(dst[m+1:], dst[m:len(dst)-1])
-		dst[m] = i
-	}
-	return dst
 }
 
 // TrainCells trains cfg.K fine cells for cfg.Shards shards in two levels:

@@ -20,8 +20,12 @@ func TestNeighbourGraphExact(t *testing.T) {
 			t.Fatal(err)
 		}
 		cellOf := res.Routed
+		set, err := centroids.New(FileOf(res.Centroids, m, 12, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
 		const n = 5
-		got := NeighbourGraph(x, res.Centroids, cellOf, m, n, 12, 3)
+		got := NeighbourGraph(x, set, cellOf, n, 12, 3)
 		if err := got.Validate(); err != nil {
 			t.Fatal(err)
 		}
@@ -43,8 +47,8 @@ func TestNeighbourGraphExact(t *testing.T) {
 		}
 		// Fewer probes: never more weight than exact, and deterministic
 		// whatever the number of goroutines.
-		a := NeighbourGraph(x, res.Centroids, cellOf, m, n, 3, 1)
-		c := NeighbourGraph(x, res.Centroids, cellOf, m, n, 3, 4)
+		a := NeighbourGraph(x, set, cellOf, n, 3, 1)
+		c := NeighbourGraph(x, set, cellOf, n, 3, 4)
 		if !slices.Equal(a.W, c.W) || !slices.Equal(a.Adj, c.Adj) {
 			t.Fatalf("%v: graph depends on the number of goroutines", m)
 		}

@@ -16,16 +16,7 @@ import (
 // cellSummary prints what train-centroids made of fine cells grouped into
 // shards.
 func cellSummary(w io.Writer, x kmeans.Matrix, st vecio.Stats, cfg kmeans.Config, balance float64, how string, res *kmeans.Result, g *kmeans.Grouping, readTime, trainTime, elapsed time.Duration) {
-	sampled := ""
-	if st.Sampled {
-		sampled = fmt.Sprintf(" (uniform sample of %d rows)", st.Rows)
-	}
-	fmt.Fprintf(w, "points      %d%s\n", x.Rows, sampled)
-	if st.Skipped > 0 {
-		fmt.Fprintf(w, "skipped     %d bad rows\n", st.Skipped)
-	}
-	fmt.Fprintf(w, "dim         %d\n", x.Dim)
-	fmt.Fprintf(w, "metric      %s\n", cfg.Metric)
+	inputSummary(w, x, st, cfg)
 	fmt.Fprintf(w, "cells       %d (%d per shard on average)\n", cfg.K, cfg.K/cfg.Shards)
 	fmt.Fprintf(w, "shards      %d\n", cfg.Shards)
 	fmt.Fprintf(w, "training    %s\n", how)

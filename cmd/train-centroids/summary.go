@@ -16,16 +16,7 @@ import (
 // summary prints what was trained and how evenly the router will spread
 // the training points.
 func summary(w io.Writer, x kmeans.Matrix, st vecio.Stats, cfg kmeans.Config, res *kmeans.Result, readTime, elapsed time.Duration) {
-	sampled := ""
-	if st.Sampled {
-		sampled = fmt.Sprintf(" (uniform sample of %d rows)", st.Rows)
-	}
-	fmt.Fprintf(w, "points      %d%s\n", x.Rows, sampled)
-	if st.Skipped > 0 {
-		fmt.Fprintf(w, "skipped     %d bad rows\n", st.Skipped)
-	}
-	fmt.Fprintf(w, "dim         %d\n", x.Dim)
-	fmt.Fprintf(w, "metric      %s\n", cfg.Metric)
+	inputSummary(w, x, st, cfg)
 	fmt.Fprintf(w, "k           %d\n", cfg.K)
 	fmt.Fprintf(w, "shards      %d\n", cfg.Shards)
 	fmt.Fprintf(w, "iterations  %d (restart %d of %d won)\n", res.Iterations, res.Restart+1, max(1, cfg.Restarts))
@@ -38,6 +29,21 @@ func summary(w io.Writer, x kmeans.Matrix, st vecio.Stats, cfg kmeans.Config, re
 	fmt.Fprintf(w, "per shard   %s\n", joinInts(res.ShardSizes))
 	fmt.Fprintf(w, "imbalance   %.4f (max/mean points per shard, routed by nearest centroid)\n", kmeans.Imbalance(res.ShardSizes))
 	fmt.Fprintf(w, "time        %.3fs (reading %.3fs, %d threads)\n", elapsed.Seconds(), readTime.Seconds(), runtime.GOMAXPROCS(0))
+}
+
+// inputSummary prints the lines every summary starts with: the points read,
+// the rows skipped, the dimension and the metric.
+func inputSummary(w io.Writer, x kmeans.Matrix, st vecio.Stats, cfg kmeans.Config) {
+	sampled := ""
+	if st.Sampled {
+		sampled = fmt.Sprintf(" (uniform sample of %d rows)", st.Rows)
+	}
+	fmt.Fprintf(w, "points      %d%s\n", x.Rows, sampled)
+	if st.Skipped > 0 {
+		fmt.Fprintf(w, "skipped     %d bad rows\n", st.Skipped)
+	}
+	fmt.Fprintf(w, "dim         %d\n", x.Dim)
+	fmt.Fprintf(w, "metric      %s\n", cfg.Metric)
 }
 
 func shardSizes(sizes, shardOf []int, shards int) []int {

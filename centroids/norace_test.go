@@ -1,0 +1,5 @@
+//go:build !race
+
+package centroids
+
+const raceEnabled = false
