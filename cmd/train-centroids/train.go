@@ -33,7 +33,7 @@ type trainOptions struct {
 func newTrainCmd(stderr io.Writer) *cobra.Command {
 	var o trainOptions
 	c := &cobra.Command{
-		Use:   "train-centroids --input FILE --k K [--shards N] --out FILE [flags]",
+		Use:   "train-centroids --input FILE (--shards N --cells-per-shard M | --k K [--shards N]) --out FILE [flags]",
 		Short: "Train the centroid file vecshard routes pgvector queries by",
 		Long: `train-centroids trains k centroids on sample vectors (spherical k-means for
 cosine, plain k-means for l2 and inner_product), assigns them to shards, and
@@ -73,7 +73,7 @@ both. Every flag and output path is checked before training starts.`,
 	fs.IntVarP(&o.shards, "shards", "s", 0, "number of shards `N` (default k)")
 	fs.IntVarP(&o.cellsPerShard, "cells-per-shard", "m", 0, "train `M` x shards fine cells and group them into shards (needs --shards; e.g. 16 or 32)")
 	fs.BoolVar(&o.flatCells, "flat-cells", false, "train the cells by flat k-means over all of them (slower; the default trains shards coarse clusters, then cells inside each, then --refine iterations over all)")
-	fs.IntVar(&o.refine, "refine", 5, "Lloyd iterations over all the cells after the two-level training (`N`)")
+	fs.IntVar(&o.refine, "refine", 5, "`N` Lloyd iterations over all the cells after the two-level training")
 	fs.StringVar(&o.queries, "queries", "", "held-out query vectors `FILE` (same formats as --input): report recall@10 at probes 1/2/4 and their imbalance")
 	fs.StringVar(&o.metric, "metric", "cosine", "similarity the router uses: cosine, l2, inner_product")
 	fs.IntVar(&o.iters, "iters", 20, "maximum number of Lloyd iterations")
