@@ -35,12 +35,7 @@ force) lie on the shards searched, for each probe count, and how evenly the
 centroids spread the training vectors over the shards.`,
 		Example: `  train-centroids eval --centroids centroids.json -i train.fvecs --queries test.fvecs --probes 1,2,4`,
 		Args:    cli.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if c.Flags().NFlag() == 0 {
-				return c.Help()
-			}
-			return o.run(c.OutOrStdout(), stderr)
-		},
+		RunE:    cli.HelpIfBare(func(stdout io.Writer) error { return o.run(stdout, stderr) }),
 	}
 	fs := c.Flags()
 	fs.StringVar(&o.centroids, "centroids", "", "centroid `FILE` to evaluate (required)")

@@ -45,12 +45,7 @@ Then move the rows: vecshard split --from OLD-CONFIG (see vecshard split
 --help) writes, per shard, only the rows that move and the keys to delete.`,
 		Example: `  train-centroids reshard --centroids centroids.json -s 17 -i sample.fvecs -o centroids-17.json --queries heldout.fvecs --plot reshard.png`,
 		Args:    cli.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if c.Flags().NFlag() == 0 {
-				return c.Help()
-			}
-			return o.run(c.OutOrStdout(), stderr)
-		},
+		RunE:    cli.HelpIfBare(func(stdout io.Writer) error { return o.run(stdout, stderr) }),
 	}
 	fs := c.Flags()
 	fs.StringVar(&o.centroids, "centroids", "", "the current centroid `FILE` (with shards and shard_of; required)")

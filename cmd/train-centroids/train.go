@@ -58,14 +58,7 @@ both. Every flag and output path is checked before training starts.`,
       -k 64 -s 64 -o centroids.json --pgdog-out pgdog-centroids.json
   train-centroids eval --centroids centroids.json -i train.fvecs --queries test.fvecs --probes 1,2,4`,
 		Args: cli.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			// A bare train-centroids is a request for help, not an error
-			// about --k.
-			if c.Flags().NFlag() == 0 {
-				return c.Help()
-			}
-			return o.run(c.OutOrStdout(), stderr)
-		},
+		RunE: cli.HelpIfBare(func(stdout io.Writer) error { return o.run(stdout, stderr) }),
 	}
 	fs := c.Flags()
 	o.in.register(fs, "training vectors")

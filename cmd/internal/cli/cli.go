@@ -232,3 +232,15 @@ func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && isTerminalFd(f)
 }
+
+// HelpIfBare wraps a command's run function: a command given no flags at
+// all prints its help (and succeeds) instead of complaining about the
+// first missing flag, as a bare command should.
+func HelpIfBare(run func(stdout io.Writer) error) func(*cobra.Command, []string) error {
+	return func(c *cobra.Command, _ []string) error {
+		if c.Flags().NFlag() == 0 {
+			return c.Help()
+		}
+		return run(c.OutOrStdout())
+	}
+}
