@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -161,28 +160,13 @@ func forms(q []float32) (fs []form, qh []float32) {
 	sb, _ := sp.EncodeBinary(nil)
 	st, _ := sp.Value()
 	return []form{
-		{"vector text", "vector", router.Param{Data: []byte(text(q))}},
+		{"vector text", "vector", router.Param{Data: []byte(pgvector.NewVector(q).String())}},
 		{"vector binary", "vector", router.Param{Data: vb, Binary: true}},
 		{"sparsevec text", "sparsevec", router.Param{Data: []byte(st.(string))}},
 		{"sparsevec binary", "sparsevec", router.Param{Data: sb, Binary: true}},
-		{"halfvec text", "halfvec", router.Param{Data: []byte(text(qh))}},
+		{"halfvec text", "halfvec", router.Param{Data: []byte(pgvector.NewHalfVector(qh).String())}},
 		{"halfvec binary", "halfvec", router.Param{Data: hb, Binary: true}},
 	}, qh
-}
-
-// text is pgvector's text form of q, every value in the shortest decimal
-// that reads back as the same float32.
-func text(q []float32) string {
-	var b strings.Builder
-	b.WriteByte('[')
-	for j, v := range q {
-		if j > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(strconv.FormatFloat(float64(v), 'g', -1, 32))
-	}
-	b.WriteByte(']')
-	return b.String()
 }
 
 // half rounds f to binary16 (nearest, ties to even; f within binary16's

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"github.com/spf13/cobra"
 	"github.com/vecshard/vecshard/cmd/internal/cli"
@@ -9,7 +10,6 @@ import (
 
 	"github.com/vecshard/vecshard/centroids"
 	"github.com/vecshard/vecshard/router"
-	"github.com/vecshard/vecshard/sqltext"
 )
 
 // checkOptions are the flags of vecshard check.
@@ -38,14 +38,11 @@ every centroid file.`,
 }
 
 func (o *checkOptions) run(c *cobra.Command, stdout io.Writer) error {
-	if err := cli.Require(c, "config"); err != nil {
+	config, shards := &o.config, &o.shards
+	snap, err := o.load(c)
+	if ue := (*cli.UsageError)(nil); errors.As(err, &ue) {
 		return err
 	}
-	config, shards := &o.config, &o.shards
-	if cli.Changed(c.Flags(), "shards") && *shards < 1 {
-		return cli.Usagef("--shards %d: want at least 1", *shards)
-	}
-	snap, err := router.Load(*config, router.WithText(sqltext.Parser{}))
 	if err != nil {
 		fmt.Fprintf(stdout, "%s: cannot be loaded; the plugin would answer NO_DECISION to every statement\n", *config)
 		fmt.Fprintf(stdout, "problem: %v\n", err)

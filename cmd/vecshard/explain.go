@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"github.com/spf13/cobra"
 	"github.com/vecshard/vecshard/cmd/internal/cli"
@@ -15,7 +16,6 @@ import (
 
 	"github.com/vecshard/vecshard/idkey"
 	"github.com/vecshard/vecshard/router"
-	"github.com/vecshard/vecshard/sqltext"
 	"github.com/vecshard/vecshard/vecdecode"
 )
 
@@ -66,13 +66,10 @@ SQL. --shards defaults to the configuration's shards.`,
 }
 
 func (o *explainOptions) run(c *cobra.Command, stdout io.Writer, query string) error {
-	if err := cli.Require(c, "config"); err != nil {
+	snap, err := o.load(c)
+	if ue := (*cli.UsageError)(nil); errors.As(err, &ue) {
 		return err
 	}
-	if cli.Changed(c.Flags(), "shards") && o.shards < 1 {
-		return cli.Usagef("--shards %d: want at least 1", o.shards)
-	}
-	snap, err := router.Load(o.config, router.WithText(sqltext.Parser{}))
 	if err != nil {
 		fmt.Fprintf(stdout, "problem: %v\n", err)
 		fmt.Fprintln(stdout, "decision: NO_DECISION (the plugin answers NO_DECISION to everything when its configuration does not load)")

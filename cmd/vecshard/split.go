@@ -386,44 +386,40 @@ func (s *splitter) run() (rows int, err error) {
 	if err := os.MkdirAll(s.outDir, 0o755); err != nil {
 		return 0, err
 	}
-	out := make([]*shardFile, s.shards)
+	// Every output, for the cleanup on failure and the commit at the end.
+	var files []*shardFile
 	defer func() {
 		// On failure remove every partial output.
 		if err != nil {
-			for _, o := range out {
-				if o != nil {
-					o.f.Abort()
-				}
+			for _, o := range files {
+				o.f.Abort()
 			}
 		}
 	}()
-	for i := range out {
-		f, err := atomicfile.Create(filepath.Join(s.outDir, s.outName(i)))
+	create := func(name string, size int) (*shardFile, error) {
+		f, err := atomicfile.Create(filepath.Join(s.outDir, name))
 		if err != nil {
+			return nil, err
+		}
+		o := &shardFile{f: f, w: bufio.NewWriterSize(f, size)}
+		files = append(files, o)
+		return o, nil
+	}
+	out := make([]*shardFile, s.shards)
+	for i := range out {
+		if out[i], err = create(s.outName(i), 256<<10); err != nil {
 			return 0, err
 		}
-		out[i] = &shardFile{f: f, w: bufio.NewWriterSize(f, 256<<10)}
 	}
 	s.counts = make([]int, s.shards)
 	var dels []*shardFile
 	idCol := -1
 	if s.from != nil {
 		dels = make([]*shardFile, s.fromShards)
-		defer func() {
-			if err != nil {
-				for _, o := range dels {
-					if o != nil {
-						o.f.Abort()
-					}
-				}
-			}
-		}()
 		for i := range dels {
-			f, err := atomicfile.Create(filepath.Join(s.outDir, deleteName(i)))
-			if err != nil {
+			if dels[i], err = create(deleteName(i), 64<<10); err != nil {
 				return 0, err
 			}
-			dels[i] = &shardFile{f: f, w: bufio.NewWriterSize(f, 64<<10)}
 		}
 		s.deletes = make([]int, s.fromShards)
 		if s.columns != nil {
@@ -526,22 +522,12 @@ func (s *splitter) run() (rows int, err error) {
 		s.counts[shard]++
 		rows++
 	}
-	for _, o := range dels {
+	for _, o := range files {
 		if err := o.w.Flush(); err != nil {
 			return 0, fmt.Errorf("write %s: %w", o.f.Path(), err)
 		}
 	}
-	for _, o := range dels {
-		if err := o.f.Commit(); err != nil {
-			return 0, err
-		}
-	}
-	for _, o := range out {
-		if err := o.w.Flush(); err != nil {
-			return 0, fmt.Errorf("write %s: %w", o.f.Path(), err)
-		}
-	}
-	for _, o := range out {
+	for _, o := range files {
 		if err := o.f.Commit(); err != nil {
 			return 0, err
 		}
