@@ -397,7 +397,10 @@ var vtableLoadLine = regexp.MustCompile(`load: threads=(\d+) seconds=([\d.]+) ca
 // AST cache keeps them) and reports calls per second and ns per call per
 // thread. baseline/ measures, in the same run, what a vector route cannot
 // avoid (decoding the binary vector, the nearest-centroid search): the
-// target is vector-binary-1536-k64 <= 1.1 x baseline.
+// target is vector-binary-1536-k64 <= 1.1 x baseline (the vtable
+// package's BenchmarkVtableVectorRatio measures that ratio call by call).
+// id-bigint-binary is answered by the C kernel; id-bigint-binary-go is
+// the same call with VECSHARD_KERNEL=0.
 func BenchmarkVtableHostLoad(b *testing.B) {
 	hosts := vtableHosts(b)
 	fx, err := routefixture.Write(b.TempDir(), -1)
@@ -425,9 +428,12 @@ func BenchmarkVtableHostLoad(b *testing.B) {
 	for _, tc := range []struct {
 		name, sql string
 		param     []byte
+		env       []string
 	}{
-		{"vector-binary-1536-k64", routefixture.SearchQuery, fx.QueryBin},
-		{"id-bigint-binary", routefixture.UserQuery, fx.IDBin},
+		{"vector-binary-1536-k64", routefixture.SearchQuery, fx.QueryBin, nil},
+		{"id-bigint-binary", routefixture.UserQuery, fx.IDBin, nil},
+		// The same route with the C kernel off: every call in Go.
+		{"id-bigint-binary-go", routefixture.UserQuery, fx.IDBin, []string{"VECSHARD_KERNEL=0"}},
 	} {
 		path := filepath.Join(b.TempDir(), "load.tsv")
 		line := fmt.Sprintf("0\t%d\t-\t%s\t1\t%s\n", routefixture.Shards, hex.EncodeToString([]byte(tc.sql)), hex.EncodeToString(tc.param))
@@ -441,7 +447,7 @@ func BenchmarkVtableHostLoad(b *testing.B) {
 					seconds = "1"
 				}
 				for range b.N {
-					r := runVtable(b, hosts[0], cleanEnv(), "--plugin", "vecshard", "--config", fx.Config,
+					r := runVtable(b, hosts[0], cleanEnv(tc.env...), "--plugin", "vecshard", "--config", fx.Config,
 						"--threads", strconv.Itoa(threads), "--seconds", seconds, "load", path)
 					m := vtableLoadLine.FindStringSubmatch(r.stdout)
 					if r.exit != 0 || m == nil {

@@ -411,3 +411,46 @@ func (m *Memo[V]) put(part *memoPart[V], e *memoEntry[V]) {
 	}
 	part.tab.Store(newMemoTable(part.ring))
 }
+
+// ProofWord is one compare of a proof: the aligned 8 bytes at Addr, and-ed
+// with Mask, equal Want (which is masked).
+type ProofWord struct {
+	Addr       unsafe.Pointer
+	Want, Mask uint64
+}
+
+// ProofNarrow is one 4-byte compare of a proof: the 4 bytes at Addr (a node
+// that is a tag alone) equal Want.
+type ProofNarrow struct {
+	Addr unsafe.Pointer
+	Want uint32
+}
+
+// AppendProof appends to words and narrow the compares that prove the tree
+// at stmts unchanged, when the memo holds it and it is unchanged now (ok
+// false otherwise). A checker outside Go proves what Lookup proves if it
+// runs the words in order, each only once the ones before it have held,
+// then the narrow compares, and trusts the tree only if all hold: every
+// address in them lies in a region whose own address was a pointer in a
+// region compared before, so it never reads memory the tree does not own.
+func (m *Memo[V]) AppendProof(stmts unsafe.Pointer, words []ProofWord, narrow []ProofNarrow) (_ []ProofWord, _ []ProofNarrow, ok bool) {
+	if m.per == 0 || stmts == nil {
+		return words, narrow, false
+	}
+	key := uintptr(stmts)
+	tab := m.parts[(key>>4)%memoParts].tab.Load()
+	if tab == nil {
+		return words, narrow, false
+	}
+	e := tab.get(key)
+	if e == nil || !e.same() {
+		return words, narrow, false
+	}
+	for _, c := range e.checks {
+		words = append(words, ProofWord{Addr: c.p, Want: c.want, Mask: c.mask})
+	}
+	for _, c := range e.narrow {
+		narrow = append(narrow, ProofNarrow{Addr: c.p, Want: c.want})
+	}
+	return words, narrow, true
+}

@@ -9,6 +9,14 @@ package main
 #include <stdlib.h>
 #include <string.h>
 #include "vecshard_pgdog_vtable.h"
+#include "kernel.h"
+
+static int vt_kernel(uint64_t shards, bool wo, const void *stmts, const PdParameter *ps, size_t n,
+                     const int32_t *codes, size_t ncodes, PdRoute *out)
+{
+    PdRawParameters rp = {ps, n, codes, ncodes};
+    return vs_kernel_route(shards, wo, stmts, &rp, out);
+}
 
 static PdRoute vt_route(uint64_t shards, bool wo, const void *stmts, const PdParameter *ps, size_t n,
                         const int32_t *codes, size_t ncodes)
@@ -40,6 +48,8 @@ import "C"
 
 import (
 	"unsafe"
+
+	"github.com/vecshard/vecshard/pgtree"
 )
 
 // hostParam is one parameter as a test host passes it.
@@ -99,6 +109,50 @@ func (h *hostCall) alloc(n int) unsafe.Pointer {
 func (h *hostCall) route() (int64, uint8) {
 	r := C.vt_route(C.uint64_t(h.shards), C.bool(h.wo), h.stmts, h.ps, C.size_t(h.n), h.codes, C.size_t(h.ncodes))
 	return int64(r.shard), uint8(r.read_write)
+}
+
+// kernel calls the C kernel alone: ok is false when it leaves the call to Go.
+func (h *hostCall) kernel() (shard int64, rw uint8, ok bool) {
+	var out C.PdRoute
+	if C.vt_kernel(C.uint64_t(h.shards), C.bool(h.wo), h.stmts, h.ps, C.size_t(h.n), h.codes, C.size_t(h.ncodes), &out) == 0 {
+		return 0, 0, false
+	}
+	return int64(out.shard), uint8(out.read_write), true
+}
+
+// setCodes replaces the format codes (at most one per parameter; none:
+// a NULL array).
+func (h *hostCall) setCodes(codes []int32) {
+	h.ncodes = len(codes)
+	if len(codes) == 0 {
+		h.codes = nil
+		return
+	}
+	cs := unsafe.Slice(h.codes, len(codes))
+	for i, c := range codes {
+		cs[i] = C.int32_t(c)
+	}
+}
+
+// kernelInstall writes a program into the kernel as kernel.offer does,
+// for the tests that race installs against routes.
+func kernelInstall(root unsafe.Pointer, gen, shards uint64, param uint32, write bool, words []pgtree.ProofWord, narrow []pgtree.ProofNarrow) bool {
+	cw := make([]C.vs_kernel_word, 0, len(words)+1)
+	for _, w := range words {
+		cw = append(cw, C.vs_kernel_word{addr: C.uint64_t(uintptr(w.Addr)), want: C.uint64_t(w.Want), mask: C.uint64_t(w.Mask)})
+	}
+	cn := make([]C.vs_kernel_narrow, 0, len(narrow)+1)
+	for _, n := range narrow {
+		cn = append(cn, C.vs_kernel_narrow{addr: C.uint64_t(uintptr(n.Addr)), want: C.uint64_t(n.Want)})
+	}
+	cw, cn = append(cw, C.vs_kernel_word{}), append(cn, C.vs_kernel_narrow{}) // never empty
+	return bool(C.vs_kernel_install(C.uint64_t(uintptr(root)), C.uint64_t(gen), C.uint64_t(shards), C.uint32_t(param), C.bool(write),
+		&cw[0], C.uint32_t(len(words)), &cn[0], C.uint32_t(len(narrow))))
+}
+
+// kernelShard is the kernel's arithmetic: jump(fmix64(v), shards).
+func kernelShard(v int64, shards uint64) int64 {
+	return int64(C.vs_kernel_shard(C.int64_t(v), C.uint64_t(shards)))
 }
 
 // free scribbles over and frees the C memory, as a host reusing buffers.

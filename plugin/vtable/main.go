@@ -19,6 +19,8 @@
 //	VECSHARD_RUSTC_VERSION    the `rustc --version` PgDog was built with, when
 //	                          PgDog's executable does not say (see rustc.go)
 //	VECSHARD_RELOAD_INTERVAL  how often to stat the config files (default 1s)
+//	VECSHARD_KERNEL=0         route every call in Go, none in the C kernel
+//	                          (kernel.c; for comparisons and as a kill switch)
 //	VECSHARD_SIGNAL_FIX=0     leave the host's signal handlers alone (tests
 //	                          that reproduce the crash use it; never in production)
 //
@@ -85,6 +87,7 @@ type plugin struct {
 	panics   atomic.Int64
 	builders sync.Pool              // *sqlir.Builder
 	memo     *pgtree.Memo[treePlan] // trees PgDog passes again at every Bind, proven unchanged
+	kernel   kernel                 // the C kernel's programs for the memo's id lookups
 
 	warn rateLimit // refused statements
 
@@ -101,6 +104,8 @@ func newPlugin() *plugin {
 	p := &plugin{Plugin: pluginstate.New(), memo: pgtree.NewMemo[treePlan](memoEntries)}
 	p.builders.New = func() any { return new(sqlir.Builder) }
 	p.version = C.CString(Version)
+	p.kernel.retire()
+	p.OnChange(p.kernel.retire)
 	return p
 }
 
@@ -208,6 +213,10 @@ func vecshardConfig(c *C.PdConfig) C.int {
 			log.Warn("vecshard: bad reload interval; using 1s", "env", envInterval, "value", s)
 		}
 	}
+	if off := getenv(envKernel) == "0"; off != global.kernel.off.Load() {
+		global.kernel.off.Store(off)
+		global.kernel.retire()
+	}
 	if global.Started() {
 		// Configured again (a PgDog that reloads its plugins): the new
 		// config replaces the old one.
@@ -239,11 +248,13 @@ const (
 	envRustc    = "VECSHARD_RUSTC_VERSION"
 	envInterval = "VECSHARD_RELOAD_INTERVAL"
 	envSigFix   = "VECSHARD_SIGNAL_FIX"
+	envKernel   = "VECSHARD_KERNEL"
 )
 
 // route is one route call: the tree read into the statement form, the
 // parameters as router.Params on the stack, the decision as a Route.
 func (p *plugin) route(shards uint64, writeOverride bool, stmts unsafe.Pointer, rp *C.PdRawParameters) (int64, uint8) {
+	gen := p.kernel.gen.Load() // before the snapshot: see kernel.retire
 	r := p.Router()
 	if r == nil || p.notPG18.Load() {
 		return shardUnknown, rwUnknown
@@ -263,11 +274,16 @@ func (p *plugin) route(shards uint64, writeOverride bool, stmts unsafe.Pointer, 
 	default:
 		// The tree is the one the memo read: its plan for this snapshot,
 		// if it has one already, needs no cache lookup.
-		if tp := slot.Load(); tp != nil && tp.snap == snap {
+		tp := slot.Load()
+		if tp != nil && tp.snap == snap {
 			plan = tp.plan
 		} else {
 			plan = snap.TreePlan(tree)
-			slot.Store(&treePlan{snap: snap, plan: plan})
+			tp = &treePlan{snap: snap, plan: plan}
+			slot.Store(tp)
+		}
+		if tp.offered.Load() != gen {
+			p.kernel.offer(p.memo, tp, gen, snap, plan, stmts, shards)
 		}
 	}
 	return p.routePlan(snap, plan, shards, writeOverride, rp)
@@ -275,13 +291,15 @@ func (p *plugin) route(shards uint64, writeOverride bool, stmts unsafe.Pointer, 
 
 // treePlan is a remembered tree's plan under one snapshot.
 type treePlan struct {
-	snap *router.Snapshot
-	plan *router.Plan
+	snap    *router.Snapshot
+	plan    *router.Plan
+	offered atomic.Uint64 // the kernel generation it was offered to the C kernel in (once: a tree whose slot another took stays with Go)
 }
 
 // notPG18Tree answers a tree that is not PostgreSQL 18's, and every later
 // one.
 func (p *plugin) notPG18Tree(err error) (int64, uint8) {
+	p.kernel.disable()
 	if !p.notPG18.Swap(true) {
 		p.Log().Error("vecshard: PgDog's parse trees are not PostgreSQL 18's; vecshard answers unknown to every statement from now on. Use a PgDog built on libpg_query 18 (v0.1.54 and later)", "err", err)
 	}

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "vecshard_pgdog_vtable.h"
+#include "kernel.h"
 #include "_cgo_export.h"
 
 /* The pgdog-plugin crate version whose ABI this is. PgDog parses it as
@@ -46,8 +47,12 @@ static PdRoute vs_route(uint64_t shards, bool has_replicas, bool has_primary,
     (void)has_replicas;
     (void)has_primary;
     (void)in_transaction;
+    PdRoute out;
+    if (vs_kernel_route(shards, write_override, stmts, &params, &out))
+        return out;
     struct vecshardRoute_return r = vecshardRoute(shards, write_override ? 1 : 0, (void *)stmts, &params);
-    PdRoute out = {r.r0, r.r1};
+    out.shard = r.r0;
+    out.read_write = r.r1;
     return out;
 }
 

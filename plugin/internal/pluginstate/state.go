@@ -31,8 +31,9 @@ type Plugin struct {
 	logger atomic.Pointer[slog.Logger]
 	opts   []router.Option
 
-	mu      sync.Mutex // serializes Start, Stop and reloads
-	watcher *watcher
+	mu       sync.Mutex // serializes Start, Stop and reloads
+	watcher  *watcher
+	onChange func() // after every change of the router; under mu
 }
 
 // New returns a plugin that loads its configs with opts and logs text to
@@ -41,6 +42,21 @@ func New(opts ...router.Option) *Plugin {
 	p := &Plugin{opts: opts}
 	p.logger.Store(slog.New(slog.NewTextHandler(os.Stderr, nil)))
 	return p
+}
+
+// OnChange makes f run after every change of what Router returns (a
+// config loaded, reloaded or stopped), before the change is logged. Set it
+// before Start; f must not call back into p.
+func (p *Plugin) OnChange(f func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.onChange = f
+}
+
+func (p *Plugin) changed() {
+	if p.onChange != nil {
+		p.onChange()
+	}
 }
 
 // Log returns the current logger.
@@ -80,6 +96,7 @@ func (p *Plugin) Start(path string, interval time.Duration) error {
 			"config", path, "err", err)
 	} else {
 		p.router.Store(router.New(snap))
+		p.changed()
 		log.Info("vecshard: config loaded", append([]any{"config", path}, Describe(snap)...)...)
 	}
 	p.watcher = w
@@ -93,6 +110,7 @@ func (p *Plugin) Stop() {
 	w := p.watcher
 	p.watcher = nil
 	p.router.Store(nil)
+	p.changed()
 	p.mu.Unlock()
 	if w != nil {
 		close(w.stop)
@@ -123,6 +141,7 @@ func (p *Plugin) reload(w *watcher) {
 	} else {
 		p.router.Store(router.New(snap))
 	}
+	p.changed()
 	log.Info("vecshard: config reloaded", append([]any{"config", w.path}, Describe(snap)...)...)
 }
 

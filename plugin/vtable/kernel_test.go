@@ -1,0 +1,430 @@
+package main
+
+import (
+	"encoding/binary"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"unsafe"
+
+	"github.com/vecshard/vecshard/idkey"
+	"github.com/vecshard/vecshard/internal/corpus"
+	"github.com/vecshard/vecshard/pgtree"
+	"github.com/vecshard/vecshard/router"
+	"github.com/vecshard/vecshard/sqltext"
+)
+
+// TestKernelArithmetic: the C kernel's jump(fmix64(v), n) is idkey's,
+// bit for bit, at the edges and at random.
+func TestKernelArithmetic(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	vs := []int64{0, 1, -1, 2, math.MaxInt64, math.MinInt64, math.MaxInt32, math.MinInt32, 1234567890123}
+	for range 20000 {
+		vs = append(vs, int64(r.Uint64()))
+	}
+	ns := []uint64{1, 2, 3, 4, 5, 7, 8, 16, 17, 64, 65, 1000, 1 << 16, math.MaxInt32}
+	for i, v := range vs {
+		for _, n := range append(ns, 1+r.Uint64N(math.MaxInt32)) {
+			if i > 100 && n > 65 && n != math.MaxInt32 && r.IntN(8) != 0 {
+				continue
+			}
+			want := int64(idkey.Shard(idkey.BigintKey(v), int(n)))
+			if got := kernelShard(v, n); got != want {
+				t.Fatalf("v=%d n=%d: kernel %d, idkey %d", v, n, got, want)
+			}
+		}
+	}
+}
+
+// FuzzKernelArithmetic holds the C kernel's arithmetic to idkey's.
+func FuzzKernelArithmetic(f *testing.F) {
+	f.Add(int64(0), uint32(1))
+	f.Add(int64(math.MinInt64), uint32(math.MaxInt32))
+	f.Add(int64(1234567890123), uint32(4))
+	f.Fuzz(func(t *testing.T, v int64, n uint32) {
+		n = max(1, n&math.MaxInt32)
+		if got, want := kernelShard(v, uint64(n)), int64(idkey.Shard(idkey.BigintKey(v), int(n))); got != want {
+			t.Fatalf("v=%d n=%d: kernel %d, idkey %d", v, n, got, want)
+		}
+	})
+}
+
+// kernelCase is a tree in C memory and the text front end's plan of its
+// statement, for the kernel tests.
+type kernelCase struct {
+	name, sql string
+	tree      unsafe.Pointer
+	params    []corpus.Param
+	shards    int
+}
+
+func kernelCases(t *testing.T) []kernelCase {
+	trees := corpusTrees(t)
+	var out []kernelCase
+	for _, c := range corpus.Cases() {
+		js, ok := trees[c.Name]
+		if !ok || strings.HasPrefix(c.Name, "hint/") || strings.HasPrefix(c.Name, "pg18/") {
+			continue
+		}
+		out = append(out, kernelCase{name: c.Name, sql: c.SQL, tree: cTree(t, js), params: c.Params, shards: c.Shards})
+	}
+	return out
+}
+
+func hostParams(ps []corpus.Param) []hostParam {
+	var out []hostParam
+	for _, p := range ps {
+		out = append(out, hostParam{data: p.Data, null: p.Null, binary: p.Binary})
+	}
+	return out
+}
+
+// TestKernelCorpus routes every corpus tree three times (a memo miss, a
+// hit that offers the tree to the kernel, then whatever the kernel takes)
+// and compares each answer with the text front end's; the trees the
+// kernel takes are then routed with int2, int4 and int8 values of every
+// kind, the kernel's answers held to Go's.
+func TestKernelCorpus(t *testing.T) {
+	config := filepath.Join(corpus.ConfigDir(), "vecshard.toml")
+	configure(t, config)
+	snap, err := router.Load(config, router.WithText(sqltext.Parser{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	taken, compared := 0, 0
+	for _, c := range kernelCases(t) {
+		var ps []router.Param
+		for _, p := range c.params {
+			rp := router.Param{Binary: p.Binary}
+			if !p.Null {
+				rp.Data = append([]byte{}, p.Data...)
+			}
+			ps = append(ps, rp)
+		}
+		d := snap.Route(c.sql, ps, c.shards)
+		for _, wo := range []bool{false, true} {
+			h := newHostCall(uint64(c.shards), wo, c.tree, hostParams(c.params))
+			ws, wrw := global.encode(d, wo)
+			for i := range 3 {
+				if shard, rw := h.route(); shard != ws || rw != wrw {
+					t.Errorf("%s (write_override %v), call %d: vtable (%d, %d), text %+v\n  %s", c.name, wo, i+1, shard, rw, d, c.sql)
+				}
+			}
+			if ks, krw, ok := h.kernel(); ok {
+				taken++
+				if ks != ws || krw != wrw {
+					t.Errorf("%s (write_override %v): kernel (%d, %d), text %+v", c.name, wo, ks, krw, d)
+				}
+			}
+			h.free()
+		}
+		// Every width and value through the kernel, against Go's route.
+		if len(c.params) == 0 {
+			continue
+		}
+		for range 30 {
+			v := int64(r.Uint64())
+			hps := hostParams(c.params)
+			for i := range hps {
+				if hps[i].binary && !hps[i].null && (len(hps[i].data) == 8 || len(hps[i].data) == 4 || len(hps[i].data) == 2) {
+					switch r.IntN(3) {
+					case 0:
+						hps[i].data = binary.BigEndian.AppendUint64(nil, uint64(v))
+					case 1:
+						hps[i].data = binary.BigEndian.AppendUint32(nil, uint32(v))
+					default:
+						hps[i].data = binary.BigEndian.AppendUint16(nil, uint16(v))
+					}
+				}
+			}
+			h := newHostCall(uint64(c.shards), r.IntN(2) == 0, c.tree, hps)
+			gs, grw := h.routeGo()
+			if ks, krw, ok := h.kernel(); ok {
+				compared++
+				if ks != gs || krw != grw {
+					t.Errorf("%s with %v: kernel (%d, %d), Go (%d, %d)", c.name, hps, ks, krw, gs, grw)
+				}
+			}
+			h.free()
+		}
+	}
+	t.Logf("the kernel took %d corpus calls; %d random values compared", taken, compared)
+	if taken < 10 || compared < 100 {
+		t.Errorf("the kernel took %d corpus calls and %d random ones: too few to test it", taken, compared)
+	}
+}
+
+// idLookup returns a configured id lookup's tree, routed until the kernel
+// holds it, and its call.
+func idLookup(t *testing.T) *hostCall {
+	t.Helper()
+	configure(t, filepath.Join(corpus.ConfigDir(), "vecshard.toml"))
+	js := corpusTrees(t)["id/eq-int8"]
+	if js == "" {
+		t.Fatal("no corpus tree id/eq-int8")
+	}
+	h := newHostCall(4, false, cTree(t, js), []hostParam{{data: binary.BigEndian.AppendUint64(nil, 42), binary: true}})
+	t.Cleanup(h.free)
+	h.route()
+	h.route()
+	if _, _, ok := h.kernel(); !ok {
+		t.Fatal("the kernel does not take the id lookup")
+	}
+	return h
+}
+
+// TestKernelEveryBit: flipping any bit the tree memo compares makes the
+// kernel leave the call to Go; restoring it makes the kernel answer again.
+func TestKernelEveryBit(t *testing.T) {
+	h := idLookup(t)
+	words, narrow, ok := global.memo.AppendProof(h.stmts, nil, nil)
+	if !ok || len(words) == 0 {
+		t.Fatal("no proof")
+	}
+	flips := 0
+	for _, w := range words {
+		for bit := range 64 {
+			if w.Mask&(1<<bit) == 0 {
+				continue
+			}
+			p := (*uint64)(w.Addr)
+			old := readWord(w.Addr)
+			writeWord(w.Addr, old^1<<bit)
+			if _, _, ok := h.kernel(); ok {
+				t.Fatalf("word at %p, bit %d flipped: the kernel still answers", p, bit)
+			}
+			writeWord(w.Addr, old)
+			flips++
+		}
+	}
+	for _, n := range narrow {
+		p := (*uint32)(n.Addr)
+		old := *p
+		for bit := range 32 {
+			*p = old ^ 1<<bit
+			if _, _, ok := h.kernel(); ok {
+				t.Fatalf("4-byte node at %p, bit %d flipped: the kernel still answers", p, bit)
+			}
+		}
+		*p = old
+	}
+	if _, _, ok := h.kernel(); !ok {
+		t.Fatal("the restored tree: the kernel does not answer")
+	}
+	t.Logf("%d bits flipped in %d words and %d narrow nodes", flips, len(words), len(narrow))
+}
+
+// readWord and writeWord access a possibly unaligned word of C memory.
+func readWord(p unsafe.Pointer) uint64 {
+	return binary.LittleEndian.Uint64(unsafe.Slice((*byte)(p), 8))
+}
+
+func writeWord(p unsafe.Pointer, v uint64) {
+	binary.LittleEndian.PutUint64(unsafe.Slice((*byte)(p), 8), v)
+}
+
+// TestKernelLeaves: what the kernel leaves to Go (text, NULL, empty,
+// odd-length and missing parameters, another shard count, a config
+// reloaded, VECSHARD_KERNEL=0) and that Go then answers.
+func TestKernelLeaves(t *testing.T) {
+	h := idLookup(t)
+	for _, tc := range []struct {
+		name  string
+		ps    []hostParam
+		codes []int32 // nil: one per parameter, from ps
+	}{
+		{"text", []hostParam{{data: []byte("42")}}, nil},
+		{"NULL", []hostParam{{null: true, binary: true}}, nil},
+		{"empty", []hostParam{{data: []byte{}, binary: true}}, nil},
+		{"3 bytes", []hostParam{{data: []byte{1, 2, 3}, binary: true}}, nil},
+		{"none", nil, nil},
+		{"no codes", []hostParam{{data: binary.BigEndian.AppendUint64(nil, 42)}}, []int32{}},
+		{"code 0 for all", []hostParam{{data: binary.BigEndian.AppendUint64(nil, 42), binary: true}}, []int32{0}},
+	} {
+		c := newHostCall(4, false, h.stmts, tc.ps)
+		if tc.codes != nil {
+			c.setCodes(tc.codes)
+		}
+		if s, rw, ok := c.kernel(); ok {
+			t.Errorf("%s: the kernel answers (%d, %d)", tc.name, s, rw)
+		}
+		c.free()
+	}
+	// One code for all parameters: binary.
+	c := newHostCall(4, false, h.stmts, []hostParam{{data: binary.BigEndian.AppendUint32(nil, 42), binary: true}})
+	c.setCodes([]int32{1})
+	if _, _, ok := c.kernel(); !ok {
+		t.Error("one binary code for all parameters: the kernel leaves it")
+	}
+	c.free()
+	other := newHostCall(5, false, h.stmts, []hostParam{{data: binary.BigEndian.AppendUint64(nil, 42), binary: true}})
+	defer other.free()
+	if _, _, ok := other.kernel(); ok {
+		t.Error("5 shards: the kernel answers for a program written at 4")
+	}
+	// A reload retires every program; routing again offers the tree again.
+	global.kernel.retire()
+	if _, _, ok := h.kernel(); ok {
+		t.Error("after a config change the kernel still answers")
+	}
+	h.route()
+	if _, _, ok := h.kernel(); !ok {
+		t.Error("after a retirement the tree is not offered again")
+	}
+	// VECSHARD_KERNEL=0 at config time: every call in Go.
+	t.Setenv(envKernel, "0")
+	configure(t, filepath.Join(corpus.ConfigDir(), "vecshard.toml"))
+	h.route()
+	h.route()
+	if _, _, ok := h.kernel(); ok {
+		t.Error("VECSHARD_KERNEL=0: the kernel answers")
+	}
+	os.Unsetenv(envKernel)
+	configure(t, filepath.Join(corpus.ConfigDir(), "vecshard.toml"))
+	h.route()
+	h.route()
+	if _, _, ok := h.kernel(); !ok {
+		t.Error("VECSHARD_KERNEL unset again: the kernel does not answer")
+	}
+}
+
+// TestKernelRace races installs of three programs for one tree against
+// kernel routes from two threads: P1 proves the tree and answers read;
+// P2 answers write but its last compare fails; P3 fails at its first
+// compare and then points at a page that may not be read. A reader that
+// mixed programs would answer write (P2's flag with P1's compares) or
+// fault (P1's first compare, then P3's address). Only P1's answer may
+// ever come out.
+func TestKernelRace(t *testing.T) {
+	h := idLookup(t)
+	want, wrw := h.routeGo()
+	words, narrow, ok := global.memo.AppendProof(h.stmts, nil, nil)
+	if !ok || len(words) < 8 {
+		t.Fatalf("proof of %d words", len(words))
+	}
+	poison, err := syscall.Mmap(-1, 0, 4096, syscall.PROT_NONE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Munmap(poison)
+	p2 := append([]pgtree.ProofWord(nil), words...)
+	last := &p2[len(p2)-1]
+	last.Want ^= last.Mask & -last.Mask
+	p3 := append([]pgtree.ProofWord(nil), words...)
+	p3[0].Want ^= p3[0].Mask & -p3[0].Mask
+	for i := 1; i < len(p3); i++ {
+		p3[i] = pgtree.ProofWord{Addr: unsafe.Pointer(unsafe.SliceData(poison)), Mask: ^uint64(0)}
+	}
+	gen := global.kernel.gen.Load()
+	global.kernel.mu.Lock() // no offer may install meanwhile
+	defer global.kernel.mu.Unlock()
+	n := 20000
+	if testing.Short() {
+		n = 2000
+	}
+	var wg sync.WaitGroup
+	var answered, wrong atomic.Int64
+	stop := make(chan struct{})
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if s, rw, ok := h.kernel(); ok {
+					answered.Add(1)
+					if s != want || rw != wrw {
+						wrong.Add(1)
+					}
+				}
+			}
+		}()
+	}
+	for i := range n {
+		switch i % 3 {
+		case 0:
+			kernelInstall(h.stmts, gen, 4, 0, false, words, narrow)
+		case 1:
+			kernelInstall(h.stmts, gen, 4, 0, true, p2, narrow)
+		default:
+			kernelInstall(h.stmts, gen, 4, 0, true, p3, narrow)
+		}
+	}
+	kernelInstall(h.stmts, gen, 4, 0, false, words, narrow)
+	close(stop)
+	wg.Wait()
+	t.Logf("%d installs, %d kernel answers", n, answered.Load())
+	if wrong.Load() != 0 {
+		t.Fatalf("%d answers from a mixed program", wrong.Load())
+	}
+	if answered.Load() == 0 {
+		t.Fatal("the kernel never answered: the race was not run")
+	}
+}
+
+// FuzzKernelRoute routes fuzzed parameters (bytes, NULL, format codes,
+// shard counts, write_override) for the id lookup through the C kernel
+// and through Go: whenever the kernel answers, Go answers the same.
+func FuzzKernelRoute(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 42}, uint8(1), uint8(4), false, false)
+	f.Add([]byte{0, 42}, uint8(2), uint8(4), true, false)
+	f.Add([]byte("42"), uint8(0), uint8(4), false, false)
+	f.Add([]byte{}, uint8(1), uint8(3), false, true)
+	f.Fuzz(func(t *testing.T, data []byte, codes, shards uint8, wo, null bool) {
+		h := idLookupF(t)
+		var cs []int32
+		switch codes % 4 {
+		case 1:
+			cs = []int32{1}
+		case 2:
+			cs = []int32{int32(codes >> 2)}
+		case 3:
+			cs = []int32{1, 0}
+		}
+		c := newHostCall(uint64(shards%9), wo, h.stmts, []hostParam{{data: data, null: null, binary: true}, {data: []byte("x")}})
+		defer c.free()
+		c.setCodes(cs)
+		gs, grw := c.routeGo()
+		if ks, krw, ok := c.kernel(); ok && (ks != gs || krw != grw) {
+			t.Fatalf("%x codes %v shards %d: kernel (%d, %d), Go (%d, %d)", data, cs, shards%9, ks, krw, gs, grw)
+		}
+	})
+}
+
+var fuzzLookup struct {
+	once sync.Once
+	h    *hostCall
+}
+
+// idLookupF is idLookup once per process, for a fuzz target.
+func idLookupF(t *testing.T) *hostCall {
+	fuzzLookup.once.Do(func() {
+		hostFini()
+		if !hostConfigure("warn", false, filepath.Join(corpus.ConfigDir(), "vecshard.toml")) {
+			t.Fatal("config")
+		}
+		js := corpusTrees(t)["id/eq-int8"]
+		h := newHostCall(4, false, cTree(t, js), []hostParam{{data: binary.BigEndian.AppendUint64(nil, 42), binary: true}})
+		h.route()
+		h.route()
+		if _, _, ok := h.kernel(); !ok {
+			t.Fatal("the kernel does not take the id lookup")
+		}
+		fuzzLookup.h = h
+	})
+	if fuzzLookup.h == nil {
+		t.Fatal("no id lookup")
+	}
+	return fuzzLookup.h
+}
