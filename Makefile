@@ -101,6 +101,7 @@ unit: $(BUILD)/pg18json
 	$(GO) test -count=1 -tags purego ./centroids/...
 	PG18JSON=$(CURDIR)/$(BUILD)/pg18json $(GO) test -count=1 -run TestFrontEndsAgree ./pgtree
 	$(GO) test -count=1 ./plugin ./plugin/vtable
+	$(GO) test -race -count=1 -run 'Kernel' ./plugin/vtable
 	$(GO) test -count=1 -bench . -benchtime 1x ./bench
 
 # Zero-allocation assertions skip under -race (it allocates); run them here.

@@ -407,22 +407,44 @@ func BenchmarkVtableHostLoad(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Run("baseline/decode+nearest-1536-k64", func(b *testing.B) {
-		call, err := fx.Baseline()
-		if err != nil {
-			b.Fatal(err)
-		}
-		// The host runs each load for a second; so does the baseline
-		// (-benchtime 1x would time a single, cold call).
-		for b.Loop() {
-			n, start := 0, time.Now()
-			for time.Since(start) < time.Second {
-				if err := call(); err != nil {
-					b.Fatal(err)
-				}
-				n++
+	call, err := fx.Baseline()
+	if err != nil {
+		b.Fatal(err)
+	}
+	// baselineSecond runs the baseline for a second, as the host runs each
+	// load (-benchtime 1x would time a single, cold call): ns per call.
+	baselineSecond := func(b *testing.B) float64 {
+		n, start := 0, time.Now()
+		for time.Since(start) < time.Second {
+			if err := call(); err != nil {
+				b.Fatal(err)
 			}
-			b.ReportMetric(float64(time.Since(start).Nanoseconds())/float64(n), "ns/call/thread")
+			n++
+		}
+		return float64(time.Since(start).Nanoseconds()) / float64(n)
+	}
+	b.Run("baseline/decode+nearest-1536-k64", func(b *testing.B) {
+		for b.Loop() {
+			b.ReportMetric(baselineSecond(b), "ns/call/thread")
+		}
+	})
+	// The vector route's target is a ratio; a second of the baseline and a
+	// second of the host's load, back to back in each iteration, see the
+	// same machine (one after the other over minutes they do not).
+	vecCase := filepath.Join(b.TempDir(), "vector.tsv")
+	if err := os.WriteFile(vecCase, []byte(fmt.Sprintf("0\t%d\t-\t%s\t1\t%s\n", routefixture.Shards, hex.EncodeToString([]byte(routefixture.SearchQuery)), hex.EncodeToString(fx.QueryBin))), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.Run(filepath.Base(hosts[0])+"/vector-binary-1536-k64-vs-baseline/threads=1", func(b *testing.B) {
+		for range b.N {
+			base := baselineSecond(b)
+			r := runVtable(b, hosts[0], cleanEnv(), "--plugin", "vecshard", "--config", fx.Config, "--threads", "1", "--seconds", "1", "load", vecCase)
+			m := vtableLoadLine.FindStringSubmatch(r.stdout)
+			if r.exit != 0 || m == nil {
+				b.Fatalf("load failed:\n%s", r)
+			}
+			cps, _ := strconv.ParseFloat(m[4], 64)
+			b.ReportMetric(1e9/cps/base, "x-baseline")
 		}
 	})
 	for _, tc := range []struct {
