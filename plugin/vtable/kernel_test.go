@@ -78,6 +78,20 @@ func kernelCases(t *testing.T) []kernelCase {
 	return out
 }
 
+// routerParams is ps as the text front end is given them (copies).
+func routerParams(ps []corpus.Param) []router.Param {
+	var out []router.Param
+	for _, p := range ps {
+		rp := router.Param{Binary: p.Binary}
+		if !p.Null {
+			rp.Data = append([]byte{}, p.Data...)
+		}
+		out = append(out, rp)
+	}
+	return out
+}
+
+// hostParams is ps as a host passes them.
 func hostParams(ps []corpus.Param) []hostParam {
 	var out []hostParam
 	for _, p := range ps {
@@ -101,15 +115,7 @@ func TestKernelCorpus(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	taken, compared := 0, 0
 	for _, c := range kernelCases(t) {
-		var ps []router.Param
-		for _, p := range c.params {
-			rp := router.Param{Binary: p.Binary}
-			if !p.Null {
-				rp.Data = append([]byte{}, p.Data...)
-			}
-			ps = append(ps, rp)
-		}
-		d := snap.Route(c.sql, ps, c.shards)
+		d := snap.Route(c.sql, routerParams(c.params), c.shards)
 		for _, wo := range []bool{false, true} {
 			h := newHostCall(uint64(c.shards), wo, c.tree, hostParams(c.params))
 			ws, wrw := global.encode(d, wo)

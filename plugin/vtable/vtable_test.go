@@ -112,17 +112,8 @@ func TestCorpus(t *testing.T) {
 		if !ok || strings.HasPrefix(c.Name, "hint/") || strings.HasPrefix(c.Name, "pg18/") {
 			continue
 		}
-		var hps []hostParam
-		var ps []router.Param
-		for _, p := range c.Params {
-			hps = append(hps, hostParam{data: p.Data, null: p.Null, binary: p.Binary})
-			rp := router.Param{Binary: p.Binary}
-			if !p.Null {
-				rp.Data = append([]byte{}, p.Data...)
-			}
-			ps = append(ps, rp)
-		}
-		d := snap.Route(c.SQL, ps, c.Shards)
+		hps := hostParams(c.Params)
+		d := snap.Route(c.SQL, routerParams(c.Params), c.Shards)
 		for _, wo := range []bool{false, true} {
 			h := newHostCall(uint64(c.Shards), wo, cTree(t, js), hps)
 			shard, rw := h.route()
