@@ -150,6 +150,9 @@ func kernelInstall(root unsafe.Pointer, gen, shards uint64, param uint32, write 
 		&cw[0], C.uint32_t(len(words)), &cn[0], C.uint32_t(len(narrow))))
 }
 
+// kernelGen is the C kernel's current generation.
+func kernelGen() uint64 { return uint64(C.vs_kernel_gen()) }
+
 // kernelShard is the kernel's arithmetic: jump(fmix64(v), shards).
 func kernelShard(v int64, shards uint64) int64 {
 	return int64(C.vs_kernel_shard(C.int64_t(v), C.uint64_t(shards)))

@@ -166,6 +166,11 @@ void vs_kernel_set_gen(uint64_t gen)
     __atomic_store_n(&current_gen, gen, __ATOMIC_SEQ_CST);
 }
 
+uint64_t vs_kernel_gen(void)
+{
+    return __atomic_load_n(&current_gen, __ATOMIC_SEQ_CST);
+}
+
 bool vs_kernel_install(uint64_t root, uint64_t gen, uint64_t shards, uint32_t param, bool write,
                        const vs_kernel_word *words, uint32_t nwords,
                        const vs_kernel_narrow *narrow, uint32_t nnarrow)

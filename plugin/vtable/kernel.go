@@ -20,8 +20,12 @@ import (
 // snapshot, and retires every program when the config changes.
 type kernel struct {
 	off atomic.Bool   // VECSHARD_KERNEL=0: every call goes to Go
-	gen atomic.Uint64 // the generation programs are written for; C's copy lags it
-	mu  sync.Mutex    // serialises installs
+	gen atomic.Uint64 // the generation programs are written for
+	// genMu makes a bump of gen and the store of C's copy one step, so that
+	// C's generation only ever moves forward and a disable stays.
+	genMu    sync.Mutex
+	disabled bool       // under genMu
+	mu       sync.Mutex // serialises installs
 	// Reused under mu.
 	words  []pgtree.ProofWord
 	narrow []pgtree.ProofNarrow
@@ -34,12 +38,19 @@ type kernel struct {
 // generation also loaded the old snapshot or a newer one, so a program
 // tagged with the current generation never carries a plan older than it.
 func (k *kernel) retire() {
+	k.genMu.Lock()
+	defer k.genMu.Unlock()
 	g := k.gen.Add(1)
-	C.vs_kernel_set_gen(C.uint64_t(g))
+	if !k.disabled {
+		C.vs_kernel_set_gen(C.uint64_t(g))
+	}
 }
 
 // disable stops the kernel for good (trees that are not PostgreSQL 18's).
 func (k *kernel) disable() {
+	k.genMu.Lock()
+	defer k.genMu.Unlock()
+	k.disabled = true
 	k.gen.Add(1)
 	C.vs_kernel_set_gen(0)
 }
@@ -58,6 +69,11 @@ func (k *kernel) offer(memo *pgtree.Memo[treePlan], tp *treePlan, gen uint64, sn
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if gen != k.gen.Load() {
+		// Retired while this route ran: a program tagged gen would be dead,
+		// and would only take the slot of a live one.
+		return
+	}
 	k.words, k.narrow, ok = memo.AppendProof(stmts, k.words[:0], k.narrow[:0])
 	if !ok || len(k.words) > C.VS_KERNEL_WORDS || len(k.narrow) > C.VS_KERNEL_NARROW {
 		return

@@ -43,6 +43,9 @@ bool vs_kernel_route(uint64_t shards, bool write_override, const void *stmts,
  * (0: none). Go bumps it whenever the config changes or stops. */
 void vs_kernel_set_gen(uint64_t gen);
 
+/* vs_kernel_gen is the generation programs answer for now. */
+uint64_t vs_kernel_gen(void);
+
 /* vs_kernel_install writes a program into the slot of root (replacing what
  * it held) and returns true, or false when it does not fit or the slots
  * cannot be allocated. Callers serialise installs. */

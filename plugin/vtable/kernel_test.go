@@ -317,76 +317,101 @@ func TestKernelLeaves(t *testing.T) {
 // compare and then points at a page that may not be read. A reader that
 // mixed programs would answer write (P2's flag with P1's compares) or
 // fault (P1's first compare, then P3's address). Only P1's answer may
-// ever come out.
+// ever come out. It runs for the whole proof (the four-word batches and
+// the tail), for three words (the tail loop alone) and for the 4-byte
+// compares alone.
 func TestKernelRace(t *testing.T) {
 	h := idLookup(t)
 	want, wrw := h.routeGo()
 	words, narrow, ok := global.memo.AppendProof(h.stmts, nil, nil)
-	if !ok || len(words) < 8 {
-		t.Fatalf("proof of %d words", len(words))
+	if !ok || len(words) < 8 || len(narrow) == 0 {
+		t.Fatalf("proof of %d words and %d narrow compares", len(words), len(narrow))
 	}
 	poison, err := syscall.Mmap(-1, 0, 4096, syscall.PROT_NONE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer syscall.Munmap(poison)
-	p2 := append([]pgtree.ProofWord(nil), words...)
-	last := &p2[len(p2)-1]
-	last.Want ^= last.Mask & -last.Mask
-	p3 := append([]pgtree.ProofWord(nil), words...)
-	p3[0].Want ^= p3[0].Mask & -p3[0].Mask
-	for i := 1; i < len(p3); i++ {
-		p3[i] = pgtree.ProofWord{Addr: unsafe.Pointer(unsafe.SliceData(poison)), Mask: ^uint64(0)}
+	bad := unsafe.Pointer(unsafe.SliceData(poison))
+	// fail returns ws with its last compare failing; trap, with its first
+	// failing and every later one at the poisoned page.
+	fail := func(ws []pgtree.ProofWord) []pgtree.ProofWord {
+		ws = append([]pgtree.ProofWord(nil), ws...)
+		ws[len(ws)-1].Want ^= ws[len(ws)-1].Mask & -ws[len(ws)-1].Mask
+		return ws
 	}
-	gen := global.kernel.gen.Load()
-	global.kernel.mu.Lock() // no offer may install meanwhile
-	defer global.kernel.mu.Unlock()
-	n := 20000
-	if testing.Short() {
-		n = 2000
-	}
-	var wg sync.WaitGroup
-	var answered, wrong atomic.Int64
-	stop := make(chan struct{})
-	for range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if s, rw, ok := h.kernel(); ok {
-					answered.Add(1)
-					if s != want || rw != wrw {
-						wrong.Add(1)
-					}
-				}
-			}
-		}()
-	}
-	for i := range n {
-		switch i % 3 {
-		case 0:
-			kernelInstall(h.stmts, gen, 4, 0, false, words, narrow)
-		case 1:
-			kernelInstall(h.stmts, gen, 4, 0, true, p2, narrow)
-		default:
-			kernelInstall(h.stmts, gen, 4, 0, true, p3, narrow)
+	trap := func(ws []pgtree.ProofWord) []pgtree.ProofWord {
+		ws = append([]pgtree.ProofWord(nil), ws...)
+		ws[0].Want ^= ws[0].Mask & -ws[0].Mask
+		for i := 1; i < len(ws); i++ {
+			ws[i] = pgtree.ProofWord{Addr: bad, Mask: ^uint64(0)}
 		}
+		return ws
 	}
-	kernelInstall(h.stmts, gen, 4, 0, false, words, narrow)
-	close(stop)
-	wg.Wait()
-	t.Logf("%d installs, %d kernel answers", n, answered.Load())
-	if wrong.Load() != 0 {
-		t.Fatalf("%d answers from a mixed program", wrong.Load())
+	narrowFail := []pgtree.ProofNarrow{{Addr: narrow[0].Addr, Want: ^narrow[0].Want}, {Addr: narrow[0].Addr, Want: narrow[0].Want}}
+	narrowTrap := []pgtree.ProofNarrow{{Addr: narrow[0].Addr, Want: ^narrow[0].Want}, {Addr: bad}, {Addr: bad}}
+	type program struct {
+		write  bool
+		words  []pgtree.ProofWord
+		narrow []pgtree.ProofNarrow
 	}
-	if answered.Load() == 0 {
-		t.Fatal("the kernel never answered: the race was not run")
+	for _, tc := range []struct {
+		name     string
+		programs [3]program
+	}{
+		{"whole proof", [3]program{{false, words, narrow}, {true, fail(words), narrow}, {true, trap(words), narrow}}},
+		{"three words", [3]program{{false, words[:3], nil}, {true, fail(words[:3]), nil}, {true, trap(words[:3]), nil}}},
+		{"4-byte compares", [3]program{{false, nil, narrow}, {true, nil, narrowFail}, {true, nil, narrowTrap}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			gen := global.kernel.gen.Load()
+			global.kernel.mu.Lock() // no offer may install meanwhile
+			defer global.kernel.mu.Unlock()
+			n := 20000
+			if testing.Short() {
+				n = 2000
+			}
+			var wg sync.WaitGroup
+			var answered, wrong atomic.Int64
+			stop := make(chan struct{})
+			for range 2 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						if s, rw, ok := h.kernel(); ok {
+							answered.Add(1)
+							if s != want || rw != wrw {
+								wrong.Add(1)
+							}
+						}
+					}
+				}()
+			}
+			for i := range n {
+				p := tc.programs[i%3]
+				kernelInstall(h.stmts, gen, 4, 0, p.write, p.words, p.narrow)
+			}
+			p := tc.programs[0]
+			kernelInstall(h.stmts, gen, 4, 0, p.write, p.words, p.narrow)
+			close(stop)
+			wg.Wait()
+			t.Logf("%d installs, %d kernel answers", n, answered.Load())
+			if wrong.Load() != 0 {
+				t.Fatalf("%d answers from a mixed program", wrong.Load())
+			}
+			if answered.Load() == 0 {
+				t.Fatal("the kernel never answered: the race was not run")
+			}
+		})
 	}
+	// The slot's program is a test's: the next route offers the real one.
+	global.kernel.retire()
 }
 
 // FuzzKernelRoute routes fuzzed parameters (bytes, NULL, format codes,
@@ -441,4 +466,190 @@ func idLookupF(t *testing.T) *hostCall {
 		t.Fatal("no id lookup")
 	}
 	return fuzzLookup.h
+}
+
+// TestKernelRetired: a config reload that changes the decision, and fini,
+// retire the kernel's programs: it must leave the call to Go, which then
+// answers by the new config (or not at all).
+func TestKernelRetired(t *testing.T) {
+	dir := t.TempDir()
+	src := corpus.ConfigDir()
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if e.IsDir() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	config := filepath.Join(dir, "vecshard.toml")
+	t.Setenv(envInterval, "10ms")
+	configure(t, config)
+	h := newHostCall(4, false, cTree(t, corpusTrees(t)["id/eq-int8"]), []hostParam{{data: binary.BigEndian.AppendUint64(nil, 42), binary: true}})
+	defer h.free()
+	if !untilKernel(h) {
+		t.Fatal("the kernel does not take the id lookup")
+	}
+	text, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	renamed := strings.Replace(string(text), `name = "users"`, `name = "users_elsewhere"`, 1)
+	if renamed == string(text) {
+		t.Fatal("no users table in the corpus config")
+	}
+	if err := os.WriteFile(config, []byte(renamed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if s, _ := h.routeGo(); s == shardUnknown {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the renamed table was not reloaded")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if s, rw, ok := h.kernel(); ok {
+		t.Fatalf("after a reload that unconfigures users the kernel answers (%d, %d)", s, rw)
+	}
+	if s, rw := h.route(); s != shardUnknown || rw != rwUnknown {
+		t.Fatalf("after the reload: (%d, %d), want unknown", s, rw)
+	}
+	// Back, and then fini.
+	if err := os.WriteFile(config, text, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if !untilKernelWithin(h, 10*time.Second) {
+		t.Fatal("the restored config: the kernel does not take the id lookup")
+	}
+	hostFini()
+	if s, rw, ok := h.kernel(); ok {
+		t.Fatalf("after fini the kernel answers (%d, %d)", s, rw)
+	}
+}
+
+// untilKernelWithin is untilKernel with a longer patience (a reload).
+func untilKernelWithin(h *hostCall, d time.Duration) bool {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); {
+		if untilKernel(h) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestKernelParams: the kernel keys on the plan's parameter, not the
+// first, and follows Bind's rule for parameters past the last of several
+// format codes (text).
+func TestKernelParams(t *testing.T) {
+	configure(t, filepath.Join(corpus.ConfigDir(), "vecshard.toml"))
+	var js string
+	trees := corpusTrees(t)
+	for _, c := range corpus.Cases() {
+		if c.SQL == "UPDATE users SET name = $1 WHERE id = $2" {
+			js = trees[c.Name]
+			break
+		}
+	}
+	if js == "" {
+		t.Skip("no corpus tree for UPDATE users SET name = $1 WHERE id = $2")
+	}
+	tree := cTree(t, js)
+	for _, v := range []int64{1, 2, 3, 42, 1 << 40, -7} {
+		// $1 a binary int8 too, of another value: the shard must be $2's.
+		h := newHostCall(4, false, tree, []hostParam{
+			{data: binary.BigEndian.AppendUint64(nil, uint64(v+1000)), binary: true},
+			{data: binary.BigEndian.AppendUint64(nil, uint64(v)), binary: true},
+		})
+		if !untilKernel(h) {
+			t.Fatal("the kernel does not take the UPDATE")
+		}
+		ks, krw, _ := h.kernel()
+		gs, grw := h.routeGo()
+		if want := int64(idkey.Shard(idkey.BigintKey(v), 4)); ks != want || ks != gs || krw != grw || krw != rwWrite {
+			t.Errorf("$2 = %d: kernel (%d, %d), Go (%d, %d), want shard %d, write", v, ks, krw, gs, grw, want)
+		}
+		// One code per parameter: the key's decides.
+		h.setCodes([]int32{1, 1})
+		if _, _, ok := h.kernel(); !ok {
+			t.Error("codes {1, 1}: the kernel leaves it")
+		}
+		h.setCodes([]int32{1, 0})
+		if _, _, ok := h.kernel(); ok {
+			t.Error("codes {1, 0}: the key is text, the kernel answers")
+		}
+		h.free()
+	}
+	// The key past the last of several codes is text (libpg_query 18's parse
+	// of SELECT * FROM users WHERE name = $1 AND name = $2 AND id = $3).
+	third := cTree(t, `{"version":180006,"stmts":[{"stmt":{"SelectStmt":{"targetList":[{"ResTarget":{"val":{"ColumnRef":{"fields":[{"A_Star":{}}],"location":7}},"location":7}}],"fromClause":[{"RangeVar":{"relname":"users","inh":true,"relpersistence":"p","location":14}}],"whereClause":{"BoolExpr":{"boolop":"AND_EXPR","args":[{"A_Expr":{"kind":"AEXPR_OP","name":[{"String":{"sval":"="}}],"lexpr":{"ColumnRef":{"fields":[{"String":{"sval":"name"}}],"location":26}},"rexpr":{"ParamRef":{"number":1,"location":33}},"location":31}},{"A_Expr":{"kind":"AEXPR_OP","name":[{"String":{"sval":"="}}],"lexpr":{"ColumnRef":{"fields":[{"String":{"sval":"name"}}],"location":40}},"rexpr":{"ParamRef":{"number":2,"location":47}},"location":45}},{"A_Expr":{"kind":"AEXPR_OP","name":[{"String":{"sval":"="}}],"lexpr":{"ColumnRef":{"fields":[{"String":{"sval":"id"}}],"location":54}},"rexpr":{"ParamRef":{"number":3,"location":59}},"location":57}}],"location":36}},"limitOption":"LIMIT_OPTION_DEFAULT","op":"SETOP_NONE"}}}]}`)
+	h := newHostCall(4, false, third, []hostParam{{data: []byte("x")}, {data: []byte("y")}, {data: binary.BigEndian.AppendUint64(nil, 42), binary: true}})
+	defer h.free()
+	if !untilKernel(h) {
+		t.Fatal("the kernel does not take the lookup by $3")
+	}
+	if s, rw, _ := h.kernel(); s != int64(idkey.Shard(idkey.BigintKey(42), 4)) || rw != rwRead {
+		t.Errorf("$3 = 42: kernel (%d, %d)", s, rw)
+	}
+	h.setCodes([]int32{0, 0})
+	if _, _, ok := h.kernel(); ok {
+		t.Error("codes {0, 0} for three parameters: $3 is text, the kernel answers")
+	}
+	h.setCodes([]int32{1, 1})
+	if _, _, ok := h.kernel(); ok {
+		t.Error("codes {1, 1} for three parameters: $3 is text, the kernel answers")
+	}
+	h.setCodes([]int32{1})
+	if _, _, ok := h.kernel(); !ok {
+		t.Error("one code 1 for three parameters: $3 is binary, the kernel leaves it")
+	}
+}
+
+// TestKernelGenerations: concurrent retirements (a reload racing a second
+// config call) leave C's generation equal to Go's, never behind it, and a
+// disable stays disabled whatever retires after it.
+func TestKernelGenerations(t *testing.T) {
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 5000 {
+				global.kernel.retire()
+			}
+		}()
+	}
+	wg.Wait()
+	if c, g := kernelGen(), global.kernel.gen.Load(); c != g {
+		t.Fatalf("after concurrent retirements C's generation is %d, Go's %d", c, g)
+	}
+	defer resetNotPG18()
+	var wg2 sync.WaitGroup
+	for i := range 4 {
+		wg2.Add(1)
+		go func() {
+			defer wg2.Done()
+			for j := range 2000 {
+				if i == 0 && j == 1000 {
+					global.kernel.disable()
+				} else {
+					global.kernel.retire()
+				}
+			}
+		}()
+	}
+	wg2.Wait()
+	if c := kernelGen(); c != 0 {
+		t.Fatalf("retirements after a disable set C's generation to %d", c)
+	}
 }

@@ -213,10 +213,8 @@ func vecshardConfig(c *C.PdConfig) C.int {
 			log.Warn("vecshard: bad reload interval; using 1s", "env", envInterval, "value", s)
 		}
 	}
-	if off := getenv(envKernel) == "0"; off != global.kernel.off.Load() {
-		global.kernel.off.Store(off)
-		global.kernel.retire()
-	}
+	// Read at each config; the Stop and Start below retire every program.
+	global.kernel.off.Store(getenv(envKernel) == "0")
 	if global.Started() {
 		// Configured again (a PgDog that reloads its plugins): the new
 		// config replaces the old one.
@@ -299,8 +297,9 @@ type treePlan struct {
 // notPG18Tree answers a tree that is not PostgreSQL 18's, and every later
 // one.
 func (p *plugin) notPG18Tree(err error) (int64, uint8) {
+	first := !p.notPG18.Swap(true) // before the kernel stops: no route may offer it a tree after
 	p.kernel.disable()
-	if !p.notPG18.Swap(true) {
+	if first {
 		p.Log().Error("vecshard: PgDog's parse trees are not PostgreSQL 18's; vecshard answers unknown to every statement from now on. Use a PgDog built on libpg_query 18 (v0.1.54 and later)", "err", err)
 	}
 	return shardUnknown, rwUnknown

@@ -173,12 +173,15 @@ func TestRouteRules(t *testing.T) {
 // unknown to everything from then on.
 func TestNotPG18(t *testing.T) {
 	configure(t, filepath.Join(corpus.ConfigDir(), "vecshard.toml"))
-	defer global.notPG18.Store(false)
-	good := cTree(t, corpusTrees(t)["id/eq-text"])
-	ok := newHostCall(4, false, good, []hostParam{{data: []byte("42")}})
+	defer resetNotPG18()
+	good := cTree(t, corpusTrees(t)["id/eq-int8"])
+	ok := newHostCall(4, false, good, []hostParam{{data: binary.BigEndian.AppendUint64(nil, 42), binary: true}})
 	defer ok.free()
 	if s, _ := ok.route(); s != 0 {
 		t.Fatalf("shard %d before", s)
+	}
+	if !untilKernel(ok) {
+		t.Fatal("the kernel does not take the id lookup")
 	}
 	// PostgreSQL 16 numbers RawStmt differently: a list whose element has
 	// another tag.
@@ -199,6 +202,24 @@ func TestNotPG18(t *testing.T) {
 	if s, rw := ok.route(); s != shardUnknown || rw != rwUnknown {
 		t.Fatalf("(%d, %d) after a PG16-like tree: want unknown from then on", s, rw)
 	}
+	if s, rw, answered := ok.kernel(); answered {
+		t.Fatalf("after a PG16-like tree the C kernel still answers (%d, %d)", s, rw)
+	}
+	// A reload does not wake the kernel up again.
+	global.kernel.retire()
+	if s, rw, answered := ok.kernel(); answered {
+		t.Fatalf("after a PG16-like tree and a reload the C kernel answers (%d, %d)", s, rw)
+	}
+}
+
+// resetNotPG18 undoes a PG16-like tree for the tests that follow (a
+// plugin never does).
+func resetNotPG18() {
+	global.notPG18.Store(false)
+	global.kernel.genMu.Lock()
+	global.kernel.disabled = false
+	global.kernel.genMu.Unlock()
+	global.kernel.retire()
 }
 
 // TestPanicContained: a panic inside route (here: no RawParameters at all)
