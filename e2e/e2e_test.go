@@ -376,8 +376,14 @@ func valgrindLib(t *testing.T) (valgrind, lib string) {
 // invalid reads and writes. Goroutines are still preempted at function calls.
 const noPreempt = "GODEBUG=asyncpreemptoff=1"
 
+// fairSched makes valgrind hand its one lock to threads in turn. By
+// default a thread that spins (the Go runtime's idle Ms, its lock2) can
+// keep it from the thread it waits for: a run that takes 7 s took over a
+// minute, or did not end, in most tries.
+const fairSched = "--fair-sched=yes"
+
 func memcheck(valgrind string) []string {
-	return []string{valgrind, "--tool=memcheck", "--error-exitcode=99",
+	return []string{valgrind, "--tool=memcheck", fairSched, "--error-exitcode=99",
 		"--leak-check=full", "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite",
 		"--suppressions=" + filepath.Join("testdata", "valgrind-go.supp")}
 }

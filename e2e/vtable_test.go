@@ -516,7 +516,7 @@ func TestVtableValgrind(t *testing.T) {
 	// corpus run, valgrind 3.19's leak checker aborts on Go's own
 	// VALGRIND_MALLOCLIKE_BLOCK annotations ("the 'impossible' happened");
 	// TestValgrind checks leaks through the C ABI library.
-	mc := []string{valgrind, "--tool=memcheck", "--error-exitcode=99", "--leak-check=no",
+	mc := []string{valgrind, "--tool=memcheck", fairSched, "--error-exitcode=99", "--leak-check=no",
 		"--suppressions=" + filepath.Join("testdata", "valgrind-go.supp")}
 	args := append(mc, host, "--plugin", "vecshard", "--config", corpusConfig(), "--threads", "2", "--repeat", "2", "route", path)
 	r := runVtable(t, args[0], env, args[1:]...)
