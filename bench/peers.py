@@ -70,6 +70,18 @@ def normalize(x):
     return (x / n).astype(np.float32)
 
 
+def fmnist_truth():
+    """Fashion-MNIST's 60,000 training and 10,000 test rows, unit length, and
+    each test row's 10 exact nearest training rows by cosine (FAISS flat)."""
+    import faiss
+    xn = normalize(load_idx(f"{DATA}/train-images-idx3-ubyte.gz"))
+    qn = normalize(load_idx(f"{DATA}/t10k-images-idx3-ubyte.gz"))
+    index = faiss.IndexFlatIP(xn.shape[1])
+    index.add(xn)
+    _, gt = index.search(qn, 10)
+    return xn, qn, gt
+
+
 def child(kind, out):
     """Train one peer and save its centroids (and the time) to out.npz."""
     import numpy as np
@@ -209,13 +221,7 @@ def score_layout(c, shard_of, xn, qn, gt):
 
 def cells_main(cmd, seeds):
     import numpy as np
-    x = load_idx(f"{DATA}/train-images-idx3-ubyte.gz")
-    q = load_idx(f"{DATA}/t10k-images-idx3-ubyte.gz")
-    xn, qn = normalize(x), normalize(q)
-    import faiss
-    index = faiss.IndexFlatIP(xn.shape[1])
-    index.add(xn)
-    _, gt = index.search(qn, 10)
+    xn, qn, gt = fmnist_truth()
 
     def ms(v):
         return f"{np.mean(v):.4f} +-{np.std(v):.4f}"
@@ -313,13 +319,7 @@ def main():
         cells_main(cmd, [int(v) for v in a.seeds.split(",")])
         return
 
-    x = load_idx(f"{DATA}/train-images-idx3-ubyte.gz")
-    q = load_idx(f"{DATA}/t10k-images-idx3-ubyte.gz")
-    xn, qn = normalize(x), normalize(q)
-    import faiss
-    index = faiss.IndexFlatIP(xn.shape[1])
-    index.add(xn)
-    _, gt = index.search(qn, 10)
+    xn, qn, gt = fmnist_truth()
 
     configs = [
         ("faiss all points", lambda: run_child("faiss-all", {})),

@@ -301,15 +301,7 @@ func startGroups(cells Matrix, sizes []int, cfg GroupConfig) ([]int, error) {
 		}
 		prefs[c] = pref{c, b1 - b2}
 	}
-	slices.SortStableFunc(prefs, func(a, b pref) int {
-		switch {
-		case a.margin > b.margin:
-			return -1
-		case a.margin < b.margin:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(prefs, func(a, b pref) int { return descending(a.margin, b.margin) })
 	count := make([]int, s)
 	for _, p := range prefs {
 		row := sc[p.c*s : (p.c+1)*s]
@@ -489,15 +481,7 @@ func TrainCells(x Matrix, cfg Config, refine int) (*Result, error) {
 		given += share[c]
 		rems[c] = rem{c, exact - float64(share[c])}
 	}
-	slices.SortStableFunc(rems, func(a, b rem) int {
-		switch {
-		case a.r > b.r:
-			return -1
-		case a.r < b.r:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(rems, func(a, b rem) int { return descending(a.r, b.r) })
 	for given != k {
 		changed := false
 		for _, r := range rems {
@@ -537,4 +521,16 @@ func TrainCells(x Matrix, cfg Config, refine int) (*Result, error) {
 	fine.Init, fine.Iters, fine.Restarts = init, max(1, refine), 1
 	fine.Shards = k
 	return Train(x, fine)
+}
+
+// descending orders larger values first for a stable sort; incomparable
+// values (NaN) tie.
+func descending[T float32 | float64](a, b T) int {
+	switch {
+	case a > b:
+		return -1
+	case a < b:
+		return 1
+	}
+	return 0
 }

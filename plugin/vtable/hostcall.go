@@ -48,8 +48,6 @@ import "C"
 
 import (
 	"unsafe"
-
-	"github.com/vecshard/vecshard/pgtree"
 )
 
 // hostParam is one parameter as a test host passes it.
@@ -132,22 +130,6 @@ func (h *hostCall) setCodes(codes []int32) {
 	for i, c := range codes {
 		cs[i] = C.int32_t(c)
 	}
-}
-
-// kernelInstall writes a program into the kernel as kernel.offer does,
-// for the tests that race installs against routes.
-func kernelInstall(root unsafe.Pointer, gen, shards uint64, param uint32, write bool, words []pgtree.ProofWord, narrow []pgtree.ProofNarrow) bool {
-	cw := make([]C.vs_kernel_word, 0, len(words)+1)
-	for _, w := range words {
-		cw = append(cw, C.vs_kernel_word{addr: C.uint64_t(uintptr(w.Addr)), want: C.uint64_t(w.Want), mask: C.uint64_t(w.Mask)})
-	}
-	cn := make([]C.vs_kernel_narrow, 0, len(narrow)+1)
-	for _, n := range narrow {
-		cn = append(cn, C.vs_kernel_narrow{addr: C.uint64_t(uintptr(n.Addr)), want: C.uint64_t(n.Want)})
-	}
-	cw, cn = append(cw, C.vs_kernel_word{}), append(cn, C.vs_kernel_narrow{}) // never empty
-	return bool(C.vs_kernel_install(C.uint64_t(uintptr(root)), C.uint64_t(gen), C.uint64_t(shards), C.uint32_t(param), C.bool(write),
-		&cw[0], C.uint32_t(len(words)), &cn[0], C.uint32_t(len(narrow))))
 }
 
 // kernelGen is the C kernel's current generation.

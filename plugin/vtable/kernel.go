@@ -75,14 +75,20 @@ func (k *kernel) offer(memo *pgtree.Memo[treePlan], tp *treePlan, gen uint64, sn
 		return
 	}
 	k.words, k.narrow, ok = memo.AppendProof(stmts, k.words[:0], k.narrow[:0])
-	if !ok || len(k.words) > C.VS_KERNEL_WORDS || len(k.narrow) > C.VS_KERNEL_NARROW {
-		return
+	if ok {
+		k.install(stmts, gen, shards, bk, k.words, k.narrow)
 	}
+}
+
+// install writes a program into the kernel's slot of root; false when it
+// does not fit (kernel.h's limits) or the slots cannot be allocated.
+// k.mu must be held.
+func (k *kernel) install(root unsafe.Pointer, gen, shards uint64, bk router.BigintKernel, words []pgtree.ProofWord, narrow []pgtree.ProofNarrow) bool {
 	k.cw, k.cn = k.cw[:0], k.cn[:0]
-	for _, w := range k.words {
+	for _, w := range words {
 		k.cw = append(k.cw, C.vs_kernel_word{addr: C.uint64_t(uintptr(w.Addr)), want: C.uint64_t(w.Want), mask: C.uint64_t(w.Mask)})
 	}
-	for _, n := range k.narrow {
+	for _, n := range narrow {
 		k.cn = append(k.cn, C.vs_kernel_narrow{addr: C.uint64_t(uintptr(n.Addr)), want: C.uint64_t(n.Want)})
 	}
 	var cw *C.vs_kernel_word
@@ -93,6 +99,6 @@ func (k *kernel) offer(memo *pgtree.Memo[treePlan], tp *treePlan, gen uint64, sn
 	if len(k.cn) > 0 {
 		cn = &k.cn[0]
 	}
-	C.vs_kernel_install(C.uint64_t(uintptr(stmts)), C.uint64_t(gen), C.uint64_t(shards), C.uint32_t(bk.Param), C.bool(bk.Write),
-		cw, C.uint32_t(len(k.cw)), cn, C.uint32_t(len(k.cn)))
+	return bool(C.vs_kernel_install(C.uint64_t(uintptr(root)), C.uint64_t(gen), C.uint64_t(shards), C.uint32_t(bk.Param), C.bool(bk.Write),
+		cw, C.uint32_t(len(k.cw)), cn, C.uint32_t(len(k.cn))))
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -56,26 +57,36 @@ func FuzzKernelArithmetic(f *testing.F) {
 	})
 }
 
-// kernelCase is a tree in C memory and the text front end's plan of its
-// statement, for the kernel tests.
-type kernelCase struct {
-	name, sql string
-	tree      unsafe.Pointer
-	params    []corpus.Param
-	shards    int
+// treeCase is a corpus case with its libpg_query 18 tree as JSON: the
+// cases both front ends route (hints need text, pg18/ the PG18 grammar).
+type treeCase struct {
+	corpus.Case
+	js string
 }
 
-func kernelCases(t *testing.T) []kernelCase {
+func treeCases(t *testing.T) []treeCase {
 	trees := corpusTrees(t)
-	var out []kernelCase
+	var out []treeCase
 	for _, c := range corpus.Cases() {
 		js, ok := trees[c.Name]
 		if !ok || strings.HasPrefix(c.Name, "hint/") || strings.HasPrefix(c.Name, "pg18/") {
 			continue
 		}
-		out = append(out, kernelCase{name: c.Name, sql: c.SQL, tree: cTree(t, js), params: c.Params, shards: c.Shards})
+		out = append(out, treeCase{Case: c, js: js})
 	}
 	return out
+}
+
+// corpusSnapshot configures the plugin with the corpus config and returns
+// the text front end's snapshot of the same config, to compare with.
+func corpusSnapshot(t *testing.T) *router.Snapshot {
+	config := filepath.Join(corpus.ConfigDir(), "vecshard.toml")
+	configure(t, config)
+	snap, err := router.Load(config, router.WithText(sqltext.Parser{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap
 }
 
 // routerParams is ps as the text front end is given them (copies).
@@ -106,39 +117,35 @@ func hostParams(ps []corpus.Param) []hostParam {
 // kernel takes are then routed with int2, int4 and int8 values of every
 // kind, the kernel's answers held to Go's.
 func TestKernelCorpus(t *testing.T) {
-	config := filepath.Join(corpus.ConfigDir(), "vecshard.toml")
-	configure(t, config)
-	snap, err := router.Load(config, router.WithText(sqltext.Parser{}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap := corpusSnapshot(t)
 	r := rand.New(rand.NewPCG(5, 6))
 	taken, compared := 0, 0
-	for _, c := range kernelCases(t) {
-		d := snap.Route(c.sql, routerParams(c.params), c.shards)
+	for _, c := range treeCases(t) {
+		tree := cTree(t, c.js)
+		d := snap.Route(c.SQL, routerParams(c.Params), c.Shards)
 		for _, wo := range []bool{false, true} {
-			h := newHostCall(uint64(c.shards), wo, c.tree, hostParams(c.params))
+			h := newHostCall(uint64(c.Shards), wo, tree, hostParams(c.Params))
 			ws, wrw := global.encode(d, wo)
 			for i := range 3 {
 				if shard, rw := h.route(); shard != ws || rw != wrw {
-					t.Errorf("%s (write_override %v), call %d: vtable (%d, %d), text %+v\n  %s", c.name, wo, i+1, shard, rw, d, c.sql)
+					t.Errorf("%s (write_override %v), call %d: vtable (%d, %d), text %+v\n  %s", c.Name, wo, i+1, shard, rw, d, c.SQL)
 				}
 			}
 			if ks, krw, ok := h.kernel(); ok {
 				taken++
 				if ks != ws || krw != wrw {
-					t.Errorf("%s (write_override %v): kernel (%d, %d), text %+v", c.name, wo, ks, krw, d)
+					t.Errorf("%s (write_override %v): kernel (%d, %d), text %+v", c.Name, wo, ks, krw, d)
 				}
 			}
 			h.free()
 		}
 		// Every width and value through the kernel, against Go's route.
-		if len(c.params) == 0 {
+		if len(c.Params) == 0 {
 			continue
 		}
 		for range 30 {
 			v := int64(r.Uint64())
-			hps := hostParams(c.params)
+			hps := hostParams(c.Params)
 			for i := range hps {
 				if hps[i].binary && !hps[i].null && (len(hps[i].data) == 8 || len(hps[i].data) == 4 || len(hps[i].data) == 2) {
 					switch r.IntN(3) {
@@ -151,12 +158,12 @@ func TestKernelCorpus(t *testing.T) {
 					}
 				}
 			}
-			h := newHostCall(uint64(c.shards), r.IntN(2) == 0, c.tree, hps)
+			h := newHostCall(uint64(c.Shards), r.IntN(2) == 0, tree, hps)
 			gs, grw := h.routeGo()
 			if ks, krw, ok := h.kernel(); ok {
 				compared++
 				if ks != gs || krw != grw {
-					t.Errorf("%s with %v: kernel (%d, %d), Go (%d, %d)", c.name, hps, ks, krw, gs, grw)
+					t.Errorf("%s with %v: kernel (%d, %d), Go (%d, %d)", c.Name, hps, ks, krw, gs, grw)
 				}
 			}
 			h.free()
@@ -372,7 +379,7 @@ func TestKernelRace(t *testing.T) {
 				n = 2000
 			}
 			var wg sync.WaitGroup
-			var answered, wrong atomic.Int64
+			var answered, wrong, tries atomic.Int64
 			stop := make(chan struct{})
 			for range 2 {
 				wg.Add(1)
@@ -390,15 +397,21 @@ func TestKernelRace(t *testing.T) {
 								wrong.Add(1)
 							}
 						}
+						tries.Add(1)
 					}
 				}()
 			}
 			for i := range n {
 				p := tc.programs[i%3]
-				kernelInstall(h.stmts, gen, 4, 0, p.write, p.words, p.narrow)
+				global.kernel.install(h.stmts, gen, 4, router.BigintKernel{Write: p.write}, p.words, p.narrow)
+				// Let the readers at each program: some reads then overlap
+				// the next install, some run between two.
+				for t0 := tries.Load(); tries.Load() < t0+2; {
+					runtime.Gosched()
+				}
 			}
 			p := tc.programs[0]
-			kernelInstall(h.stmts, gen, 4, 0, p.write, p.words, p.narrow)
+			global.kernel.install(h.stmts, gen, 4, router.BigintKernel{Write: p.write}, p.words, p.narrow)
 			close(stop)
 			wg.Wait()
 			t.Logf("%d installs, %d kernel answers", n, answered.Load())

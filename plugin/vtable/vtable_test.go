@@ -16,8 +16,6 @@ import (
 	"github.com/vecshard/vecshard/internal/corpus"
 	"github.com/vecshard/vecshard/internal/routefixture"
 	"github.com/vecshard/vecshard/pgtree"
-	"github.com/vecshard/vecshard/router"
-	"github.com/vecshard/vecshard/sqltext"
 	"github.com/vecshard/vecshard/vecdecode"
 )
 
@@ -99,23 +97,13 @@ func TestRustcFromComment(t *testing.T) {
 // parameters) and compares with the text front end; the host's e2e test
 // does the same from libpg_query's own trees.
 func TestCorpus(t *testing.T) {
-	config := filepath.Join(corpus.ConfigDir(), "vecshard.toml")
-	configure(t, config)
-	snap, err := router.Load(config, router.WithText(sqltext.Parser{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	trees := corpusTrees(t)
+	snap := corpusSnapshot(t)
 	n := 0
-	for _, c := range corpus.Cases() {
-		js, ok := trees[c.Name]
-		if !ok || strings.HasPrefix(c.Name, "hint/") || strings.HasPrefix(c.Name, "pg18/") {
-			continue
-		}
+	for _, c := range treeCases(t) {
 		hps := hostParams(c.Params)
 		d := snap.Route(c.SQL, routerParams(c.Params), c.Shards)
 		for _, wo := range []bool{false, true} {
-			h := newHostCall(uint64(c.Shards), wo, cTree(t, js), hps)
+			h := newHostCall(uint64(c.Shards), wo, cTree(t, c.js), hps)
 			shard, rw := h.route()
 			h.free()
 			ws, wrw := global.encode(d, wo)
