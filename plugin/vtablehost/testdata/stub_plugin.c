@@ -32,7 +32,8 @@
  *   read_write = 1 | write_override<<1 | in_transaction<<2
  *              | has_replicas<<3 | has_primary<<4
  *   shard -3 (blocked), read_write 2, when an input breaks the ABI's rules
- *   (NULL list, wrong tags, NULL data with len > 0, ...).
+ *   or differs from what PgDog passes (NULL list, wrong tags, NULL data
+ *   with len > 0, an empty value with data not NULL, ...).
  */
 #define _GNU_SOURCE
 #include <elf.h>
@@ -242,6 +243,8 @@ static PdRoute compute(uint64_t shards, bool has_replicas, bool has_primary, boo
             continue;
         }
         if (q->len && !q->data)
+            return BAD;
+        if (q->len == 0 && q->data) /* PgDog: Parameter::from(Some(&[])) has data NULL */
             return BAD;
         for (size_t k = 0; k < q->len; k++)
             sum += q->data[k];
