@@ -179,14 +179,16 @@ func TestVtableConfig(t *testing.T) {
 
 // corpusCases writes the corpus as the hosts' case file, each statement
 // twice: as PgDog passes a read (write_override false) and as it passes a
-// statement its own parser saw as a write (true).
+// statement its own parser saw as a write (true); always a Bind (the
+// hosts' default message kind) on a cluster with a primary and replicas
+// (P R), the shape where PgDog calls the plugin also with one shard.
 func corpusCases(t testing.TB) (path string, cases []corpus.Case) {
 	t.Helper()
 	var b strings.Builder
 	cases = corpus.Cases()
 	for i, c := range cases {
 		for _, flags := range []string{"-", "w"} {
-			fmt.Fprintf(&b, "%d%s\t%d\t%s\t%s\t", i, flags, c.Shards, flags, hex.EncodeToString([]byte(c.SQL)))
+			fmt.Fprintf(&b, "%d%s\t%d\t%sPR\t%s\t", i, flags, c.Shards, strings.TrimPrefix(flags, "-"), hex.EncodeToString([]byte(c.SQL)))
 			codes := make([]string, len(c.Params))
 			for j, p := range c.Params {
 				codes[j] = map[bool]string{false: "0", true: "1"}[p.Binary]
@@ -231,6 +233,43 @@ func wantRoute(d router.Decision, writeOverride bool) string {
 	return "-2\t2"
 }
 
+// pgdogHandles says whether PgDog v0.1.54 answers a statement without
+// calling plugins (PGDOG.md section 1), from the SQL text alone: the
+// hosts decide it from the parse tree, so this is an independent check.
+func pgdogHandles(sql string) bool {
+	s := strings.TrimSpace(sql)
+	for strings.HasPrefix(s, "/*") || strings.HasPrefix(s, "--") {
+		end := "\n"
+		if strings.HasPrefix(s, "/*") {
+			end = "*/"
+		}
+		i := strings.Index(s, end)
+		if i < 0 {
+			return true // only a comment: empty
+		}
+		s = strings.TrimSpace(s[i+len(end):])
+	}
+	f := strings.Fields(strings.ToUpper(strings.TrimLeft(s, "; \t\n")))
+	if len(f) == 0 {
+		return true
+	}
+	switch strings.TrimSuffix(f[0], ";") {
+	case "SET", "RESET", "SHOW", "DEALLOCATE", "LISTEN", "NOTIFY", "UNLISTEN", "DISCARD",
+		"BEGIN", "START", "END", "ABORT":
+		return true
+	case "COMMIT", "ROLLBACK":
+		return len(f) == 1 || (f[1] != "TO" && f[1] != "PREPARED")
+	case "SELECT":
+		return len(f) > 1 && (strings.HasPrefix(f[1], "SET_CONFIG(") || strings.HasPrefix(f[1], "PG_CATALOG.SET_CONFIG("))
+	}
+	return false
+}
+
+// escapeDetail is the hosts' one-line form of an ErrorResponse detail.
+func escapeDetail(s string) string {
+	return strings.NewReplacer("\\", "\\\\", "\t", "\\t", "\n", "\\n", "\r", "\\r").Replace(s)
+}
+
 // TestVtableCorpus routes the whole corpus through the real library in
 // both hosts, from PostgreSQL 18 trees that libpg_query's raw parser made,
 // and requires, statement by statement, the decision the SQL-text front end
@@ -257,7 +296,7 @@ func TestVtableCorpus(t *testing.T) {
 				id, rest, _ := strings.Cut(sc.Text(), "\t")
 				got[id] = rest
 			}
-			compared := 0
+			compared, nocall := 0, 0
 			for i, c := range cases {
 				for _, wo := range []bool{false, true} {
 					id := strconv.Itoa(i) + map[bool]string{false: "-", true: "w"}[wo]
@@ -274,8 +313,23 @@ func TestVtableCorpus(t *testing.T) {
 					case strings.HasPrefix(g, "PARSE_ERROR"):
 						t.Errorf("%s: PostgreSQL 18 did not parse it: %s", c.Name, g)
 						continue
+					case strings.HasPrefix(g, "NOCALL\t") != pgdogHandles(c.SQL):
+						t.Errorf("%s: %q, but PgDog %s the plugin for\n  %s", c.Name, g,
+							map[bool]string{true: "does not call", false: "calls"}[pgdogHandles(c.SQL)], c.SQL)
+						continue
+					case strings.HasPrefix(g, "NOCALL\t"):
+						nocall++
+						continue
 					case strings.HasPrefix(c.Name, "hint/"), strings.HasPrefix(c.Name, "pg18/"):
 						continue
+					}
+					// Blocked: the host adds what the client sees.
+					if rest, ok := strings.CutPrefix(g, "-3\t"); ok {
+						rw, client, _ := strings.Cut(rest, "\t")
+						if want := "42601 query is blocked by plugin \"vecshard\"\t" + escapeDetail(c.SQL); client != want {
+							t.Errorf("%s: blocked, the client sees %q, want %q", c.Name, client, want)
+						}
+						g = "-3\t" + rw
 					}
 					ps := make([]router.Param, len(c.Params))
 					for j, p := range c.Params {
@@ -289,7 +343,10 @@ func TestVtableCorpus(t *testing.T) {
 					compared++
 				}
 			}
-			t.Logf("%d routes through the vtable identical to the text front end", compared)
+			t.Logf("%d routes through the vtable identical to the text front end; %d statements PgDog answers itself", compared, nocall)
+			if nocall == 0 {
+				t.Errorf("no statement PgDog answers itself: the NOCALL rules were not exercised")
+			}
 			if compared < 600 {
 				t.Errorf("only %d routes compared", compared)
 			}

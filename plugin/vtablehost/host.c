@@ -60,6 +60,8 @@ void *vh_parse(const char *sql, char **err, void **ctx);
 void vh_free(void *ctx);
 void vh_free_error(char *err);
 int vh_layout_check(void);
+const char *vh_nocall_reason(const void *stmts);
+int vh_regex_parser_match(const char *sql);
 
 /* ---- exit codes ------------------------------------------------------------ */
 enum {
@@ -93,18 +95,38 @@ static const char USAGE[] =
 "usage: pgdog-host [options] MODE [CASEFILE]\n"
 "Loads a PgDog plugin through the pgdog-plugin 0.4 vtable ABI the way PgDog\n"
 "does (dlopen, PGDOG_PLUGIN_VTABLE, api version 0.4 by full semver, rustc\n"
-"version byte for byte, logging_init, init, config) and calls it.\n"
+"version byte for byte, logging_init, init, config) and calls it when and as\n"
+"PgDog v0.1.54 would (default settings: query_parser auto, pooler_mode\n"
+"transaction, two_pc off).\n"
 "modes:\n"
 "  check              load, print the versions, fini; exit 0 when loaded\n"
 "  route CASEFILE     route every case once, print <id>\\t<shard>\\t<read_write>\n"
-"                     (or <id>\\tPARSE_ERROR\\t<message>); with --threads N\n"
-"                     --repeat R, then route all cases R times from each of N\n"
-"                     threads and compare with the first pass\n"
+"                     (the plugin's raw Route; shard -3 adds\n"
+"                     \\t42601 query is blocked by plugin \"NAME\"\\t<detail>,\n"
+"                     the detail being the SQL with \\t \\n \\r \\\\ escaped),\n"
+"                     <id>\\tNOCALL\\t<reason> or <id>\\tPARSE_ERROR\\t<message>;\n"
+"                     with --threads N --repeat R, then route all called\n"
+"                     cases R times from each of N threads and compare\n"
 "  load CASEFILE      N threads (default 2) route the cases for D seconds\n"
 "                     (default 3); prints calls per second\n"
 "  signals CASEFILE   N routing threads (default 4) for D seconds (default 3)\n"
 "                     while a storm thread sends SIGHUP (process- and\n"
 "                     thread-directed) and now and then SIGINT/SIGTERM\n"
+"  serve              (pgdog-host only; pgdog-host-c exits 2) load the plugin\n"
+"                     once, then read case lines on stdin; for each one write\n"
+"                     one line to stdout and flush; blank and '#' lines get\n"
+"                     none. The answer is what PgDog acts on, after its own\n"
+"                     overrides (one shard: shard 0):\n"
+"                       <id>\\t<shard>\\t<rw>   shard: an integer >= 0, ALL or\n"
+"                                          UNKNOWN; rw: read, write, unknown\n"
+"                       <id>\\tBLOCKED\\t<rw>\\t42601 query is blocked by plugin \"NAME\"\n"
+"                                          (the client's error; its detail is\n"
+"                                          the SQL text as sent)\n"
+"                       <id>\\tNOCALL\\t<reason>   PgDog would not call the plugin\n"
+"                       <id>\\tPARSE_ERROR\\t<message>   the SQL does not parse\n"
+"                       <id>\\tBAD_CASE\\t<message>   (id - when empty)\n"
+"                     at the end of stdin: fini, exit 0. No signal handlers\n"
+"                     are installed: SIGTERM/SIGINT end it.\n"
 "options:\n"
 "  --plugin NAME      plugin name as in [[plugins]] name (default vecshard):\n"
 "                     a bare name loads lib<NAME>.so from the library path,\n"
@@ -118,10 +140,24 @@ static const char USAGE[] =
 "  --storm-interval-us U  signals: pause between storm rounds (default 0)\n"
 "  --abort-on-foreign-stack  abort at once when a handler runs on a stack\n"
 "                     that is not its thread's own\n"
-"case file: one case a line, TAB-separated, '#' lines skipped:\n"
+"case line: TAB-separated, '#' lines skipped:\n"
 "  <id> <shards> <flags> <sql hex> <format codes|-> [<param>...]\n"
-"  flags: letters w (write_override) t (in_transaction) r (has_replicas)\n"
-"  p (has_primary), or -; param: hex bytes, ~ for NULL, empty for ''\n"
+"  flags: letters, or - for none:\n"
+"    w  write_override      t  in_transaction\n"
+"    message kind (one):  b Bind (default; the case's parameters)\n"
+"       q simple Query (no parameters)   d Parse or Describe without Bind\n"
+"    cluster shape:  P the cluster has a primary   R it has replicas\n"
+"       (PgDog fills has_replicas = P, has_primary = R: swapped)\n"
+"    or raw arguments (not with P R):  r has_replicas   p has_primary\n"
+"       (the shape is then P = r, R = p)\n"
+"  param: hex bytes, ~ for NULL (len SIZE_MAX, data NULL), empty for ''\n"
+"  (len 0, data NULL)\n"
+"PgDog does not call the plugin (NOCALL) for: d; a one-shard cluster without\n"
+"  a primary or without replicas (unless the text starts with SET RESET BEGIN\n"
+"  COMMIT ROLLBACK LISTEN UNLISTEN NOTIFY, which makes PgDog parse); an empty\n"
+"  query; a first statement that is SET/RESET, SELECT set_config(...), SHOW,\n"
+"  DEALLOCATE, LISTEN, NOTIFY, UNLISTEN, DISCARD, BEGIN, START TRANSACTION,\n"
+"  COMMIT/END, ROLLBACK/ABORT; several statements that mix SET with others.\n"
 "exit codes: 0 ok, 1 check failed (mismatch, foreign stack), 2 usage,\n"
 "  3 dlopen failed, 4 no vtable, 5 api version, 6 rustc version,\n"
 "  7 config returned false, 8 bad case file, 9 internal error\n";
@@ -218,14 +254,16 @@ static void parse_args(int argc, char **argv)
     }
     if (!opt.mode)
         usage_exit("no mode given");
-    bool need_cases = strcmp(opt.mode, "check") != 0;
+    bool need_cases = strcmp(opt.mode, "check") != 0 && strcmp(opt.mode, "serve") != 0;
     if (strcmp(opt.mode, "check") && strcmp(opt.mode, "route") && strcmp(opt.mode, "load") &&
-        strcmp(opt.mode, "signals"))
+        strcmp(opt.mode, "signals") && strcmp(opt.mode, "serve"))
         usage_exit("unknown mode");
+    if (strcmp(opt.mode, "serve") == 0)
+        usage_exit("serve: only the Rust host (pgdog-host) has it");
     if (need_cases && !opt.casefile)
         usage_exit("this mode needs a CASEFILE");
     if (!need_cases && opt.casefile)
-        usage_exit("check takes no CASEFILE");
+        usage_exit("check and serve take no CASEFILE");
     if (!opt.threads_set)
         opt.threads = strcmp(opt.mode, "load") == 0 ? 2 : strcmp(opt.mode, "signals") == 0 ? 4 : 0;
     if ((strcmp(opt.mode, "load") == 0 || strcmp(opt.mode, "signals") == 0) && opt.threads < 1)
@@ -631,19 +669,20 @@ static void print_versions(FILE *f, const char *prefix)
 typedef struct {
     char *id;
     uint64_t shards;
-    bool w, t, r, p;
+    bool w, t, r, p; /* r, p: has_replicas, has_primary as passed to route */
+    char kind;       /* 'q' simple Query, 'b' Bind, 'd' Parse/Describe without Bind */
     char *sql;
     int32_t *codes; size_t ncodes;
     PdParameter *params; size_t nparams;
     const PdList *list;
     char *parse_error;
+    const char *nocall; /* why PgDog would not call the plugin, or NULL */
     void *ctx;
     PdRoute want;
 } Case;
 
 static Case *cases;
 static size_t ncases;
-static const uint8_t empty_buf[1];
 static const PdList static_empty_list = { 1 /* T_List */, 0, 0, (void **)0x8 };
 
 static int hexval(char c)
@@ -731,6 +770,7 @@ static void read_cases(void)
             c.shards = v;
         }
         if (strcmp(fld[2], "-") != 0) {
+            bool up = false, ur = false;
             if (fl[2] == 0)
                 case_error(lineno, "empty flags (use -)");
             for (const char *q = fld[2]; *q; q++) {
@@ -739,10 +779,26 @@ static void read_cases(void)
                 case 't': c.t = true; break;
                 case 'r': c.r = true; break;
                 case 'p': c.p = true; break;
-                default: case_error(lineno, "unknown flag letter (w t r p)");
+                case 'P': up = true; break;
+                case 'R': ur = true; break;
+                case 'q': case 'b': case 'd':
+                    if (c.kind && c.kind != *q)
+                        case_error(lineno, "more than one message kind (q b d)");
+                    c.kind = *q;
+                    break;
+                default: case_error(lineno, "unknown flag letter (w t q b d P R r p)");
                 }
             }
+            if ((up || ur) && (c.r || c.p))
+                case_error(lineno, "flags: cluster shape P R and raw arguments r p do not mix");
+            if (up || ur) {
+                /* PgDog: has_replicas = !read_only (a primary), has_primary = !write_only (replicas) */
+                c.r = up;
+                c.p = ur;
+            }
         }
+        if (!c.kind)
+            c.kind = 'b';
         size_t sqllen;
         c.sql = (char *)unhex(fld[3], fl[3], &sqllen, lineno);
         if (strlen(c.sql) != sqllen)
@@ -788,8 +844,9 @@ static void read_cases(void)
                     c.params[k].len = SIZE_MAX;
                     c.params[k].data = NULL;
                 } else if (l == 0) {
+                    /* PgDog: Parameter::from(Some(&[])), data = first byte: NULL */
                     c.params[k].len = 0;
-                    c.params[k].data = empty_buf;
+                    c.params[k].data = NULL;
                 } else {
                     size_t bl;
                     c.params[k].data = unhex(s, l, &bl, lineno);
@@ -797,6 +854,8 @@ static void read_cases(void)
                 }
             }
         }
+        if (c.kind == 'q' && (c.nparams || c.ncodes))
+            case_error(lineno, "a simple Query (q) has no parameters or format codes");
         free(fld);
         free(fl);
         if (ncases == cases_cap) {
@@ -809,6 +868,32 @@ static void read_cases(void)
     fclose(f);
 }
 
+/* Parses the case's SQL and decides, as PgDog v0.1.54 with its default
+ * settings would, whether the plugin is called (host.rs prepare_case). */
+static void prepare_case(Case *c)
+{
+    bool one_shard_no_router = c->shards == 1 && (!c->r || !c->p);
+    if (one_shard_no_router && !vh_regex_parser_match(c->sql)) {
+        c->nocall = !c->r ? "PgDog does not parse for a one-shard cluster without a primary"
+                          : "PgDog does not parse for a one-shard cluster without replicas";
+        return;
+    }
+    char *err = NULL;
+    const PdList *l = vh_parse(c->sql, &err, &c->ctx);
+    if (err) {
+        c->parse_error = err;
+        for (char *q = c->parse_error; *q; q++)
+            if (*q == '\t' || *q == '\n' || *q == '\r') *q = ' ';
+        return;
+    }
+    c->list = l ? l : &static_empty_list;
+    if (c->kind == 'd') {
+        c->nocall = "PgDog does not call plugins for a Parse or Describe without Bind";
+        return;
+    }
+    c->nocall = vh_nocall_reason(c->list);
+}
+
 static void parse_cases(void)
 {
     int bad = vh_layout_check();
@@ -816,20 +901,8 @@ static void parse_cases(void)
         logmsg("ERROR", "libpg_query headers do not have the PG18 layout (0x%x)", bad);
         exit(EX_INTERNAL);
     }
-    for (size_t i = 0; i < ncases; i++) {
-        Case *c = &cases[i];
-        char *err = NULL;
-        const PdList *l = vh_parse(c->sql, &err, &c->ctx);
-        if (err) {
-            c->parse_error = err;
-            for (char *q = c->parse_error; *q; q++)
-                if (*q == '\t' || *q == '\n' || *q == '\r') *q = ' ';
-        } else if (!l) {
-            c->list = &static_empty_list;
-        } else {
-            c->list = l;
-        }
-    }
+    for (size_t i = 0; i < ncases; i++)
+        prepare_case(&cases[i]);
 }
 
 static PdRoute route_case(const Case *c)
@@ -854,8 +927,28 @@ static void baseline(bool print)
             if (print) printf("%s\tPARSE_ERROR\t%s\n", c->id, c->parse_error);
             continue;
         }
+        if (c->nocall) {
+            if (print) printf("%s\tNOCALL\t%s\n", c->id, c->nocall);
+            continue;
+        }
         c->want = route_case(c);
-        if (print) printf("%s\t%" PRId64 "\t%u\n", c->id, c->want.shard, (unsigned)c->want.read_write);
+        if (!print)
+            continue;
+        printf("%s\t%" PRId64 "\t%u", c->id, c->want.shard, (unsigned)c->want.read_write);
+        if (c->want.shard == -3) {
+            /* what the client sees: 42601, the message, the SQL as detail */
+            printf("\t42601 query is blocked by plugin \"%s\"\t", opt.plugin);
+            for (const char *q = c->sql; *q; q++) {
+                switch (*q) {
+                case '\t': fputs("\\t", stdout); break;
+                case '\n': fputs("\\n", stdout); break;
+                case '\r': fputs("\\r", stdout); break;
+                case '\\': fputs("\\\\", stdout); break;
+                default: putchar(*q);
+                }
+            }
+        }
+        putchar('\n');
     }
     fflush(stdout);
 }
@@ -864,7 +957,7 @@ static size_t routable(void)
 {
     size_t n = 0;
     for (size_t i = 0; i < ncases; i++)
-        if (!cases[i].parse_error) n++;
+        if (!cases[i].parse_error && !cases[i].nocall) n++;
     return n;
 }
 
@@ -904,7 +997,7 @@ static void *worker_main(void *arg)
         for (long rep = 0; rep < opt.repeat; rep++)
             for (size_t i = 0; i < ncases; i++) {
                 const Case *c = &cases[i];
-                if (c->parse_error) continue;
+                if (c->parse_error || c->nocall) continue;
                 PdRoute r = route_case(c);
                 w->routes++;
                 if (!same_route(r, c->want)) { w->mismatches++; report_mismatch(w, rep, c, r); }
@@ -917,7 +1010,7 @@ static void *worker_main(void *arg)
         while (!atomic_load_explicit(&stop_flag, memory_order_relaxed)) {
             for (size_t i = 0; i < ncases; i++) {
                 const Case *c = &cases[i];
-                if (c->parse_error) continue;
+                if (c->parse_error || c->nocall) continue;
                 atomic_store_explicit(&w->inside, 1, memory_order_relaxed);
                 PdRoute r = route_case(c);
                 atomic_store_explicit(&w->inside, 0, memory_order_relaxed);

@@ -11,6 +11,29 @@
 //! RUSTC_VERSION is the version the host expects from the plugin, as
 //! pgdog-plugin's build.rs bakes `rustc --version` into PgDog; rustc itself
 //! writes "rustc version ..." into this binary's .comment section.
+//!
+//! The serve protocol (`pgdog-host [options] serve`; host.c has no serve):
+//! the plugin is loaded once; then each stdin line that is not blank and
+//! does not start with '#' is a case line (format below and in USAGE) and
+//! gets exactly one stdout line, flushed at once:
+//!   <id>\t<shard>\t<rw>          what PgDog acts on after its overrides:
+//!                                 shard an integer >= 0 (0 on a one-shard
+//!                                 cluster), ALL or UNKNOWN; rw read, write
+//!                                 or unknown
+//!   <id>\tBLOCKED\t<rw>\t42601 query is blocked by plugin "<name>"
+//!   <id>\tNOCALL\t<reason>        PgDog would not call the plugin
+//!   <id>\tPARSE_ERROR\t<message>  the SQL does not parse (PostgreSQL 18)
+//!   <id>\tBAD_CASE\t<message>     the line is not a case line (id "-"
+//!                                 when its first field is empty)
+//! End of stdin: fini, exit 0. Example (stdin, then stdout):
+//!   s1\t4\tPR\t53454c45435420...\t-
+//!   s1\t2\tread
+//! Case line: <id> TAB <shards> TAB <flags> TAB <sql hex> TAB <codes|->
+//! [TAB <param>]...; flags: w write_override, t in_transaction; message
+//! kind b Bind (default), q simple Query, d Parse/Describe without Bind;
+//! cluster shape P (has a primary), R (has replicas), filled as PgDog does
+//! (has_replicas = P, has_primary = R), or the raw arguments r/p; param hex,
+//! ~ NULL, empty ''.
 
 use std::ffi::{c_char, c_int, c_long, c_void, CStr, CString};
 use std::io::Write;
@@ -24,18 +47,38 @@ const HOST_API_VERSION: &str = "0.4.0";
 const USAGE: &str = r#"usage: pgdog-host [options] MODE [CASEFILE]
 Loads a PgDog plugin through the pgdog-plugin 0.4 vtable ABI the way PgDog
 does (dlopen, PGDOG_PLUGIN_VTABLE, api version 0.4 by full semver, rustc
-version byte for byte, logging_init, init, config) and calls it.
+version byte for byte, logging_init, init, config) and calls it when and as
+PgDog v0.1.54 would (default settings: query_parser auto, pooler_mode
+transaction, two_pc off).
 modes:
   check              load, print the versions, fini; exit 0 when loaded
   route CASEFILE     route every case once, print <id>\t<shard>\t<read_write>
-                     (or <id>\tPARSE_ERROR\t<message>); with --threads N
-                     --repeat R, then route all cases R times from each of N
-                     threads and compare with the first pass
+                     (the plugin's raw Route; shard -3 adds
+                     \t42601 query is blocked by plugin "NAME"\t<detail>,
+                     the detail being the SQL with \t \n \r \\ escaped),
+                     <id>\tNOCALL\t<reason> or <id>\tPARSE_ERROR\t<message>;
+                     with --threads N --repeat R, then route all called
+                     cases R times from each of N threads and compare
   load CASEFILE      N threads (default 2) route the cases for D seconds
                      (default 3); prints calls per second
   signals CASEFILE   N routing threads (default 4) for D seconds (default 3)
                      while a storm thread sends SIGHUP (process- and
                      thread-directed) and now and then SIGINT/SIGTERM
+  serve              (pgdog-host only; pgdog-host-c exits 2) load the plugin
+                     once, then read case lines on stdin; for each one write
+                     one line to stdout and flush; blank and '#' lines get
+                     none. The answer is what PgDog acts on, after its own
+                     overrides (one shard: shard 0):
+                       <id>\t<shard>\t<rw>   shard: an integer >= 0, ALL or
+                                          UNKNOWN; rw: read, write, unknown
+                       <id>\tBLOCKED\t<rw>\t42601 query is blocked by plugin "NAME"
+                                          (the client's error; its detail is
+                                          the SQL text as sent)
+                       <id>\tNOCALL\t<reason>   PgDog would not call the plugin
+                       <id>\tPARSE_ERROR\t<message>   the SQL does not parse
+                       <id>\tBAD_CASE\t<message>   (id - when empty)
+                     at the end of stdin: fini, exit 0. No signal handlers
+                     are installed: SIGTERM/SIGINT end it.
 options:
   --plugin NAME      plugin name as in [[plugins]] name (default vecshard):
                      a bare name loads lib<NAME>.so from the library path,
@@ -49,10 +92,24 @@ options:
   --storm-interval-us U  signals: pause between storm rounds (default 0)
   --abort-on-foreign-stack  abort at once when a handler runs on a stack
                      that is not its thread's own
-case file: one case a line, TAB-separated, '#' lines skipped:
+case line: TAB-separated, '#' lines skipped:
   <id> <shards> <flags> <sql hex> <format codes|-> [<param>...]
-  flags: letters w (write_override) t (in_transaction) r (has_replicas)
-  p (has_primary), or -; param: hex bytes, ~ for NULL, empty for ''
+  flags: letters, or - for none:
+    w  write_override      t  in_transaction
+    message kind (one):  b Bind (default; the case's parameters)
+       q simple Query (no parameters)   d Parse or Describe without Bind
+    cluster shape:  P the cluster has a primary   R it has replicas
+       (PgDog fills has_replicas = P, has_primary = R: swapped)
+    or raw arguments (not with P R):  r has_replicas   p has_primary
+       (the shape is then P = r, R = p)
+  param: hex bytes, ~ for NULL (len SIZE_MAX, data NULL), empty for ''
+  (len 0, data NULL)
+PgDog does not call the plugin (NOCALL) for: d; a one-shard cluster without
+  a primary or without replicas (unless the text starts with SET RESET BEGIN
+  COMMIT ROLLBACK LISTEN UNLISTEN NOTIFY, which makes PgDog parse); an empty
+  query; a first statement that is SET/RESET, SELECT set_config(...), SHOW,
+  DEALLOCATE, LISTEN, NOTIFY, UNLISTEN, DISCARD, BEGIN, START TRANSACTION,
+  COMMIT/END, ROLLBACK/ABORT; several statements that mix SET with others.
 exit codes: 0 ok, 1 check failed (mismatch, foreign stack), 2 usage,
   3 dlopen failed, 4 no vtable, 5 api version, 6 rustc version,
   7 config returned false, 8 bad case file, 9 internal error
@@ -224,6 +281,9 @@ extern "C" {
     fn vh_parse(sql: *const c_char, err: *mut *mut c_char, ctx: *mut *mut c_void) -> *mut PdList;
     fn vh_free(ctx: *mut c_void);
     fn vh_layout_check() -> c_int;
+    fn vh_free_error(e: *mut c_char);
+    fn vh_nocall_reason(stmts: *const c_void) -> *const c_char;
+    fn vh_regex_parser_match(sql: *const c_char) -> c_int;
 }
 
 // ---- exit codes ---------------------------------------------------------------
@@ -392,15 +452,15 @@ fn parse_args() -> Opts {
         i += 1;
     }
     let Some(mode) = mode else { usage_exit(Some("no mode given")) };
-    let need_cases = mode != "check";
-    if !["check", "route", "load", "signals"].contains(&mode.as_str()) {
+    let need_cases = mode != "check" && mode != "serve";
+    if !["check", "route", "load", "signals", "serve"].contains(&mode.as_str()) {
         usage_exit(Some("unknown mode"));
     }
     if need_cases && o.casefile.is_none() {
         usage_exit(Some("this mode needs a CASEFILE"));
     }
     if !need_cases && o.casefile.is_some() {
-        usage_exit(Some("check takes no CASEFILE"));
+        usage_exit(Some("check and serve take no CASEFILE"));
     }
     if !threads_set {
         o.threads = match mode.as_str() {
@@ -858,24 +918,34 @@ struct Case {
     shards: u64,
     w: bool,
     t: bool,
+    /// has_replicas as passed to route (PgDog: !read_only, i.e. the cluster has a primary)
     r: bool,
+    /// has_primary as passed to route (PgDog: !write_only, i.e. the cluster has replicas)
     p: bool,
+    /// message kind: b'q' simple Query, b'b' Bind, b'd' Parse/Describe without Bind
+    kind: u8,
     sql: CString,
     codes: Vec<i32>,
     params: Vec<PdParameter>,
     _param_bufs: Vec<Vec<u8>>,
     list: *const PdList,
     parse_error: Option<Vec<u8>>,
+    /// Some(reason) when PgDog would not call the plugin for this case
+    nocall: Option<String>,
     ctx: *mut c_void,
     want: PdRoute,
+}
+
+impl Case {
+    fn called(&self) -> bool {
+        self.parse_error.is_none() && self.nocall.is_none()
+    }
 }
 
 struct Cases(Vec<Case>);
 // The trees and buffers are only read after parsing (PgDog's AST cache).
 unsafe impl Send for Cases {}
 unsafe impl Sync for Cases {}
-
-static EMPTY_BUF: [u8; 1] = [0];
 
 struct StaticList(PdList);
 unsafe impl Sync for StaticList {}
@@ -887,17 +957,133 @@ fn case_error(o: &Opts, line: usize, msg: &str) -> ! {
     exit(EX_CASES)
 }
 
-fn unhex(o: &Opts, s: &[u8], line: usize) -> Vec<u8> {
+fn unhex(s: &[u8]) -> Result<Vec<u8>, &'static str> {
     if s.len() % 2 != 0 {
-        case_error(o, line, "odd number of hex digits");
+        return Err("odd number of hex digits");
     }
     let hv = |c: u8| -> Option<u8> { (c as char).to_digit(16).map(|d| d as u8) };
     s.chunks(2)
         .map(|p| match (hv(p[0]), hv(p[1])) {
-            (Some(h), Some(l)) => h * 16 + l,
-            _ => case_error(o, line, "bad hex digit"),
+            (Some(h), Some(l)) => Ok(h * 16 + l),
+            _ => Err("bad hex digit"),
         })
         .collect()
+}
+
+/// One case line (no newline, no '#' line): the Case, or why it is bad.
+fn parse_case_line(raw: &[u8]) -> Result<Case, &'static str> {
+    let mut line = raw;
+    if line.last() == Some(&b'\r') {
+        line = &line[..line.len() - 1];
+    }
+    if line.contains(&0) {
+        return Err("NUL byte in line");
+    }
+    let fld: Vec<&[u8]> = line.split(|&b| b == b'\t').collect();
+    if fld.len() < 5 {
+        return Err("need at least 5 TAB-separated fields");
+    }
+    if fld[0].is_empty() {
+        return Err("empty id");
+    }
+    let shards = if !fld[1].is_empty() && fld[1].iter().all(|b| b.is_ascii_digit()) {
+        std::str::from_utf8(fld[1]).unwrap().parse::<u64>().map_err(|_| "bad shards")?
+    } else {
+        return Err("bad shards");
+    };
+    let (mut w, mut t, mut r, mut p, mut up, mut ur) = (false, false, false, false, false, false);
+    let mut kind = 0u8;
+    if fld[2] != b"-" {
+        if fld[2].is_empty() {
+            return Err("empty flags (use -)");
+        }
+        for &c in fld[2] {
+            match c {
+                b'w' => w = true,
+                b't' => t = true,
+                b'r' => r = true,
+                b'p' => p = true,
+                b'P' => up = true,
+                b'R' => ur = true,
+                b'q' | b'b' | b'd' => {
+                    if kind != 0 && kind != c {
+                        return Err("more than one message kind (q b d)");
+                    }
+                    kind = c
+                }
+                _ => return Err("unknown flag letter (w t q b d P R r p)"),
+            }
+        }
+    }
+    if (up || ur) && (r || p) {
+        return Err("flags: cluster shape P R and raw arguments r p do not mix");
+    }
+    if up || ur {
+        // PgDog: has_replicas = !read_only (a primary), has_primary = !write_only (replicas)
+        r = up;
+        p = ur;
+    }
+    if kind == 0 {
+        kind = b'b';
+    }
+    let sqlb = unhex(fld[3])?;
+    let sql = CString::new(sqlb).map_err(|_| "NUL byte in SQL")?;
+    let mut codes = Vec::new();
+    if fld[4] != b"-" {
+        if fld[4].is_empty() {
+            return Err("empty format codes (use -)");
+        }
+        for tok in fld[4].split(|&b| b == b',') {
+            if tok.is_empty() || tok.len() >= 32 {
+                return Err("bad format code");
+            }
+            let digits = if tok[0] == b'-' { &tok[1..] } else { tok };
+            if digits.is_empty() || !digits.iter().all(|b| b.is_ascii_digit()) {
+                return Err("bad format code");
+            }
+            let v = std::str::from_utf8(tok).unwrap().parse::<i64>().ok();
+            match v {
+                Some(v) if v >= i32::MIN as i64 && v <= i32::MAX as i64 => codes.push(v as i32),
+                _ => return Err("format code out of range"),
+            }
+        }
+    }
+    let mut bufs = Vec::new();
+    let mut params = Vec::new();
+    for f in &fld[5..] {
+        if *f == b"~" {
+            // PgDog: Parameter::from(None)
+            params.push(PdParameter { len: usize::MAX, data: std::ptr::null() });
+        } else if f.is_empty() {
+            // PgDog: Parameter::from(Some(&[])): data is the slice's first byte, None
+            params.push(PdParameter { len: 0, data: std::ptr::null() });
+        } else {
+            let b = unhex(f)?;
+            params.push(PdParameter { len: b.len(), data: b.as_ptr() });
+            bufs.push(b); // the heap buffer does not move with the Vec
+        }
+    }
+    if kind == b'q' && (!params.is_empty() || !codes.is_empty()) {
+        return Err("a simple Query (q) has no parameters or format codes");
+    }
+    Ok(Case {
+        id: fld[0].to_vec(),
+        shards,
+        w,
+        t,
+        r,
+        p,
+        kind,
+        sql,
+        codes,
+        params,
+        _param_bufs: bufs,
+        list: std::ptr::null(),
+        parse_error: None,
+        nocall: None,
+        ctx: std::ptr::null_mut(),
+        want: PdRoute { shard: 0, read_write: 0 },
+    })
 }
 
 fn read_cases(o: &Opts) -> Vec<Case> {
@@ -919,129 +1105,76 @@ fn read_cases(o: &Opts) -> Vec<Case> {
         lines.pop();
     }
     for (n, raw) in lines.iter().enumerate() {
-        let lineno = n + 1;
-        let mut line = *raw;
-        if line.last() == Some(&b'\r') {
-            line = &line[..line.len() - 1];
-        }
+        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
         if line.is_empty() || line[0] == b'#' {
             continue;
         }
-        if line.contains(&0) {
-            case_error(o, lineno, "NUL byte in line");
+        match parse_case_line(line) {
+            Ok(c) => cases.push(c),
+            Err(m) => case_error(o, n + 1, m),
         }
-        let fld: Vec<&[u8]> = line.split(|&b| b == b'\t').collect();
-        if fld.len() < 5 {
-            case_error(o, lineno, "need at least 5 TAB-separated fields");
-        }
-        if fld[0].is_empty() {
-            case_error(o, lineno, "empty id");
-        }
-        let shards = if !fld[1].is_empty() && fld[1].iter().all(|b| b.is_ascii_digit()) {
-            std::str::from_utf8(fld[1]).unwrap().parse::<u64>().unwrap_or_else(|_| case_error(o, lineno, "bad shards"))
-        } else {
-            case_error(o, lineno, "bad shards")
-        };
-        let (mut w, mut t, mut r, mut p) = (false, false, false, false);
-        if fld[2] != b"-" {
-            if fld[2].is_empty() {
-                case_error(o, lineno, "empty flags (use -)");
-            }
-            for &c in fld[2] {
-                match c {
-                    b'w' => w = true,
-                    b't' => t = true,
-                    b'r' => r = true,
-                    b'p' => p = true,
-                    _ => case_error(o, lineno, "unknown flag letter (w t r p)"),
-                }
-            }
-        }
-        let sqlb = unhex(o, fld[3], lineno);
-        let sql = CString::new(sqlb).unwrap_or_else(|_| case_error(o, lineno, "NUL byte in SQL"));
-        let mut codes = Vec::new();
-        if fld[4] != b"-" {
-            if fld[4].is_empty() {
-                case_error(o, lineno, "empty format codes (use -)");
-            }
-            for tok in fld[4].split(|&b| b == b',') {
-                if tok.is_empty() || tok.len() >= 32 {
-                    case_error(o, lineno, "bad format code");
-                }
-                let digits = if tok[0] == b'-' { &tok[1..] } else { tok };
-                if digits.is_empty() || !digits.iter().all(|b| b.is_ascii_digit()) {
-                    case_error(o, lineno, "bad format code");
-                }
-                let v = std::str::from_utf8(tok).unwrap().parse::<i64>().ok();
-                match v {
-                    Some(v) if v >= i32::MIN as i64 && v <= i32::MAX as i64 => codes.push(v as i32),
-                    _ => case_error(o, lineno, "format code out of range"),
-                }
-            }
-        }
-        let mut bufs = Vec::new();
-        let mut params = Vec::new();
-        for f in &fld[5..] {
-            if *f == b"~" {
-                params.push(PdParameter { len: usize::MAX, data: std::ptr::null() });
-            } else if f.is_empty() {
-                params.push(PdParameter { len: 0, data: EMPTY_BUF.as_ptr() });
-            } else {
-                let b = unhex(o, f, lineno);
-                params.push(PdParameter { len: b.len(), data: b.as_ptr() });
-                bufs.push(b); // the heap buffer does not move with the Vec
-            }
-        }
-        cases.push(Case {
-            id: fld[0].to_vec(),
-            shards,
-            w,
-            t,
-            r,
-            p,
-            sql,
-            codes,
-            params,
-            _param_bufs: bufs,
-            list: std::ptr::null(),
-            parse_error: None,
-            ctx: std::ptr::null_mut(),
-            want: PdRoute { shard: 0, read_write: 0 },
-        });
     }
     cases
 }
 
-fn parse_cases(cases: &mut [Case]) {
+fn layout_check() {
     let bad = unsafe { vh_layout_check() };
     if bad != 0 {
         log("ERROR", &format!("libpg_query headers do not have the PG18 layout ({bad:#x})"));
         exit(EX_INTERNAL);
     }
-    for c in cases.iter_mut() {
-        let mut err: *mut c_char = std::ptr::null_mut();
-        let l = unsafe { vh_parse(c.sql.as_ptr(), &mut err, &mut c.ctx) };
-        if !err.is_null() {
-            let mut m = unsafe { CStr::from_ptr(err) }.to_bytes().to_vec();
-            for b in m.iter_mut() {
-                if *b == b'\t' || *b == b'\n' || *b == b'\r' {
-                    *b = b' ';
-                }
-            }
-            c.parse_error = Some(m);
-            extern "C" {
-                fn vh_free_error(e: *mut c_char);
-            }
-            unsafe { vh_free_error(err) };
-        } else if l.is_null() {
-            c.list = &STATIC_EMPTY_LIST.0;
+}
+
+/// Parses the case's SQL and decides, as PgDog v0.1.54 with its default
+/// settings (query_parser auto, pooler_mode transaction, two_pc off) would,
+/// whether the plugin is called (PGDOG.md section 1).
+fn prepare_case(c: &mut Case) {
+    // Cluster::router_needed: a one-shard cluster that is read-only (no
+    // primary: has_replicas false) or write-only (no replicas: has_primary
+    // false) does not need the router; PgDog parses only when its
+    // regex_parser sees session control at the start of the text.
+    let one_shard_no_router = c.shards == 1 && (!c.r || !c.p);
+    if one_shard_no_router && unsafe { vh_regex_parser_match(c.sql.as_ptr()) } == 0 {
+        c.nocall = Some(if !c.r {
+            "PgDog does not parse for a one-shard cluster without a primary".into()
         } else {
-            c.list = l;
+            "PgDog does not parse for a one-shard cluster without replicas".into()
+        });
+        return;
+    }
+    let mut err: *mut c_char = std::ptr::null_mut();
+    let l = unsafe { vh_parse(c.sql.as_ptr(), &mut err, &mut c.ctx) };
+    if !err.is_null() {
+        let mut m = unsafe { CStr::from_ptr(err) }.to_bytes().to_vec();
+        for b in m.iter_mut() {
+            if *b == b'\t' || *b == b'\n' || *b == b'\r' {
+                *b = b' ';
+            }
         }
+        c.parse_error = Some(m);
+        unsafe { vh_free_error(err) };
+        return;
+    }
+    c.list = if l.is_null() { &STATIC_EMPTY_LIST.0 } else { l };
+    if c.kind == b'd' {
+        c.nocall = Some("PgDog does not call plugins for a Parse or Describe without Bind".into());
+        return;
+    }
+    let why = unsafe { vh_nocall_reason(c.list as *const c_void) };
+    if !why.is_null() {
+        c.nocall = Some(unsafe { CStr::from_ptr(why) }.to_string_lossy().into_owned());
+    }
+}
+
+fn parse_cases(cases: &mut [Case]) {
+    layout_check();
+    for c in cases.iter_mut() {
+        prepare_case(c);
     }
 }
 
 fn route_case(vt: &Vtable, c: &Case) -> PdRoute {
+    // pgdog_plugin::Parameters::as_raw: slice.first(), NULL when empty
     let rp = PdRawParameters {
         params: if c.params.is_empty() { std::ptr::null() } else { c.params.as_ptr() },
         params_len: c.params.len(),
@@ -1051,7 +1184,26 @@ fn route_case(vt: &Vtable, c: &Case) -> PdRoute {
     (vt.route)(c.shards, c.r, c.p, c.t, c.w, c.list, rp)
 }
 
-fn baseline(vt: &Vtable, cases: &mut [Case], print: bool) {
+/// TAB, CR, LF and backslash as \t \r \n \\ (an ErrorResponse detail on one line).
+fn escape_detail(b: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(b.len());
+    for &c in b {
+        match c {
+            b'\t' => v.extend_from_slice(b"\\t"),
+            b'\n' => v.extend_from_slice(b"\\n"),
+            b'\r' => v.extend_from_slice(b"\\r"),
+            b'\\' => v.extend_from_slice(b"\\\\"),
+            _ => v.push(c),
+        }
+    }
+    v
+}
+
+fn blocked_error(plugin: &str) -> String {
+    format!("42601 query is blocked by plugin \"{plugin}\"")
+}
+
+fn baseline(vt: &Vtable, cases: &mut [Case], print: bool, plugin: &str) {
     let mut out = std::io::stdout().lock();
     for c in cases.iter_mut() {
         if let Some(e) = &c.parse_error {
@@ -1063,13 +1215,105 @@ fn baseline(vt: &Vtable, cases: &mut [Case], print: bool) {
             }
             continue;
         }
+        if let Some(why) = &c.nocall {
+            if print {
+                let _ = out.write_all(&c.id);
+                let _ = writeln!(out, "\tNOCALL\t{why}");
+            }
+            continue;
+        }
         c.want = route_case(vt, c);
         if print {
             let _ = out.write_all(&c.id);
-            let _ = writeln!(out, "\t{}\t{}", c.want.shard, c.want.read_write);
+            let _ = write!(out, "\t{}\t{}", c.want.shard, c.want.read_write);
+            if c.want.shard == -3 {
+                let _ = write!(out, "\t{}\t", blocked_error(plugin));
+                let _ = out.write_all(&escape_detail(c.sql.as_bytes()));
+            }
+            let _ = out.write_all(b"\n");
         }
     }
     let _ = out.flush();
+}
+
+// ---- serve -----------------------------------------------------------------------
+
+/// The answer PgDog acts on (query/mod.rs after QueryParser::plugins):
+/// pgdog_plugin's Shard/ReadWrite conversions, then the one-shard override.
+fn serve_answer(c: &Case, r: PdRoute, plugin: &str) -> String {
+    let rw = match r.read_write {
+        0 => "write",
+        1 => "read",
+        _ => "unknown",
+    };
+    let shard = match r.shard {
+        -3 => return format!("BLOCKED\t{rw}\t{}", blocked_error(plugin)),
+        _ if c.shards == 1 => "0".to_string(),
+        n if n >= 0 => n.to_string(),
+        -1 => "ALL".to_string(),
+        _ => "UNKNOWN".to_string(),
+    };
+    format!("{shard}\t{rw}")
+}
+
+fn serve(vt: &Vtable, plugin: &str) -> i32 {
+    use std::io::BufRead;
+    layout_check();
+    let stdin = std::io::stdin();
+    let mut inp = stdin.lock();
+    let mut out = std::io::stdout().lock();
+    let mut line = Vec::new();
+    let mut n = 0u64;
+    loop {
+        line.clear();
+        match inp.read_until(b'\n', &mut line) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                log("ERROR", &format!("serve: reading stdin: {e}"));
+                return EX_INTERNAL;
+            }
+        }
+        if line.last() == Some(&b'\n') {
+            line.pop();
+        }
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        if line.is_empty() || line[0] == b'#' {
+            continue;
+        }
+        n += 1;
+        let mut ans: Vec<u8> = Vec::new();
+        match parse_case_line(&line) {
+            Err(m) => {
+                let id = line.split(|&b| b == b'\t').next().unwrap_or(b"");
+                ans.extend_from_slice(if id.is_empty() { b"-" } else { id });
+                ans.extend_from_slice(format!("\tBAD_CASE\t{m}").as_bytes());
+            }
+            Ok(mut c) => {
+                prepare_case(&mut c);
+                ans.extend_from_slice(&c.id);
+                if let Some(e) = &c.parse_error {
+                    ans.extend_from_slice(b"\tPARSE_ERROR\t");
+                    ans.extend_from_slice(e);
+                } else if let Some(why) = &c.nocall {
+                    ans.extend_from_slice(format!("\tNOCALL\t{why}").as_bytes());
+                } else {
+                    let r = route_case(vt, &c);
+                    ans.extend_from_slice(format!("\t{}", serve_answer(&c, r, plugin)).as_bytes());
+                }
+                unsafe { vh_free(c.ctx) };
+            }
+        }
+        ans.push(b'\n');
+        if out.write_all(&ans).and_then(|_| out.flush()).is_err() {
+            log("ERROR", "serve: stdout closed");
+            return EX_INTERNAL;
+        }
+    }
+    log("INFO", &format!("serve: stdin closed after {n} cases"));
+    EX_OK
 }
 
 // ---- worker threads -------------------------------------------------------------
@@ -1122,7 +1366,7 @@ fn worker_main(sh: &Shared, idx: usize) {
     let cases = &sh.cases.0;
     if sh.mode == "route" {
         for rep in 0..sh.repeat {
-            for c in cases.iter().filter(|c| c.parse_error.is_none()) {
+            for c in cases.iter().filter(|c| c.called()) {
                 let r = route_case(&sh.vt, c);
                 routes += 1;
                 if r != c.want {
@@ -1136,7 +1380,7 @@ fn worker_main(sh: &Shared, idx: usize) {
         let mut k = 0u64;
         let mut rep = 0i64;
         while !STOP.load(Ordering::Relaxed) {
-            for c in cases.iter().filter(|c| c.parse_error.is_none()) {
+            for c in cases.iter().filter(|c| c.called()) {
                 w.inside.store(true, Ordering::Relaxed);
                 let r = route_case(&sh.vt, c);
                 w.inside.store(false, Ordering::Relaxed);
@@ -1237,6 +1481,14 @@ fn main() {
     let o = parse_args();
     let check = o.mode == "check";
     let mut cases = Vec::new();
+    if o.mode == "serve" {
+        let l = load_plugin(&o);
+        err_bytes(&[&versions_line(&o, &l, "pgdog-host: INFO: versions: ")]);
+        let rc = serve(&l.vt, &o.plugin);
+        (l.vt.fini)();
+        unregister_thread(me);
+        exit(rc);
+    }
     if !check {
         cases = read_cases(&o);
         parse_cases(&mut cases);
@@ -1251,11 +1503,11 @@ fn main() {
         exit(EX_OK);
     }
     let (drainer, rfd) = install_handlers(&o);
-    let routable = cases.iter().filter(|c| c.parse_error.is_none()).count() as u64;
+    let routable = cases.iter().filter(|c| c.called()).count() as u64;
     let mut routes: u64;
     let mut mism = 0u64;
     let (mut sent_proc, mut sent_thr) = (0u64, 0u64);
-    baseline(&l.vt, &mut cases, o.mode == "route");
+    baseline(&l.vt, &mut cases, o.mode == "route", &o.plugin);
     if o.mode != "route" && routable == 0 {
         log("ERROR", "no routable case");
         exit(EX_CASES);

@@ -35,6 +35,7 @@ stub cfgfalse -DSTUB_CONFIG_FALSE
 stub keepcfg -DSTUB_KEEP_CONFIG
 stub thread -DSTUB_THREAD
 stub foreign -DSTUB_FOREIGN_STACK
+stub echo -DSTUB_ECHO
 
 hosts="$out/pgdog-host-c"
 [ -x "$out/pgdog-host" ] && hosts="$out/pgdog-host $hosts"
@@ -45,6 +46,7 @@ t=$out/selftest.tmp
 mkdir -p "$t"
 
 ok() { n=$((n + 1)); echo "ok   $*"; }
+hx() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
 bad() { n=$((n + 1)); fails=$((fails + 1)); echo "FAIL $*"; }
 
 expect_rc() { # expect_rc WANT LABEL CMD...
@@ -107,7 +109,8 @@ for h in $hosts; do
     cp "$t/out" "$t/route.$hn"
     expect_grep err "installed SIGHUP handler flags=0x14000004 (SA_ONSTACK not set)" "$hn SIGHUP flags SA_RESTART|SA_SIGINFO"
     expect_rc 0 "$hn route --threads 4 --repeat 300" "$h" --plugin "$st/libstub.so" --threads 4 --repeat 300 route "$cases"
-    expect_grep err "^route: threads=4 repeat=300 routes=$((4 * 300 * 12)) mismatches=0$" "$hn threads agree"
+    called=$(grep -cP '^[^\t]+\t-?[0-9]+\t' "$here/testdata/cases.stub.out")
+    expect_grep err "^route: threads=4 repeat=300 routes=$((4 * 300 * called)) mismatches=0$" "$hn threads agree (only the $called called cases)"
     expect_rc 0 "$hn load" "$h" --plugin "$st/libstub.so" --seconds 1 load "$cases"
     expect_grep out "^load: threads=2 seconds=[0-9.]* calls=[1-9][0-9]* calls_per_sec=[1-9][0-9]* mismatches=0$" "$hn load line"
     echo "     $(grep 'threads=' "$t/out")"
@@ -124,11 +127,83 @@ for h in $hosts; do
 
     printf 'x\t1\t-\tzz\t-\n' >"$t/bad.tsv"
     expect_rc 8 "$hn bad case file" "$h" --plugin "$st/libstub.so" route "$t/bad.tsv"
+    printf 'x\t4\tPr\t3b\t-\n' >"$t/bad.tsv"
+    expect_rc 8 "$hn shape P R and raw r p do not mix" "$h" --plugin "$st/libstub.so" route "$t/bad.tsv"
+    expect_grep err "do not mix" "$hn mix message"
+    printf 'x\t4\tqPR\t3b\t-\t31\n' >"$t/bad.tsv"
+    expect_rc 8 "$hn simple Query with a parameter" "$h" --plugin "$st/libstub.so" route "$t/bad.tsv"
+    printf 'x\t4\tqdPR\t3b\t-\n' >"$t/bad.tsv"
+    expect_rc 8 "$hn two message kinds" "$h" --plugin "$st/libstub.so" route "$t/bad.tsv"
+
+    # blocked: the client's error, detail = the SQL text (TAB, LF, \ escaped)
+    printf 'blk\t4\tPR\t%s\t-\t%s\t%s\n' "$(hx "SELECT \$1,	\$2 -- a\\b")" "$(hx -3)" "$(hx 2)" >"$t/blk.tsv"
+    printf 'blk1\t1\tPR\t%s\t-\t%s\t%s\n' "$(hx 'SELECT $1, $2')" "$(hx -3)" "$(hx 1)" >>"$t/blk.tsv"
+    expect_rc 0 "$hn route blocked" "$h" --plugin "$st/echo.so" route "$t/blk.tsv"
+    printf 'blk\t-3\t2\t42601 query is blocked by plugin "%s"\tSELECT $1,\\t$2 -- a\\\\b\nblk1\t-3\t1\t42601 query is blocked by plugin "%s"\tSELECT $1, $2\n' "$st/echo.so" "$st/echo.so" >"$t/blk.want"
+    if cmp -s "$t/out" "$t/blk.want"; then ok "$hn blocked: 42601, message, SQL as detail"; else
+        bad "$hn blocked output"; diff "$t/out" "$t/blk.want"; fi
     expect_rc 8 "$hn missing case file" "$h" --plugin "$st/libstub.so" route "$t/nosuch.tsv"
     expect_rc 2 "$hn usage error" "$h" route
     expect_rc 2 "$hn unknown option" "$h" --bogus check
     expect_rc 0 "$hn --help" "$h" --help
 done
+
+expect_rc 2 "pgdog-host-c has no serve" "$out/pgdog-host-c" --plugin "$st/echo.so" serve
+expect_grep err "only the Rust host" "pgdog-host-c serve message"
+
+# serve (Rust host): one flushed answer per case line, PgDog's view of the Route
+if [ -x "$out/pgdog-host" ]; then
+    e() { printf '%s\t%s\t%s\t%s\t-\t%s\t%s\n' "$1" "$2" "$3" "$(hx 'SELECT $1, $2')" "$(hx "$4")" "$(hx "$5")"; }
+    {
+        e direct 4 PR 2 1; e all 4 PR -1 0; e unk 4 PR -2 2; e badshard 4 PR -7 9; e big 4 PR 9 0
+        e blk 4 PR -3 2; e one_all 1 PR -1 1; e one_unk 1 PR -2 2; e one_blk 1 PR -3 0; e one_P 1 P 3 1
+        printf '# a comment line\n\n'
+        printf 'set\t4\tqPR\t%s\t-\n' "$(hx 'SET x = 1')"
+        printf 'd\t4\tdPR\t%s\t-\n' "$(hx 'SELECT 1')"
+        printf 'beginins\t4\tqPR\t%s\t-\n' "$(hx 'BEGIN; INSERT INTO t VALUES (1)')"
+        printf 'bad\t4\tPR\t%s\t-\n' "$(hx 'SELEC 1')"
+        printf 'junk\t4\tZ\t00\t-\n'
+        printf '\tx\n'
+    } >"$t/serve.in"
+    cat >"$t/serve.want" <<EOW
+direct	2	read
+all	ALL	write
+unk	UNKNOWN	unknown
+badshard	UNKNOWN	unknown
+big	9	write
+blk	BLOCKED	unknown	42601 query is blocked by plugin "$st/echo.so"
+one_all	0	read
+one_unk	0	unknown
+one_blk	BLOCKED	write	42601 query is blocked by plugin "$st/echo.so"
+one_P	NOCALL	PgDog does not parse for a one-shard cluster without replicas
+set	NOCALL	PgDog routes SET itself
+d	NOCALL	PgDog does not call plugins for a Parse or Describe without Bind
+beginins	NOCALL	PgDog handles BEGIN itself
+bad	PARSE_ERROR	syntax error at or near "SELEC"
+junk	BAD_CASE	unknown flag letter (w t q b d P R r p)
+-	BAD_CASE	need at least 5 TAB-separated fields
+EOW
+    expect_rc 0 "serve: exit 0 at the end of stdin" "$out/pgdog-host" --plugin "$st/echo.so" serve <"$t/serve.in"
+    if cmp -s "$t/out" "$t/serve.want"; then ok "serve answers"; else bad "serve answers"; diff "$t/out" "$t/serve.want"; fi
+    expect_grep err "stub: fini routes=9 " "serve: fini after stdin closed, 9 route calls"
+    # one line in, one line out, before stdin closes; thousands of lines
+    if python3 - "$out/pgdog-host" "$st/echo.so" <<'EOP'
+import subprocess, sys
+p = subprocess.Popen([sys.argv[1], "--plugin", sys.argv[2], "serve"], stdin=subprocess.PIPE,
+                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+h = lambda s: s.encode().hex()
+for i in range(3000):
+    p.stdin.write(f"c{i}\t4\tPR\t{h('SELECT $1, $2')}\t-\t{h(str(i % 7))}\t{h('1')}\n".encode())
+    p.stdin.flush()
+    l = p.stdout.readline().decode()
+    if l != f"c{i}\t{i % 7}\tread\n":
+        sys.exit(f"line {i}: {l!r}")
+p.stdin.close()
+sys.exit(p.wait())
+EOP
+    then ok "serve: 3000 lines answered one by one, exit 0"; else bad "serve interactive"; fi
+    expect_rc 2 "serve takes no CASEFILE" "$out/pgdog-host" --plugin "$st/echo.so" serve "$t/serve.in"
+fi
 
 if [ -x "$out/pgdog-host" ]; then
     if cmp -s "$t/route.pgdog-host" "$t/route.pgdog-host-c"; then ok "Rust and C hosts print the same route output"; else bad "Rust and C route outputs differ"; fi

@@ -86,7 +86,13 @@ func run(host, libDir, config, centPath, samplePath, stmtPath string, shards int
 		if len(codes) > 0 {
 			c = strings.Join(codes, ",")
 		}
-		fmt.Fprintf(&cases, "%d\t%d\t-\t%s\t%s", i, shards, hex.EncodeToString([]byte(s.sql)), c)
+		// As PgDog sends it: a Bind when there are parameters, else a
+		// simple Query, on a cluster with a primary and replicas (P R).
+		kind := "q"
+		if len(s.params) > 0 {
+			kind = "b"
+		}
+		fmt.Fprintf(&cases, "%d\t%d\t%sPR\t%s\t%s", i, shards, kind, hex.EncodeToString([]byte(s.sql)), c)
 		for _, h := range hexes {
 			cases.WriteString("\t" + h)
 		}
@@ -109,9 +115,20 @@ func run(host, libDir, config, centPath, samplePath, stmtPath string, shards int
 		return fmt.Errorf("%s: %v", host, err)
 	}
 	got := map[int][2]int64{}
+	nocall := map[int]string{}
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
 		f := strings.Split(sc.Text(), "\t")
+		if len(f) == 3 && f[1] == "NOCALL" {
+			// PgDog would not call the plugin for this statement.
+			i, _ := strconv.Atoi(f[0])
+			nocall[i] = f[2]
+			got[i] = [2]int64{}
+			continue
+		}
+		if len(f) == 5 && f[1] == "-3" {
+			f = f[:3] // the client's error and the SQL as its detail
+		}
 		if len(f) != 3 {
 			return fmt.Errorf("host answered %q", sc.Text())
 		}
@@ -131,19 +148,23 @@ func run(host, libDir, config, centPath, samplePath, stmtPath string, shards int
 			return fmt.Errorf("no answer for %s line %d", stmtPath, s.line)
 		}
 		want, why := expected(s, cf, shards)
+		dec := decision(r)
+		if reason, ok := nocall[i]; ok {
+			dec, why = "not called", "not called ("+reason+")"
+		}
 		status := "ok  "
-		if decision(r) != want {
+		if dec != want {
 			status = "FAIL"
 			fails++
 		}
-		if r[0] >= 0 && int(r[0]) < shards {
+		if _, ok := nocall[i]; !ok && r[0] >= 0 && int(r[0]) < shards {
 			perShard[r[0]]++
 		}
 		sql := s.sql
 		if len(sql) > 72 {
 			sql = sql[:69] + "..."
 		}
-		fmt.Printf("%s %s:%-3d %-15s <- %s\n", status, filepath.Base(stmtPath), s.line, decision(r), sql)
+		fmt.Printf("%s %s:%-3d %-15s <- %s\n", status, filepath.Base(stmtPath), s.line, dec, sql)
 		if why != "" {
 			fmt.Printf("     %s\n", why)
 		}
@@ -251,7 +272,7 @@ func readStatements(path string, vectors []string) ([]stmt, error) {
 		if !knownExpect[s.expect] {
 			// Every expectation must be able to fail: only the forms
 			// the demo knows how to check, never a catch-all.
-			return nil, fmt.Errorf("%s:%d: expectation %q is not one of nearest|id|all read|write, unknown, blocked", path, i+1, s.expect)
+			return nil, fmt.Errorf("%s:%d: expectation %q is not one of nearest|id|all read|write, unknown, blocked, not called", path, i+1, s.expect)
 		}
 		for strings.Contains(s.sql, "{v:") {
 			a := strings.Index(s.sql, "{v:")
@@ -311,6 +332,7 @@ func readStatements(path string, vectors []string) ([]stmt, error) {
 var knownExpect = map[string]bool{
 	"nearest read": true, "nearest write": true, "id read": true, "id write": true,
 	"all read": true, "all write": true, "unknown": true, "blocked": true,
+	"not called": true,
 }
 
 func parseVector(s string) ([]float32, error) {

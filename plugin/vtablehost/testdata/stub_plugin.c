@@ -14,6 +14,10 @@
  *   -DSTUB_KEEP_CONFIG          keep the Config pointers (wrong) and show in
  *                               fini what they point to by then
  *   -DSTUB_THREAD               init() starts a thread of the plugin's own
+ *   -DSTUB_ECHO                 route() answers with the Route its first
+ *                               two parameters give as decimal text (shard,
+ *                               read_write), for the hosts' serve mapping;
+ *                               with fewer parameters, as without the knob
  *   -DSTUB_FOREIGN_STACK        route() does its work on a stack of its own
  *                               (as Go code does), to exercise the host's
  *                               foreign-stack detection
@@ -28,7 +32,8 @@
  *   read_write = 1 | write_override<<1 | in_transaction<<2
  *              | has_replicas<<3 | has_primary<<4
  *   shard -3 (blocked), read_write 2, when an input breaks the ABI's rules
- *   (NULL list, wrong tags, NULL data with len > 0, ...).
+ *   or differs from what PgDog passes (NULL list, wrong tags, NULL data
+ *   with len > 0, an empty value with data not NULL, ...).
  */
 #define _GNU_SOURCE
 #include <elf.h>
@@ -239,6 +244,8 @@ static PdRoute compute(uint64_t shards, bool has_replicas, bool has_primary, boo
         }
         if (q->len && !q->data)
             return BAD;
+        if (q->len == 0 && q->data) /* PgDog: Parameter::from(Some(&[])) has data NULL */
+            return BAD;
         for (size_t k = 0; k < q->len; k++)
             sum += q->data[k];
     }
@@ -277,6 +284,18 @@ static PdRoute route(uint64_t shards, bool has_replicas, bool has_primary, bool 
                      bool write_override, const PdList *l, PdRawParameters p)
 {
     __atomic_add_fetch(&route_calls, 1, __ATOMIC_RELAXED);
+#ifdef STUB_ECHO
+    if (p.params_len >= 2 && p.params[0].len < 32 && p.params[1].len < 32 && p.params[0].data &&
+        p.params[1].data) {
+        char a[32], b[32];
+        memcpy(a, p.params[0].data, p.params[0].len);
+        a[p.params[0].len] = 0;
+        memcpy(b, p.params[1].data, p.params[1].len);
+        b[p.params[1].len] = 0;
+        PdRoute e = { strtoll(a, NULL, 10), (uint8_t)strtol(b, NULL, 10) };
+        return e;
+    }
+#endif
 #ifdef STUB_FOREIGN_STACK
     if (!fs_stack)
         fs_stack = malloc(FSTACK);
