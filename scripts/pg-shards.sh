@@ -5,7 +5,7 @@
 #
 #   scripts/pg-shards.sh root          build (or reuse) the server root, print its path
 #   scripts/pg-shards.sh start N       start N fresh servers, print one DSN a line
-#   scripts/pg-shards.sh stop          stop every server of the root, unmount
+#   scripts/pg-shards.sh stop          stop the servers of this first port, unmount when none is left
 #   scripts/pg-shards.sh dsn I         the DSN of server I
 #
 # Debian bookworm has no pgvector; trixie has postgresql-17 and
@@ -33,6 +33,7 @@ mem=${VECSHARD_PG_MEM:-64MB}
 mirror=${VECSHARD_PG_MIRROR:-http://deb.debian.org/debian}
 pgbin=/usr/lib/postgresql/17/bin
 srv=/srv/vecshard # inside the root
+set=$srv/p$base  # this first port's servers: sets of other ports run beside them
 
 skip() { echo "skip: $*" >&2; exit 3; }
 die() { echo "pg-shards: $*" >&2; exit 1; }
@@ -79,13 +80,12 @@ template() {
 }
 
 stop_all() {
-	[ -d "$root/$srv" ] || { umount_fs; return; }
 	local d
-	for d in "$root/$srv"/pg*; do
+	for d in "$root/$set"/pg*; do
 		[ -f "$d/postmaster.pid" ] || continue
-		in_root "$pgbin/pg_ctl" -D "$srv/$(basename "$d")" -m immediate -w stop >/dev/null 2>&1 || true
+		in_root "$pgbin/pg_ctl" -D "$set/$(basename "$d")" -m immediate -w stop >/dev/null 2>&1 || true
 	done
-	umount_fs
+	compgen -G "$root/$srv/p*/pg*/postmaster.pid" >/dev/null || umount_fs
 }
 
 start() {
@@ -95,16 +95,18 @@ start() {
 	stop_all
 	mount_fs
 	template
+	mkdir -p "$root/$set"
+	chroot "$root" chown postgres:postgres "$set"
 	for ((i = 0; i < n; i++)); do
-		name=pg$i
+		name=$set/pg$i
 		port=$((base + i))
-		rm -rf "${root:?}/$srv/$name"
-		cp -a "$root/$srv/template" "$root/$srv/$name"
-		in_root "$pgbin/pg_ctl" -D "$srv/$name" -l "$srv/$name.log" -w -t 60 start -o \
+		rm -rf "${root:?}/$name"
+		cp -a "$root/$srv/template" "$root/$name"
+		in_root "$pgbin/pg_ctl" -D "$name" -l "$name.log" -w -t 60 start -o \
 			"-c port=$port -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c fsync=off \
 			 -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=$mem \
 			 -c maintenance_work_mem=256MB -c max_connections=200 -c log_min_messages=warning" >/dev/null ||
-			{ tail -20 "$root/$srv/$name.log" >&2; die "server $name on port $port did not start (log above: $root/$srv/$name.log)"; }
+			{ tail -20 "$root/$name.log" >&2; die "server $i on port $port did not start (log above: $root/$name.log)"; }
 		dsn "$i"
 	done
 }
