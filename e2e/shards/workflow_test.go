@@ -5,19 +5,26 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/vecshard/vecshard/centroids"
 	"github.com/vecshard/vecshard/internal/pgdogexec"
 	"github.com/vecshard/vecshard/internal/shardlab"
 	"github.com/vecshard/vecshard/kmeans"
+	"github.com/vecshard/vecshard/kmeans/vecio"
 )
 
 var bg = context.Background()
@@ -287,5 +294,240 @@ func TestBadInput(t *testing.T) {
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("plugin log lacks %q:\n%s", want, log.String())
 		}
+	}
+}
+
+// TestReshard grows the cluster from S to S+1 shards while reads continue:
+// train-centroids reshard moves whole cells, vecshard split --from writes
+// the rows that move and the ids to delete, COPY puts the moved rows on
+// their new shards, the plugin's configuration switches, DELETE removes
+// them from the old ones. Afterwards every row is on exactly one shard, the
+// one the new configuration routes it to, and the ids and a checksum of
+// every row match the reference server. It changes the cluster, so it runs
+// last.
+func TestReshard(t *testing.T) {
+	lab := need(t)
+	work := filepath.Dir(lab.Config)
+	dir := t.TempDir()
+
+	all := filepath.Join(dir, "all.txt")
+	exportRows(t, lab.Shards, all)
+	newCent := filepath.Join(work, "centroids-5.json")
+	if out, err := runCmd("train-centroids", "reshard", "--centroids", lab.Centroids, "-s", strconv.Itoa(S+1),
+		"-i", all, "--format", "tsv", "--column", "1", "-o", newCent, "-q"); err != nil {
+		t.Fatalf("reshard: %v\n%s", err, out)
+	}
+	newConfig := filepath.Join(work, "vecshard-5.toml")
+	if err := shardlab.WriteConfig(newConfig, S+1, filepath.Base(newCent), 1); err != nil {
+		t.Fatal(err)
+	}
+	moves := filepath.Join(dir, "moves")
+	if out, err := runCmd("vecshard", "split", "--config", newConfig, "--from", lab.Config, "--table", "items",
+		"--columns", "id,embedding", "--input", all, "--out", moves, "--quiet"); err != nil {
+		t.Fatalf("split --from: %v\n%s", err, out)
+	}
+
+	spare, err := pgxpool.New(bg, env.spare)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(spare.Close)
+	if err := shardlab.Reset(bg, spare); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := spare.Exec(bg, shardlab.Index); err != nil {
+		t.Fatal(err)
+	}
+	grown := append(slices.Clone(lab.Shards), spare)
+
+	// The plugin watches the live configuration file.
+	live := filepath.Join(work, "vecshard-live.toml")
+	if err := shardlab.WriteConfig(live, S, filepath.Base(lab.Centroids), 1); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := cluster(t, live, "items", "users")
+	next := &pgdogexec.Cluster{Shards: grown, Router: old.Router, Declared: old.Declared}
+	var cur atomic.Pointer[pgdogexec.Cluster]
+	cur.Store(old)
+	var switching atomic.Bool
+	stop := make(chan struct{})
+	var reads, refused atomic.Int64
+	readErrs := make(chan error, 100)
+	var wg sync.WaitGroup
+	for w := 0; w < 2; w++ {
+		wg.Go(func() {
+			for i := w * 7919; ; i += 13 {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				row := i % lab.Train.Rows
+				vec, f := vecParam(shardlab.Row(lab.Train, row), i%2 == 0)
+				sw := switching.Load()
+				res, err := cur.Load().Exec(bg, req("SELECT id FROM items WHERE embedding = $1", vec, f))
+				reads.Add(1)
+				switch {
+				case res != nil && res.Decision.Kind == pgdogexec.Blocked && (sw || switching.Load()):
+					refused.Add(1) // shard counts differ for a moment: refused, never misrouted
+				case err != nil:
+					readErrs <- fmt.Errorf("row %d: %v %v", row+1, res.Decision, err)
+				case !slices.Contains(ids(t, res.Rows), int64(row+1)):
+					readErrs <- fmt.Errorf("row %d not found on %v (got %v)", row+1, res.Decision, ids(t, res.Rows))
+				}
+			}
+		})
+	}
+
+	// 1. Copy the moving rows to their new shards.
+	for s := range grown {
+		if _, err := shardlab.CopyFile(bg, grown[s], filepath.Join(moves, fmt.Sprintf("move-to-shard-%d.txt", s))); err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+	}
+	// 2. Switch the configuration and the cluster.
+	switching.Store(true)
+	if err := os.WriteFile(live+".tmp", must(os.ReadFile(newConfig)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(live+".tmp", live); err != nil {
+		t.Fatal(err)
+	}
+	cur.Store(next)
+	probe, pf := vecParam(shardlab.Row(lab.Train, 0), false)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		res, err := next.Exec(bg, req("SELECT id FROM items WHERE embedding = $1", probe, pf))
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the plugin did not take the new configuration: %v %v", res.Decision, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	switching.Store(false)
+	// 3. Delete the moved rows from their old shards.
+	for s := range lab.Shards {
+		deleteMoved(t, lab.Shards[s], filepath.Join(moves, fmt.Sprintf("delete-from-shard-%d.txt", s)))
+	}
+	time.Sleep(200 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	close(readErrs)
+	for err := range readErrs {
+		t.Error(err)
+	}
+	t.Logf("%d reads during the reshard, %d refused while the shard count switched", reads.Load(), refused.Load())
+
+	// Every row on exactly one shard, the new configuration's.
+	f, err := centroids.Load(newCent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := centroids.New(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int64]string{}
+	misplaced := 0
+	for s, p := range grown {
+		rows, err := p.Query(bg, "SELECT id, embedding::text, md5(embedding::text) FROM items")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v []float32
+		for rows.Next() {
+			var id int64
+			var text, sum string
+			if err := rows.Scan(&id, &text, &sum); err != nil {
+				t.Fatal(err)
+			}
+			if _, dup := seen[id]; dup {
+				t.Errorf("row %d is on two shards", id)
+			}
+			seen[id] = sum
+			if v, err = vecio.ParseVector(v[:0], []byte(text)); err != nil {
+				t.Fatal(err)
+			}
+			if _, want := set.Nearest(v); want != s {
+				misplaced++
+			}
+		}
+		rows.Close()
+	}
+	if misplaced > 0 {
+		t.Errorf("%d rows are not on the shard the new configuration routes them to", misplaced)
+	}
+	ref := map[int64]string{}
+	rows, err := lab.Ref.Query(bg, "SELECT id, md5(embedding::text) FROM items")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id int64
+		var sum string
+		rows.Scan(&id, &sum)
+		ref[id] = sum
+	}
+	rows.Close()
+	if !maps.Equal(seen, ref) {
+		t.Errorf("after the reshard the shards hold %d rows, the reference %d; they differ", len(seen), len(ref))
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// exportRows writes every shard's (id, embedding) rows to one COPY file.
+func exportRows(t *testing.T, pools []*pgxpool.Pool, path string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, p := range pools {
+		c, err := p.Acquire(bg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Conn().PgConn().CopyTo(bg, f, "COPY items (id, embedding) TO STDOUT")
+		c.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// deleteMoved deletes the ids of a delete-from-shard file, as the split
+// command's help says.
+func deleteMoved(t *testing.T, p *pgxpool.Pool, file string) {
+	t.Helper()
+	in, err := os.Open(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	c, err := p.Acquire(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Release()
+	pc := c.Conn().PgConn()
+	if _, err := pc.Exec(bg, "CREATE TEMP TABLE gone (id bigint)").ReadAll(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pc.CopyFrom(bg, in, "COPY gone FROM STDIN"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pc.Exec(bg, "DELETE FROM items USING gone WHERE items.id = gone.id; DROP TABLE gone").ReadAll(); err != nil {
+		t.Fatal(err)
 	}
 }
