@@ -328,7 +328,7 @@ func (c *pgdogCheck) databases(w io.Writer) []pgdogDB {
 			d := r.Route("SELECT 1 FROM "+qualifiedName(t), nil, n)
 			if d.Kind == router.Error && indexOf(seen, d.Message) < 0 {
 				seen = append(seen, d.Message)
-				c.errorf(line, "database %q has %d shards: %s; every statement on the table is refused: make the shard counts agree (vecshard's shards and centroid files, PgDog's [[databases]])", name, n, strings.TrimPrefix(d.Message, "vecshard: "))
+				c.errorf(line, "database %q has %d shards, and vecshard refuses every statement on its tables there: %s", name, n, strings.TrimPrefix(d.Message, "vecshard: "))
 			}
 		}
 	}
