@@ -42,7 +42,7 @@ if [ -x "$BUILD/train-centroids" ]; then
 else
 	TRAIN="go run ./cmd/train-centroids"
 fi
-$TRAIN --quiet --input "$SAMPLE" --k "$K" --shards "$SHARDS" --seed 1 --out "$WORK/centroids.json"
+$TRAIN --quiet --input "$SAMPLE" --k "$K" --shards "$SHARDS" --seed 1 --out "$WORK/centroids.json" --pgdog-out "$WORK/pgdog-centroids.json"
 
 # 2. The plugin's config.
 cat > "$WORK/vecshard.toml" <<EOF
@@ -73,3 +73,10 @@ go build -o "$WORK/demo" ./internal/cmd/demo
 env -u GLIBC_TUNABLES -u VECSHARD_CONFIG -u VECSHARD_RUSTC_VERSION \
 	"$WORK/demo" -host "$HOST" -lib-dir "$BUILD" -config "$WORK/vecshard.toml" \
 	-centroids "$WORK/centroids.json" -sample "$SAMPLE" -statements testdata/demo/statements.tsv -shards "$SHARDS"
+
+# 4. PgDog's side: the README's pgdog.toml (testdata/demo) beside this config,
+# read from the work directory as PgDog reads relative paths from its own.
+echo "== vecshard check --pgdog pgdog.toml (testdata/demo/pgdog.toml) in $WORK"
+cp testdata/demo/pgdog.toml testdata/demo/users.toml "$WORK/"
+go build -o "$WORK/vecshard" ./cmd/vecshard
+(cd "$WORK" && ./vecshard check --pgdog pgdog.toml)

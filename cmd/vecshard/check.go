@@ -3,22 +3,26 @@ package main
 import (
 	"errors"
 	"fmt"
-	"github.com/spf13/cobra"
-	"github.com/vecshard/vecshard/cmd/internal/cli"
 	"io"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/vecshard/vecshard/centroids"
+	"github.com/vecshard/vecshard/cmd/internal/cli"
 	"github.com/vecshard/vecshard/router"
 )
 
 // checkOptions are the flags of vecshard check.
-type checkOptions struct{ configFlags }
+type checkOptions struct {
+	configFlags
+	pgdog string // PgDog's pgdog.toml, checked beside the plugin's configuration
+}
 
 func newCheckCmd() *cobra.Command {
 	var o checkOptions
 	c := &cobra.Command{
-		Use:   "check --config FILE [--shards N]",
+		Use:   "check --config FILE [--shards N] [--pgdog pgdog.toml]",
 		Short: "Validate a configuration and its centroid files as the plugin loads them",
 		Long: `check loads the plugin's configuration and every centroid file it names
 exactly as the plugin does at startup, prints what it found (tables, key
@@ -26,27 +30,75 @@ columns, dimensions, centroids and training points per shard) and every
 problem, and warns about settings that load but defeat routing. The exit
 status is 0 only when the plugin would route with this configuration; with
 --shards, the pooler's shard count must also match the configuration and
-every centroid file.`,
-		Example: `  vecshard check --config /etc/pgdog/vecshard.toml --shards 4`,
-		Args:    cli.NoArgs,
+every centroid file.
+
+With --pgdog, check also reads PgDog's pgdog.toml and reports each setting
+that makes PgDog answer wrongly or refuse with the plugin loaded (errors:
+exit status 1), or that makes PgDog's own rules disagree with vecshard's
+when it skips the plugin (warnings), and prints what PgDog would do with
+each table then. --config defaults to the config of pgdog.toml's
+[[plugins]] vecshard entry; relative paths in pgdog.toml are read from the
+current directory, as PgDog reads them from its working directory.`,
+		Example: `  vecshard check --config /etc/pgdog/vecshard.toml --shards 4
+  cd /etc/pgdog && vecshard check --pgdog pgdog.toml`,
+		Args: cli.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return o.run(c, c.OutOrStdout())
 		},
 	}
 	o.register(c.Flags(), "the pooler's shard count `N` to check against (default: the configuration's shards)")
+	c.Flags().StringVar(&o.pgdog, "pgdog", "", "PgDog's `pgdog.toml`, to check beside the plugin's configuration")
 	return c
 }
 
 func (o *checkOptions) run(c *cobra.Command, stdout io.Writer) error {
+	var pg *pgdogFile
+	if o.pgdog != "" {
+		var err error
+		if pg, err = loadPgDog(o.pgdog); err != nil {
+			return err
+		}
+		if o.config == "" {
+			i := pg.vecshardPlugin()
+			if i < 0 || pg.Plugins[i].Config == "" {
+				return cli.Usagef("--config is required: %s has no [[plugins]] vecshard entry with a config", o.pgdog)
+			}
+			// Set marks the flag given, as load requires.
+			if err := c.Flags().Set("config", pg.Plugins[i].Config); err != nil {
+				return err
+			}
+		}
+	}
+	snap, err := o.checkConfig(c, stdout)
+	if pg == nil || snap == nil {
+		return err
+	}
+	errs, warns := checkPgDog(stdout, pg, snap, o.config)
+	switch {
+	case errs > 0:
+		fmt.Fprintf(stdout, "%d error(s), %d warning(s) in %s: fix the errors before PgDog serves vecshard's tables\n", errs, warns, o.pgdog)
+		return &cli.ProblemError{Err: fmt.Errorf("%d error(s) in %s", errs, o.pgdog)}
+	case warns > 0:
+		fmt.Fprintf(stdout, "OK: PgDog would route vecshard's tables through the plugin with %s (%d warning(s))\n", o.pgdog, warns)
+	default:
+		fmt.Fprintf(stdout, "OK: PgDog would route vecshard's tables through the plugin with %s\n", o.pgdog)
+	}
+	return err
+}
+
+// checkConfig checks the plugin's configuration. It returns the loaded
+// snapshot (nil when it cannot be loaded) and a *cli.ProblemError when the
+// plugin would not route with it.
+func (o *checkOptions) checkConfig(c *cobra.Command, stdout io.Writer) (*router.Snapshot, error) {
 	config, shards := &o.config, &o.shards
 	snap, err := o.load(c)
 	if ue := (*cli.UsageError)(nil); errors.As(err, &ue) {
-		return err
+		return nil, err
 	}
 	if err != nil {
 		fmt.Fprintf(stdout, "%s: cannot be loaded; the plugin would answer NO_DECISION to every statement\n", *config)
 		fmt.Fprintf(stdout, "problem: %v\n", err)
-		return &cli.ProblemError{Err: err}
+		return nil, &cli.ProblemError{Err: err}
 	}
 	fmt.Fprintf(stdout, "config %s\n", snap.Path())
 	if n := snap.Shards(); n != 0 {
@@ -100,7 +152,7 @@ func (o *checkOptions) run(c *cobra.Command, stdout io.Writer) error {
 			} else {
 				fmt.Fprintf(stdout, "OK: the plugin would route with this configuration (on %d shards)\n", n)
 			}
-			return nil
+			return snap, nil
 		}
 		if i == 0 {
 			problems = append(problems, ps...)
@@ -112,7 +164,7 @@ func (o *checkOptions) run(c *cobra.Command, stdout io.Writer) error {
 			fmt.Fprint(stdout, "; give --shards to check that every shard owns a centroid of the bare centroid files")
 		}
 		fmt.Fprintln(stdout)
-		return nil
+		return snap, nil
 	}
 	if *shards == 0 && len(candidates) > 1 {
 		problems = append(problems, fmt.Sprintf("the centroid files are for different shard counts %v: no pooler can route every table", candidates))
@@ -121,7 +173,7 @@ func (o *checkOptions) run(c *cobra.Command, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "problem: %s\n", strings.TrimPrefix(p, "vecshard: "))
 	}
 	fmt.Fprintf(stdout, "%d problem(s): fix them before the plugin routes with this configuration\n", len(problems))
-	return &cli.ProblemError{Err: fmt.Errorf("%d problem(s)", len(problems))}
+	return snap, &cli.ProblemError{Err: fmt.Errorf("%d problem(s)", len(problems))}
 }
 
 // hasBare reports whether a vector table's centroid file is a bare array.
