@@ -24,7 +24,7 @@ PG18_ROOT := $(PG18_DEPS)/root
 PUREGO_PKGS := ./vecdecode/... ./idkey/... ./centroids/... ./router/... ./kmeans/... ./cmd/... \
 	./sqlir/... ./sqltext/... ./pgtree/... ./internal/corpus/... ./plugin/internal/...
 
-.PHONY: all build test vet unit alloc e2e fuzz-smoke fuzz bench demo clean deps layout-check layout-gen \
+.PHONY: all build test vet unit alloc e2e shards fuzz-smoke fuzz bench demo clean deps layout-check layout-gen \
 	corpus-json vtablehost-selftest hosts
 
 all: build
@@ -112,7 +112,15 @@ alloc:
 # PgDog; the valgrind test builds its own copy with -tags valgrind.
 e2e: build hosts
 	plugin/vtablehost/selftest.sh $(BUILD)/vtablehost-selftest $(PG18_ROOT)
-	VECSHARD_E2E_BUILD=$(CURDIR)/$(BUILD) $(GO) test -count=1 -timeout 30m ./e2e
+	VECSHARD_E2E_BUILD=$(CURDIR)/$(BUILD) $(GO) test -count=1 -timeout 30m ./e2e/...
+
+# The operator's workflow on real PostgreSQL 17 + pgvector servers (scripts/
+# pg-shards.sh: a Debian trixie root under build/pgroot, needs root), every
+# statement through the real library and PgDog's merge rules, on all 60,000
+# Fashion-MNIST training images. make e2e runs the same suite on 20,000.
+shards: build hosts
+	VECSHARD_E2E_BUILD=$(CURDIR)/$(BUILD) VECSHARD_SHARDS_ROWS=$(or $(ROWS),60000) \
+		$(GO) test -count=1 -timeout 60m -v ./e2e/shards
 
 vtablehost-selftest: deps
 	plugin/vtablehost/selftest.sh $(BUILD)/vtablehost-selftest $(PG18_ROOT)
@@ -133,4 +141,5 @@ demo: build hosts
 	scripts/demo.sh
 
 clean:
+	-scripts/pg-shards.sh stop
 	rm -rf $(BUILD)

@@ -1,0 +1,367 @@
+package shards
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/vecshard/vecshard/internal/pgdogexec"
+	"github.com/vecshard/vecshard/internal/shardlab"
+)
+
+// EnvPgDog names a PgDog binary; with it the suite also runs through it.
+const EnvPgDog = "PGDOG"
+
+// pgdog is a running PgDog in front of the lab's shards, with vecshard as
+// its plugin.
+type pgdog struct {
+	cmd  *exec.Cmd
+	log  *logBuffer
+	dir  string
+	pool *pgxpool.Pool
+	toml string // its pgdog.toml
+}
+
+// pgdogToml is the configuration the README recommends, for the lab's
+// servers: one [[databases]] entry per shard, vecshard the only plugin,
+// every vecshard table in [[sharded_tables]] (declared false leaves them
+// out, to reproduce PgDog's omnisharded reads).
+func pgdogToml(t *testing.T, port int, pluginConfig string, declared bool) string {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "[general]\nhost = \"127.0.0.1\"\nport = %d\nworkers = 2\nmin_pool_size = 0\n\n", port)
+	fmt.Fprintf(&b, "[[plugins]]\nname = \"vecshard\"\nconfig = %q\n\n", pluginConfig)
+	for i, dsn := range env.lab.Opt.ShardDSNs {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "[[databases]]\nname = \"app\"\nhost = %q\nport = %s\ndatabase_name = %q\nshard = %d\n\n",
+			u.Hostname(), u.Port(), strings.TrimPrefix(u.Path, "/"), i)
+	}
+	if declared {
+		b.WriteString("[[sharded_tables]]\ndatabase = \"app\"\nname = \"items\"\ncolumn = \"embedding\"\ndata_type = \"vector\"\n\n")
+		b.WriteString("[[sharded_tables]]\ndatabase = \"app\"\nname = \"users\"\ncolumn = \"id\"\ndata_type = \"bigint\"\n")
+	}
+	return b.String()
+}
+
+// startPgDog writes pgdog.toml and users.toml and starts PgDog on a free
+// loopback port; it skips without EnvPgDog.
+func startPgDog(t *testing.T, pluginConfig string, declared bool) *pgdog {
+	t.Helper()
+	need(t)
+	bin := os.Getenv(EnvPgDog)
+	if bin == "" {
+		t.Skipf("set %s=/path/to/pgdog to run the real-shard suite through a PgDog binary", EnvPgDog)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	p := &pgdog{dir: t.TempDir(), log: &logBuffer{}}
+	p.toml = filepath.Join(p.dir, "pgdog.toml")
+	if err := os.WriteFile(p.toml, []byte(pgdogToml(t, port, pluginConfig, declared)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	users := filepath.Join(p.dir, "users.toml")
+	if err := os.WriteFile(users, []byte("[[users]]\nname = \"vecshard\"\ndatabase = \"app\"\npassword = \"vecshard\"\nserver_user = \"postgres\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd = exec.Command(bin, "--config", p.toml, "--users", users)
+	p.cmd.Dir = p.dir
+	// The library from the build directory, and no GLIBC_TUNABLES: the
+	// README says none is needed.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GLIBC_TUNABLES=") && !strings.HasPrefix(kv, "LD_LIBRARY_PATH=") {
+			p.cmd.Env = append(p.cmd.Env, kv)
+		}
+	}
+	p.cmd.Env = append(p.cmd.Env, "LD_LIBRARY_PATH="+env.build, "VECSHARD_RELOAD_INTERVAL=100ms")
+	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		p.cmd.Process.Signal(syscall.SIGINT)
+		done := make(chan error, 1)
+		go func() { done <- p.cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			p.cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("PgDog's log:\n%s", p.log.String())
+		}
+	})
+	dsn := fmt.Sprintf("postgres://vecshard:vecshard@127.0.0.1:%d/app?sslmode=disable&pool_max_conns=40", port)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		p.pool, err = pgxpool.New(bg, dsn)
+		if err == nil {
+			if err = p.pool.Ping(bg); err == nil {
+				break
+			}
+			p.pool.Close()
+		}
+		if time.Now().After(deadline) || p.cmd.ProcessState != nil {
+			t.Fatalf("PgDog did not serve on port %d: %v\n%s", port, err, p.log.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Cleanup(p.pool.Close)
+	return p
+}
+
+// exec runs a request through PgDog exactly as the executor runs it.
+func (p *pgdog) exec(r pgdogexec.Request) (*pgconn.Result, error) {
+	c, err := p.pool.Acquire(bg)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Release()
+	pc := c.Conn().PgConn()
+	if r.Simple {
+		rs, err := pc.Exec(bg, r.SQL).ReadAll()
+		if err != nil {
+			return nil, err
+		}
+		return rs[len(rs)-1], nil
+	}
+	res := pc.ExecParams(bg, r.SQL, r.Params, nil, r.Formats, r.ResultFormats).Read()
+	return res, res.Err
+}
+
+// TestPgDogLoads: PgDog loads the library without GLIBC_TUNABLES, its
+// version checks pass, vecshard logs its configuration, and vecshard check
+// --pgdog accepts the same pgdog.toml.
+func TestPgDogLoads(t *testing.T) {
+	p := startPgDog(t, env.lab.Config, true)
+	log := p.log.String()
+	for _, want := range []string{`loaded "vecshard" plugin`, "vecshard: config loaded"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("PgDog's log lacks %q:\n%s", want, log)
+		}
+	}
+	if out, err := runCmd("vecshard", "check", "--config", env.lab.Config, "--pgdog", p.toml); err != nil {
+		t.Errorf("vecshard check --pgdog on the suite's pgdog.toml: %v\n%s", err, out)
+	}
+}
+
+// TestPgDogAgrees runs every ranking shape, lookups, counts and refused
+// statements through PgDog and through the executor (the real library in
+// the PgDog-like host, PgDog's rules as docs/PGDOG.md states them); the
+// two must give the same rows, row counts and errors. A difference is a
+// fact about PgDog that the executor, the host or the docs must learn.
+func TestPgDogAgrees(t *testing.T) {
+	lab := need(t)
+	for _, probes := range []int{1, 2} {
+		config := lab.Config
+		if probes != 1 {
+			config = filepath.Join(filepath.Dir(lab.Config), fmt.Sprintf("vecshard-probes%d.toml", probes))
+			if err := shardlab.WriteConfig(config, S, filepath.Base(lab.Centroids), probes); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p := startPgDog(t, config, true)
+		c, _ := cluster(t, config, "items", "users")
+		var reqs []pgdogexec.Request
+		for qi := 0; qi < 12; qi++ {
+			q := shardlab.Row(lab.Queries, 300+qi)
+			vec, f := vecParam(q, qi%2 == 1)
+			for _, sh := range shapes {
+				if sh.queries != 0 && qi >= sh.queries {
+					continue
+				}
+				reqs = append(reqs, req(sh.sql, vec, f))
+				if sh.rewrite != "" {
+					reqs = append(reqs, req(sh.rewrite, vec, f))
+				}
+			}
+			reqs = append(reqs, req("SELECT id FROM items WHERE embedding = $1", vec, f))
+		}
+		reqs = append(reqs,
+			pgdogexec.Request{SQL: "SELECT count(*) FROM items", Simple: true},
+			pgdogexec.Request{SQL: "SELECT id FROM items ORDER BY embedding <=> '" + shardlab.VectorText(shardlab.Row(lab.Queries, 5)) + "' LIMIT 10", Simple: true},
+			req("SELECT id FROM items WHERE id = $1", []byte("17"), int16(0)),
+			req("SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 10", []byte("[1,2,3]"), int16(0)),
+		)
+		for _, r := range reqs {
+			want, werr := c.Exec(bg, r)
+			got, gerr := p.exec(r)
+			if msg := compare(want, werr, got, gerr); msg != "" {
+				t.Errorf("probes=%d %s (formats %v): %s", probes, r.SQL, r.Formats, msg)
+			}
+		}
+	}
+}
+
+// compare reports how PgDog's answer differs from the executor's.
+func compare(want *pgdogexec.Result, werr error, got *pgconn.Result, gerr error) string {
+	if errors.Is(werr, pgdogexec.ErrPgDogPanics) {
+		if gerr == nil {
+			return "the executor expects PgDog to drop the connection; it answered"
+		}
+		return ""
+	}
+	var wpe, gpe *pgconn.PgError
+	if errors.As(werr, &wpe) || errors.As(gerr, &gpe) {
+		if wpe == nil || gpe == nil || wpe.Code != gpe.Code || wpe.Message != gpe.Message || wpe.Detail != gpe.Detail {
+			return fmt.Sprintf("errors differ: executor %v (%v), PgDog %v", werr, want.Decision, gerr)
+		}
+		return ""
+	}
+	if werr != nil || gerr != nil {
+		return fmt.Sprintf("executor %v, PgDog %v", werr, gerr)
+	}
+	if !slices.EqualFunc(want.Rows, got.Rows, func(a, b [][]byte) bool { return slices.EqualFunc(a, b, slices.Equal) }) {
+		return fmt.Sprintf("rows differ on %v: executor %d rows %s, PgDog %d rows %s", want.Decision,
+			len(want.Rows), firstCol(want.Rows), len(got.Rows), firstCol(got.Rows))
+	}
+	return ""
+}
+
+func firstCol(rows [][][]byte) string {
+	var s []string
+	for i, r := range rows {
+		if i == 12 {
+			s = append(s, "...")
+			break
+		}
+		s = append(s, string(r[0]))
+	}
+	return "[" + strings.Join(s, " ") + "]"
+}
+
+// TestPgDogUndeclared reproduces the omnisharded read through PgDog: a
+// vecshard table missing from [[sharded_tables]] counts one shard.
+func TestPgDogUndeclared(t *testing.T) {
+	lab := need(t)
+	per := counts(t, lab.Shards)
+	for _, declared := range []bool{false, true} {
+		p := startPgDog(t, lab.Config, declared)
+		var n int64
+		if err := p.pool.QueryRow(bg, "SELECT count(*) FROM items").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		want := per[0]
+		if declared {
+			want = sum(per)
+		}
+		if n != want {
+			t.Errorf("declared %v: count(*) through PgDog = %d, want %d (per shard %v)", declared, n, want, per)
+		}
+	}
+}
+
+// TestPgDogSessions: transactions and pipelines through PgDog route every
+// statement, and a SIGHUP storm and a configuration reload under load
+// leave routing intact.
+func TestPgDogSessions(t *testing.T) {
+	lab := need(t)
+	live := filepath.Join(filepath.Dir(lab.Config), "vecshard-pgdog-live.toml")
+	if err := shardlab.WriteConfig(live, S, filepath.Base(lab.Centroids), 1); err != nil {
+		t.Fatal(err)
+	}
+	p := startPgDog(t, live, true)
+	lookup := func(row int) error {
+		var id int64
+		err := p.pool.QueryRow(bg, "SELECT id FROM items WHERE embedding = $1", shardlab.VectorText(shardlab.Row(lab.Train, row))).Scan(&id)
+		if err == nil && id != int64(row+1) {
+			err = fmt.Errorf("found id %d", id)
+		}
+		return err
+	}
+	t.Run("transaction", func(t *testing.T) {
+		tx, err := p.pool.Begin(bg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback(bg)
+		var id int64
+		if err := tx.QueryRow(bg, "SELECT id FROM items WHERE embedding = $1", shardlab.VectorText(shardlab.Row(lab.Train, 3))).Scan(&id); err != nil || id != 4 {
+			t.Fatalf("in a transaction: %d %v", id, err)
+		}
+		if err := tx.Commit(bg); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("pipeline", func(t *testing.T) {
+		c, err := p.pool.Acquire(bg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Release()
+		batch := &pgconn.Batch{}
+		for row := 10; row < 16; row++ {
+			batch.ExecParams("SELECT id FROM items WHERE embedding = $1", [][]byte{[]byte(shardlab.VectorText(shardlab.Row(lab.Train, row)))}, nil, nil, nil)
+		}
+		rs, err := c.Conn().PgConn().ExecBatch(bg, batch).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range rs {
+			if len(r.Rows) != 1 || string(r.Rows[0][0]) != fmt.Sprint(11+i) {
+				t.Errorf("pipeline statement %d: %q", i, r.Rows)
+			}
+		}
+	})
+	t.Run("sighup storm and reload under load", func(t *testing.T) {
+		stop := make(chan struct{})
+		var n, fails atomic.Int64
+		var wg sync.WaitGroup
+		var firstErr atomic.Value
+		for w := 0; w < 4; w++ {
+			wg.Go(func() {
+				for i := w; ; i += 4 {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					if err := lookup(i % lab.Train.Rows); err != nil {
+						fails.Add(1)
+						firstErr.CompareAndSwap(nil, err)
+					}
+					n.Add(1)
+				}
+			})
+		}
+		end := time.Now().Add(3 * time.Second)
+		for i := 0; time.Now().Before(end); i++ {
+			p.cmd.Process.Signal(syscall.SIGHUP)
+			if i%50 == 0 {
+				// A reload: the same routing, a new file.
+				shardlab.WriteConfig(live, S, filepath.Base(lab.Centroids), 1)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		close(stop)
+		wg.Wait()
+		if fails.Load() > 0 {
+			t.Errorf("%d of %d lookups failed during the storm; first: %v", fails.Load(), n.Load(), firstErr.Load())
+		}
+		if p.cmd.ProcessState != nil {
+			t.Fatalf("PgDog exited: %v", p.cmd.ProcessState)
+		}
+		t.Logf("%d lookups during 3 s of SIGHUP every 5 ms and a reload every 250 ms", n.Load())
+	})
+}
