@@ -134,7 +134,7 @@ func (c *call) decide(p *plan, ps []Param) Decision {
 	case !anyAll && other < 0:
 		return Decision{Kind: Shard, Shard: first, Write: p.write, Warning: c.warn}
 	case p.guard != nil && !p.write:
-		return p.guard.refuseOthers(false)
+		return p.guard.refuseOthers(false, c.ex)
 	case !p.write:
 		return Decision{Kind: All}
 	case other >= 0:
@@ -148,7 +148,7 @@ func (c *call) decide(p *plan, ps []Param) Decision {
 		return grp.decision()
 	}
 	if p.guard != nil {
-		return p.guard.refuseOthers(true)
+		return p.guard.refuseOthers(true, c.ex)
 	}
 	return Decision{Kind: All, Write: true}
 }

@@ -104,7 +104,7 @@ func (a *analyzer) guardRanking(tg *target, s *sqlir.Node, expr *sqlir.Node) {
 	fix := rewrite(tg, s, sort[0], expr, top)
 	refuse := func(reason string) Decision {
 		return Decision{Kind: Error, Code: codeRefused, Message: fmt.Sprintf(
-			"vecshard: %s, so the rows live on every shard; but %s cannot merge %s across shards (%s): the client would get each shard's rows, unsorted, the LIMIT not applied; nothing was sent. Select the distance and order by its alias, which %s merges: %s (or set cross_shard_ranking = %q for %s if the pooler merges this ORDER BY)",
+			"vecshard: %s; but %s cannot merge %s across shards (%s): the client would get every shard's rows unsorted, and more of them than a LIMIT asks for; nothing was sent. Select the distance and order by its alias, which %s merges: %s (or set cross_shard_ranking = %q for %s if the pooler merges this ORDER BY)",
 			strings.TrimSuffix(reason, ": ALL"), h.Name, order, why, h.Name, fix, RankAll.String(), tg.t.Name)}
 	}
 	g := &rankGuard{why: why,
@@ -127,7 +127,10 @@ func (a *analyzer) guardRanking(tg *target, s *sqlir.Node, expr *sqlir.Node) {
 // refuseOthers is the answer to a statement whose own ranking the pooler
 // cannot merge when another of its references needs another shard or all
 // of them: each shard would return its own ranked rows.
-func (g *rankGuard) refuseOthers(write bool) Decision {
+func (g *rankGuard) refuseOthers(write bool, ex *Explanation) Decision {
+	if ex != nil {
+		ex.Note = whyOthers + ", and the pooler cannot merge this ORDER BY across shards (" + g.why + "): refused"
+	}
 	d := g.others
 	d.Write = write
 	return d
