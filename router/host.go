@@ -100,7 +100,3 @@ var PgDog = newHost("PgDog v0.1.54", []HostCapEntry{
 // Host). The library that speaks the host's ABI sets it; without it, a
 // ranking that needs every shard goes to ALL.
 func WithHost(h *Host) Option { return func(s *Snapshot) { s.host = h } }
-
-// Host is the pooler the snapshot routes for, nil when its merge rules are
-// not known.
-func (s *Snapshot) Host() *Host { return s.host }
