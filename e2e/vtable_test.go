@@ -273,13 +273,14 @@ func escapeDetail(s string) string {
 // TestVtableCorpus routes the whole corpus through the real library in
 // both hosts, from PostgreSQL 18 trees that libpg_query's raw parser made,
 // and requires, statement by statement, the decision the SQL-text front end
-// (C ABI, vecshard explain) makes. Comment hints are the host's under this
-// ABI; PostgreSQL 17/18-only syntax has no text decision to compare with.
+// makes under PgDog's merge rules (vecshard explain's default). Comment
+// hints are the host's under this ABI; PostgreSQL 17/18-only syntax has no
+// text decision to compare with.
 // Then every tree again from 4 threads, 20 times each: the same answers.
 func TestVtableCorpus(t *testing.T) {
 	hosts := vtableHosts(t)
 	path, cases := corpusCases(t)
-	snap, err := router.Load(corpusConfig(), router.WithText(sqltext.Parser{}))
+	snap, err := router.Load(corpusConfig(), router.WithText(sqltext.Parser{}), router.WithHost(router.PgDog))
 	if err != nil {
 		t.Fatal(err)
 	}

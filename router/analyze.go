@@ -22,6 +22,11 @@ type plan struct {
 	note    string    // Explain: why there is no decision, or the parser's error
 	unknown string    // a node the front end could not read (its name): fail closed
 	fast    *fastPlan // the plan's one parameter key, when it has that shape (see fastPlanOf)
+
+	// guard is the statement's own ranking (its top-level ORDER BY) when
+	// the pooler cannot merge it: an answer of ALL for any reason is then
+	// refused with guard.others.
+	guard *rankGuard
 }
 
 type planKind uint8
@@ -56,6 +61,11 @@ type target struct {
 	// limitParam is n when the ranking's LIMIT is $n (a NULL $n means no
 	// limit), else 0.
 	limitParam int
+	// guard is set when the first ORDER BY item of this reference's SELECT
+	// ranks it by a distance and the pooler cannot merge that ORDER BY
+	// across shards (see policy.go): the reference then never resolves
+	// to ALL.
+	guard *rankGuard
 }
 
 // A cond is one key condition: key = v, key IN (v...) (vals), or
@@ -189,6 +199,12 @@ type hint struct {
 func analyze(s *Snapshot, stmts []*sqlir.Node, h hint) *plan {
 	p := &plan{hint: h}
 	a := &analyzer{s: s, p: p}
+	if len(stmts) == 1 {
+		// The pooler merges the rows of one statement, by that statement's
+		// ORDER BY; EXPLAIN's rows are plans, not the ranking's rows.
+		a.top = stmts[0]
+		a.exempt = stmts[0].Is(sqlir.ExplainStmt)
+	}
 	for i, st := range stmts {
 		if p.stmt == "" {
 			p.stmt = commandOf(st)
@@ -222,6 +238,8 @@ type analyzer struct {
 	write   bool
 	err     *Decision
 	unknown string
+	top     *sqlir.Node // the one statement of the list (nil for several): its ORDER BY is the one the pooler merges
+	exempt  bool        // the statement is an EXPLAIN: no ranking guards
 }
 
 func (a *analyzer) fail(code, format string, args ...any) {

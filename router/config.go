@@ -64,6 +64,11 @@ type Table struct {
 	Probes         int  // centroids searched per ORDER BY query, 1..K
 	AllowKeyUpdate bool // UPDATE ... SET vector_column is allowed (the row keeps its shard)
 
+	// CrossShard says what a ranking of this table that needs more than one
+	// shard is answered when the pooler cannot merge its ORDER BY (vector
+	// tables; see RankingPolicy).
+	CrossShard RankingPolicy
+
 	IDColumn string // id tables; optional for vector tables
 	IDType   idkey.Type
 
@@ -94,6 +99,7 @@ type Snapshot struct {
 	cache  *planCache   // SQL text -> plan
 	trees  *planCache   // flat parse trees (RouteTree) -> plan
 	text   TextFrontEnd // nil: SQL text is not analysed
+	host   *Host        // the pooler's merge rules; nil: not known (rankings needing every shard go to ALL)
 	pool   sync.Pool    // *scratch
 }
 
@@ -146,6 +152,7 @@ type tableConfig struct {
 	IDColumn       string `toml:"id_column"`
 	IDType         string `toml:"id_type"`
 	AllowKeyUpdate bool   `toml:"allow_key_update"`
+	CrossShard     string `toml:"cross_shard_ranking"`
 }
 
 // ConfigError is a problem with the configuration file, located as
@@ -289,6 +296,16 @@ func parseConfig(path string, data []byte) (*Snapshot, error) {
 				return nil, bad(label, "id_type", "%q is not bigint, uuid or text", tc.IDType)
 			}
 			t.IDType = it
+		}
+		if tc.CrossShard != "" {
+			if t.Key != KeyVector {
+				return nil, bad(label, "cross_shard_ranking", `only vector tables are ranked by distance; this table has key = "id"`)
+			}
+			pol, err := ParseRankingPolicy(tc.CrossShard)
+			if err != nil {
+				return nil, bad(label, "cross_shard_ranking", "%w", err)
+			}
+			t.CrossShard = pol
 		}
 		if tc.AllowKeyUpdate && t.Key != KeyVector {
 			return nil, bad(label, "allow_key_update", `only vector tables can allow key updates: an id row would have to move`)
@@ -551,7 +568,7 @@ func (e *syntaxErr) Unwrap() error { return e.err }
 // The keys the configuration knows, for "did you mean".
 var (
 	topKeys   = []string{"shards", "plan_cache_size", "plan_cache_bytes", "tables"}
-	tableKeys = []string{"name", "key", "vector_column", "vector_type", "centroids", "metric", "probes", "dim", "id_column", "id_type", "allow_key_update"}
+	tableKeys = []string{"name", "key", "vector_column", "vector_type", "centroids", "metric", "probes", "dim", "id_column", "id_type", "allow_key_update", "cross_shard_ranking"}
 )
 
 // unknownKeyError names the first unknown key with its line, its table
@@ -616,12 +633,24 @@ func keyLine(data []byte, key toml.Key) int {
 
 // closest returns the candidate nearest to s in edit distance, when it is
 // near enough to be a misspelling (at most a third of its length, and at
-// most 3 edits), else "".
+// most 3 edits), else the one candidate s is a prefix of (at least 5
+// bytes: a shortened key such as cross_shard), else "".
 func closest(s string, candidates []string) string {
 	best, bestD := "", 4
 	for _, c := range candidates {
 		if d := editDistance(s, c); d < bestD && d <= max(1, len(c)/3) {
 			best, bestD = c, d
+		}
+	}
+	if best != "" || len(s) < 5 {
+		return best
+	}
+	for _, c := range candidates {
+		if strings.HasPrefix(c, s) {
+			if best != "" {
+				return "" // several: no suggestion
+			}
+			best = c
 		}
 	}
 	return best

@@ -101,6 +101,10 @@ func TestLoadBad(t *testing.T) {
 		{"id-with-probes", "[[tables]]\nname = \"u\"\nkey = \"id\"\nid_column = \"id\"\nid_type = \"uuid\"\nprobes = 2\n", "u", "probes", "only vector tables"},
 		{"id-allow-key-update", "[[tables]]\nname = \"u\"\nkey = \"id\"\nid_column = \"id\"\nid_type = \"text\"\nallow_key_update = true\n", "u", "allow_key_update", "only vector tables"},
 		{"wrong-type", "shards = \"four\"\n" + goodItems, "", "", "shards"},
+		{"bad-cross-shard", goodItems + "cross_shard_ranking = \"always\"\n", "items", "cross_shard_ranking", `"always" is not "mergeable" or "all"`},
+		{"misspelt-cross-shard", goodItems + "cross_shard_ranking = \"mergable\"\n", "items", "cross_shard_ranking", `did you mean "mergeable"?`},
+		{"cross-shard-upper", goodItems + "cross_shard_ranking = \"ALL\"\n", "items", "cross_shard_ranking", `did you mean "all"?`},
+		{"id-cross-shard", "[[tables]]\nname = \"u\"\nkey = \"id\"\nid_column = \"id\"\nid_type = \"text\"\ncross_shard_ranking = \"all\"\n", "u", "cross_shard_ranking", "only vector tables"},
 	}
 	dir := t.TempDir()
 	for _, f := range []string{"c3k4.json", "c3k3s3.json"} {
@@ -187,7 +191,9 @@ func TestConfigMessages(t *testing.T) {
 		{"misspelt-top-key", "shard = 4\n" + goodItems, `line 1: shard: unknown key; did you mean shards?`},
 		{"two-unknown", "shard = 4\nfoo = 1\n" + goodItems, `line 1: shard: unknown key; did you mean shards? (also unknown: foo)`},
 		{"unrelated-key", goodItems + "colour = \"red\"\n",
-			`line 7: table "items": colour: unknown key (the keys in [[tables]] are name, key, vector_column, vector_type, centroids, metric, probes, dim, id_column, id_type, allow_key_update)`},
+			`line 7: table "items": colour: unknown key (the keys in [[tables]] are name, key, vector_column, vector_type, centroids, metric, probes, dim, id_column, id_type, allow_key_update, cross_shard_ranking)`},
+		{"misspelt-cross-shard-key", goodItems + "cross_shard = \"all\"\n",
+			`line 7: table "items": cross_shard: unknown key; did you mean cross_shard_ranking?`},
 		{"unknown-section", goodItems + "[extra]\nx = 1\n",
 			`line 7: extra: unknown key (the keys at the top level are shards, plan_cache_size, plan_cache_bytes, tables)`},
 	}

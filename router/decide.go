@@ -44,7 +44,9 @@ type call struct {
 	shards  int
 	sc      *scratch // from s.pool, nil until needed; the caller puts it back
 	ex      *Explanation
-	unbound bool // the plan needs parameters and none were bound
+	unbound bool   // the plan needs parameters and none were bound
+	near    int    // the shard of the nearest centroid of the last ranking whose top probes centroids disagreed
+	warn    string // a guarded ranking went to its nearest centroid's shard: Decision.Warning
 }
 
 func (c *call) scratch() *scratch {
@@ -130,7 +132,9 @@ func (c *call) decide(p *plan, ps []Param) Decision {
 	}
 	switch {
 	case !anyAll && other < 0:
-		return Decision{Kind: Shard, Shard: first, Write: p.write}
+		return Decision{Kind: Shard, Shard: first, Write: p.write, Warning: c.warn}
+	case p.guard != nil && !p.write:
+		return p.guard.refuseOthers(false, c.ex)
 	case !p.write:
 		return Decision{Kind: All}
 	case other >= 0:
@@ -142,6 +146,9 @@ func (c *call) decide(p *plan, ps []Param) Decision {
 	}
 	if grp.end(); grp.bad != nil {
 		return grp.decision()
+	}
+	if p.guard != nil {
+		return p.guard.refuseOthers(true, c.ex)
 	}
 	return Decision{Kind: All, Write: true}
 }
@@ -163,6 +170,7 @@ type fastPlan struct {
 	more       bool      // a ranking follows v's condition (decide tries it when v does not pin a shard)
 	limitParam int       // the ranking's LIMIT $n, 0 if none
 	write      bool
+	guard      *rankGuard // order: the pooler cannot merge the ranking (see target.guard)
 }
 
 // fastPlanOf returns p's fastPlan, or nil when p does not have that shape.
@@ -171,15 +179,15 @@ func fastPlanOf(p *plan) *fastPlan {
 		return nil
 	}
 	tg := &p.targets[0]
-	if tg.insert || len(tg.checks) > 0 {
-		return nil
+	if tg.insert || len(tg.checks) > 0 || (tg.guard != nil && tg.order == nil) {
+		return nil // a guarded reference without a ranking to resolve is refused: decide says why
 	}
 	f := &fastPlan{t: tg.t, write: p.write}
 	switch {
 	case len(tg.conds) == 1 && !tg.conds[0].array && len(tg.conds[0].vals) == 1:
 		f.v, f.more = &tg.conds[0].vals[0], tg.order != nil
 	case len(tg.conds) == 0 && tg.order != nil:
-		f.v, f.order, f.limitParam = tg.order, true, tg.limitParam
+		f.v, f.order, f.limitParam, f.guard = tg.order, true, tg.limitParam, tg.guard
 	default:
 		return nil
 	}
@@ -222,6 +230,11 @@ func (c *call) fast(f *fastPlan, ps []Param) (d Decision, ok bool) {
 		return Decision{Kind: Shard, Shard: sh, Write: f.write}, true
 	case f.more:
 		return d, false // decide tries the ranking (resolving v again: an id, or a rare vector key = $n)
+	case f.guard != nil:
+		if sh == vAll && c.near >= 0 {
+			return Decision{Kind: Shard, Shard: c.near, Write: f.write, Warning: f.guard.warn}, true
+		}
+		return d, false // no usable query vector: decide refuses
 	}
 	return Decision{Kind: All, Write: f.write}, true
 }
@@ -357,17 +370,24 @@ func (c *call) target(tg *target, ps []Param) (int, *Decision) {
 	why := tg.why
 	if tg.order != nil {
 		c.explainTarget(tg, tg.orderOp)
+		c.near = vAll
 		sh, err := c.value(ps, t, tg.order, true)
 		if err != nil {
 			return 0, err
 		}
+		nullLimit := false
 		if lp := tg.limitParam; lp > 0 && lp <= len(ps) && ps[lp-1].Data == nil {
-			sh, why = vAll, whyNullLimit // LIMIT NULL: every row
+			sh, why, nullLimit = vAll, whyNullLimit, true // LIMIT NULL: every row
 		}
 		if sh >= 0 {
 			c.explainShard(sh)
 			return sh, nil
 		}
+		if g := tg.guard; g != nil && !c.unbound {
+			return c.guarded(tg, g, sh, nullLimit)
+		}
+	} else if g := tg.guard; g != nil && !c.unbound {
+		return c.refused(tg, g, &g.block, tg.why)
 	}
 	if c.ex != nil {
 		if len(tg.conds) == 0 && tg.order == nil {
@@ -377,6 +397,37 @@ func (c *call) target(tg *target, ps []Param) (int, *Decision) {
 	}
 	c.explainShard(vAll)
 	return vAll, nil
+}
+
+// guarded answers a ranking the pooler cannot merge that resolved to no
+// single shard (sh, a sentinel): the nearest centroid's shard when its top
+// probes centroids disagree, else a refusal.
+func (c *call) guarded(tg *target, g *rankGuard, sh int, nullLimit bool) (int, *Decision) {
+	switch {
+	case nullLimit:
+		return c.refused(tg, g, &g.nullLimit, whyNullLimit)
+	case sh == vAll && c.near >= 0:
+		c.warn = g.warn
+		if c.ex != nil {
+			c.explainShard(c.near)
+			c.ex.Targets[len(c.ex.Targets)-1].Reason = "the query vector's nearest centroids are on several shards, and the pooler cannot merge this ORDER BY across shards (" + g.why + "): the nearest centroid's shard"
+		}
+		return c.near, nil
+	}
+	return c.refused(tg, g, &g.noVector, whyNoVector)
+}
+
+// refused is a guarded ranking's refusal d (a copy: the caller sets its
+// Write), explained.
+func (c *call) refused(tg *target, g *rankGuard, d *Decision, why string) (int, *Decision) {
+	if c.ex != nil {
+		if tg.order == nil {
+			c.explainTarget(tg, tg.orderOp)
+		}
+		c.explainReason(tg, strings.TrimSuffix(why, ": ALL")+", and the pooler cannot merge this ORDER BY across shards ("+g.why+"): refused")
+	}
+	e := *d
+	return 0, &e
 }
 
 // explainReason says why the last explained target goes to every shard.
@@ -466,7 +517,11 @@ func (c *call) value(ps []Param, t *Table, v *valueSrc, order bool) (int, *Decis
 				return idkey.Shard(m.key, c.shards), nil
 			}
 			if order && t.Probes > 1 {
-				return c.topShard(t.Set, m.top), nil
+				sh := c.topShard(t.Set, m.top)
+				if sh == vAll {
+					c.near = t.Set.ShardFor(m.near, c.shards)
+				}
+				return sh, nil
 			}
 			return t.Set.ShardFor(m.near, c.shards), nil
 		}
@@ -598,6 +653,9 @@ func (c *call) vecValue(t *Table, v *valueSrc, data []byte, binary bool, order b
 		return vUnusable, err
 	}
 	sh := c.topShard(t.Set, k.top)
+	if sh == vAll {
+		c.near = t.Set.ShardFor(k.top[0], c.shards)
+	}
 	if c.ex != nil {
 		ve := ValueExplanation{Source: v.text, Binary: k.binary, Type: k.typ.String(), Dim: k.dim,
 			Centroids: append([]int(nil), k.top...), Scores: make([]float32, len(k.top)), Shard: sh}

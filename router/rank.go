@@ -55,7 +55,9 @@ func orderExpr(n *sqlir.Node, tlist []*sqlir.Node) *sqlir.Node {
 			}
 		}
 	} else if n.Is(sqlir.AConst) && n.Int == sqlir.ConstInt {
-		if i, err := strconv.Atoi(n.Name); err == nil && i >= 1 && i <= len(tlist) {
+		// After a * a position counts the columns it expands to, which
+		// the statement does not show.
+		if i, err := strconv.Atoi(n.Name); err == nil && i >= 1 && i <= len(tlist) && !starBefore(tlist, i-1) {
 			return tlist[i-1].One(sqlir.ResVal)
 		}
 	}
@@ -343,9 +345,13 @@ func (a *analyzer) ranking(sc *scope, s *sqlir.Node) {
 		}
 	}
 	sort, tlist := s.Slot(sqlir.SelSort), s.Slot(sqlir.SelTargets)
+	var ranked *target       // the reference the first ORDER BY item ranks
+	var rankExpr *sqlir.Node // that item's expression
 	if len(sort) > 0 && sort[0].Is(sqlir.SortBy) {
-		if rk, ok := a.rankOf(sc, orderExpr(sort[0].One(sqlir.SortNode), tlist), 0); ok {
+		rankExpr = orderExpr(sort[0].One(sqlir.SortNode), tlist)
+		if rk, ok := a.rankOf(sc, rankExpr, 0); ok {
 			tg := rk.ent.tgt
+			ranked = tg
 			v := rk.val
 			tg.order, tg.orderOp = &v, "ORDER BY "+rk.op
 			setWhy(tg, rk.why)
@@ -392,6 +398,9 @@ func (a *analyzer) ranking(sc *scope, s *sqlir.Node) {
 			tg.order = nil
 			tg.addCheck(v)
 		}
+	}
+	if ranked != nil {
+		a.guardRanking(ranked, s, rankExpr)
 	}
 }
 

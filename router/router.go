@@ -55,6 +55,14 @@ type Decision struct {
 	// When Kind == Error: the SQLSTATE (5 characters), the message for the
 	// client (it ends in what the user should do) and an optional detail.
 	Code, Message, Detail string
+
+	// Warning, when Kind == Shard, is for the pooler's log: the statement
+	// was answered differently from how it was written to be (a ranking
+	// whose nearest centroids are on several shards sent to the nearest
+	// centroid's shard, since the pooler cannot merge its ORDER BY across
+	// shards), and how to write it instead. It is text of the plan, shared
+	// by every call; the library logs it rate-limited.
+	Warning string
 }
 
 // Router routes statements with the current Snapshot. It is safe for
@@ -241,6 +249,7 @@ func (s *Snapshot) Explain(query string, params []Param, shards int) (Decision, 
 	ex.Hint = p.hint.text
 	d := s.decide(p, params, shards, &ex)
 	ex.Decision = d.Kind.String()
+	ex.Warning = d.Warning
 	if d.Kind == All && ex.Note == "" {
 		for _, tx := range ex.Targets {
 			if tx.Shard < 0 && tx.Reason != "" {
@@ -259,6 +268,7 @@ type Explanation struct {
 	Cached    bool   // the plan came from the plan cache
 	Hint      string // the comment hint that applies ("pgdog_shard: 2"), if any
 	Note      string // why there is no decision, or the parse error
+	Warning   string // Decision.Warning
 	Decision  string // NO_DECISION, SHARD, ALL, ERROR
 	Targets   []TargetExplanation
 }

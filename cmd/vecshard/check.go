@@ -253,7 +253,7 @@ func printTable(w io.Writer, t *router.Table, hostShards int) (problems []string
 		// are all on it: with fewer centroids than that on every shard, no
 		// query vector can route.
 		if t.Probes >= 2 && most < t.Probes {
-			fmt.Fprintf(w, "  warning: table %s has probes = %d but no shard owns more than %d centroid(s): the top %d centroids of every query vector are on several shards, so every similarity search (ORDER BY distance ... LIMIT) goes to ALL shards; set probes = 1 for %s, or train centroids with several per shard (k a multiple of the shard count, at least %d x shards)\n",
+			fmt.Fprintf(w, "  warning: table %s has probes = %d but no shard owns more than %d centroid(s): the top %d centroids of every query vector are on several shards, so every similarity search (ORDER BY distance ... LIMIT) needs several shards (ALL; through libvecshard.so, the nearest centroid's shard when PgDog cannot merge its ORDER BY); set probes = 1 for %s, or train centroids with several per shard (k a multiple of the shard count, at least %d x shards)\n",
 				t.Name, t.Probes, most, t.Probes, t.Name, t.Probes)
 		}
 	}

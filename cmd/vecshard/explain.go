@@ -24,6 +24,25 @@ type explainOptions struct {
 	configFlags
 	params []string
 	binary bool
+	pooler string
+}
+
+// The poolers explain can route for (--pooler): whose merge rules decide
+// what a ranking that needs several shards is answered.
+const (
+	poolerPgDog = "pgdog" // PgDog v0.1.54, the vtable library (libvecshard.so)
+	poolerC2025 = "c2025" // the PgDog of January 2025, the C ABI library: merge rules not known
+)
+
+// poolerOption is the router option of --pooler.
+func (o *explainOptions) poolerOption() (router.Option, error) {
+	switch o.pooler {
+	case poolerPgDog:
+		return router.WithHost(router.PgDog), nil
+	case poolerC2025:
+		return router.WithHost(nil), nil
+	}
+	return nil, cli.Usagef("--pooler %q: want %s (PgDog v0.1.54, libvecshard.so) or %s (the January 2025 C ABI, libvecshard_c2025.so)", o.pooler, poolerPgDog, poolerC2025)
 }
 
 func newExplainCmd() *cobra.Command {
@@ -45,7 +64,12 @@ int8 (int2/int4 when the SQL casts to them), uuids as their 16 bytes, text
 as its bytes. A parameter's type comes from the router's own reading of the
 statement (the key column it feeds) or from a cast in the SQL ($1::vector);
 parameters of unknown type stay text. Flags may come before or after the
-SQL. --shards defaults to the configuration's shards.`,
+SQL. --shards defaults to the configuration's shards.
+
+--pooler says which library's answer to show: pgdog (default: PgDog v0.1.54
+through libvecshard.so, whose merge rules decide what a ranking needing
+several shards gets; see docs/ROUTING.md, "Rankings across shards") or
+c2025 (the January 2025 C ABI library, which sends such rankings to ALL).`,
 		Example: `  vecshard explain --config vecshard.toml \
     "SELECT id FROM items ORDER BY embedding <=> \$1 LIMIT 10" --param '[0.1,0.2,0.3]' --binary`,
 		Args: func(c *cobra.Command, args []string) error {
@@ -62,11 +86,16 @@ SQL. --shards defaults to the configuration's shards.`,
 	o.register(fs, "the pooler's shard count `N` (default: the configuration's shards)")
 	fs.StringArrayVarP(&o.params, "param", "p", nil, "the `VALUE` of the next parameter, as text (repeat for $1, $2, ...)")
 	fs.BoolVar(&o.binary, "binary", false, "send the parameters in binary format")
+	fs.StringVar(&o.pooler, "pooler", poolerPgDog, "route as the library for `POOLER` does: pgdog (v0.1.54, vtable ABI) or c2025 (January 2025 C ABI)")
 	return c
 }
 
 func (o *explainOptions) run(c *cobra.Command, stdout io.Writer, query string) error {
-	snap, err := o.load(c)
+	host, err := o.poolerOption()
+	if err != nil {
+		return err
+	}
+	snap, err := o.load(c, host)
 	if ue := (*cli.UsageError)(nil); errors.As(err, &ue) {
 		return err
 	}
@@ -315,6 +344,10 @@ func printExplanation(w io.Writer, d router.Decision, ex router.Explanation, ps 
 	}
 	if ex.Note != "" {
 		fmt.Fprintf(w, "note: %s\n", ex.Note)
+	}
+	if d.Warning != "" {
+		// The plugin logs it (rate-limited) as a warning.
+		fmt.Fprintf(w, "warning: %s\n", strings.TrimPrefix(d.Warning, "vecshard: "))
 	}
 	switch d.Kind {
 	case router.Shard:

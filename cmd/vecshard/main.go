@@ -82,15 +82,16 @@ func (f *configFlags) register(fs *pflag.FlagSet, shardsHelp string) {
 	fs.IntVarP(&f.shards, "shards", "s", 0, shardsHelp)
 }
 
-// load checks the flags and loads the configuration as the plugin does.
-func (f *configFlags) load(c *cobra.Command) (*router.Snapshot, error) {
+// load checks the flags and loads the configuration as the plugin does,
+// with opts.
+func (f *configFlags) load(c *cobra.Command, opts ...router.Option) (*router.Snapshot, error) {
 	if err := cli.Require(c, "config"); err != nil {
 		return nil, err
 	}
 	if cli.Changed(c.Flags(), "shards") && f.shards < 1 {
 		return nil, cli.Usagef("--shards %d: want at least 1", f.shards)
 	}
-	return router.Load(f.config, router.WithText(sqltext.Parser{}))
+	return router.Load(f.config, append([]router.Option{router.WithText(sqltext.Parser{})}, opts...)...)
 }
 
 // hostShards is the pooler's shard count: --shards, else the

@@ -71,6 +71,7 @@ func TestUsageMessages(t *testing.T) {
 		{[]string{"explain", "-c", noShards, "SELECT 1"}, "--shards is required: " + noShards + " sets no shards, so give the pooler's shard count"},
 		{[]string{"explain", "-c", config}, "want exactly one SQL statement, got 0 arguments (quote the SQL; see vecshard explain --help)"},
 		{[]string{"explain", "-c", config, "SELECT", "1"}, "want exactly one SQL statement, got 2 arguments (quote the SQL; see vecshard explain --help)"},
+		{[]string{"explain", "-c", config, "--pooler", "pgbouncer", "SELECT 1"}, `--pooler "pgbouncer": want pgdog (PgDog v0.1.54, libvecshard.so) or c2025 (the January 2025 C ABI, libvecshard_c2025.so)`},
 		{[]string{"explain", "-c", config, knn}, "the statement uses $1 but 0 --param given: give --param VALUE for each, in order (--param '' is NULL); the key is items.embedding from ORDER BY <=>"},
 		{[]string{"explain", "-c", config, "SELECT * FROM users WHERE id = $2 AND x = $1", "--param", "5"}, "the statement uses $1..$2 but 1 --param given: give --param VALUE for each, in order (--param '' is NULL); the key is public.users.id from ="},
 		{[]string{"split", "-c", config, "--table", "items", "-i", dir + "items.csv"}, "--out is required: the directory to write the shard files into (see vecshard split --help)"},
@@ -211,7 +212,7 @@ func TestCheckProbesWarning(t *testing.T) {
 			t.Errorf("probes %d: status %d\n%s", c.probes, status, out)
 		}
 		got := strings.Contains(out, "warning: table items has probes = ") &&
-			strings.Contains(out, "every similarity search (ORDER BY distance ... LIMIT) goes to ALL shards; set probes = 1 for items")
+			strings.Contains(out, "every similarity search (ORDER BY distance ... LIMIT) needs several shards (ALL; through libvecshard.so, the nearest centroid's shard when PgDog cannot merge its ORDER BY); set probes = 1 for items")
 		if got != c.warn {
 			t.Errorf("probes %d: warning %v, want %v\n%s", c.probes, got, c.warn, out)
 		}
@@ -251,11 +252,30 @@ func TestExplain(t *testing.T) {
 		{[]string{"/* pgdog_shard: 9 */ SELECT * FROM items"}, []string{"decision: ERROR 22023, READ: pgdog_shard: 9 is out of range: the pooler has 4 shards (0..3); fix the hint\n"}},
 		// probes = 2: the two best centroids are on shards 3 and 0, with
 		// cosine similarities 1/|q| and 0.9/|q| for q = (0.9, 0, 0, -1).
+		// Under PgDog's merge rules (--pooler pgdog, the default) the
+		// ranking goes to the nearest centroid's shard, with the warning
+		// the plugin logs; the January 2025 library sends it to ALL.
 		{[]string{"SELECT * FROM sparse_items ORDER BY embedding <-> $1 LIMIT 5", "--param", "{1:0.9,4:-1}/4", "--binary"}, []string{
 			"param $1: binary sparsevec, 28 bytes", "sparsevec of 4 dimensions",
-			"#7 (cosine similarity 0.743294) on shard 3, #0 (cosine similarity 0.668965) on shard 0 -> ALL", "decision: ALL, READ"}},
+			"#7 (cosine similarity 0.743294) on shard 3, #0 (cosine similarity 0.668965) on shard 0 -> ALL",
+			"key from ORDER BY <-> -> shard 3\n",
+			"why: the query vector's nearest centroids are on several shards, and the pooler cannot merge this ORDER BY across shards",
+			"warning: probes = 2: the query vector's nearest centroids of sparse_items are on several shards, but PgDog v0.1.54 cannot merge ORDER BY embedding <-> $1 across shards",
+			"SELECT ..., embedding <-> $1 AS distance FROM sparse_items ... ORDER BY distance LIMIT 5\n",
+			"decision: SHARD 3, READ"}},
+		{[]string{"SELECT * FROM sparse_items ORDER BY embedding <-> $1 LIMIT 5", "--param", "{1:0.9,4:-1}/4", "--binary", "--pooler", "c2025"}, []string{
+			"on shard 0 -> ALL", "decision: ALL, READ"}},
+		{[]string{"SELECT *, embedding <-> $1 AS d FROM sparse_items ORDER BY d LIMIT 5", "--param", "{1:0.9,4:-1}/4"}, []string{
+			"decision: ALL, READ"}},
 		{[]string{"SELECT * FROM sparse_items ORDER BY embedding <-> $1 LIMIT 5", "--param", "{2:-3}/4"}, []string{
-			"#5 (cosine similarity 1) on shard 1, #0 (cosine similarity 0) on shard 0 -> ALL"}},
+			"#5 (cosine similarity 1) on shard 1, #0 (cosine similarity 0) on shard 0 -> ALL", "decision: SHARD 1, READ"}},
+		{[]string{"SELECT id FROM items ORDER BY embedding <=> $1 DESC LIMIT 5", "--param", "[0,0,0,-1]"}, []string{
+			"why: the ranking puts the farthest rows first",
+			"and the pooler cannot merge this ORDER BY across shards (it sorts only by returned columns and output positions, not by an expression): refused",
+			"decision: ERROR 0A000, READ: the ranking puts the farthest rows first",
+			"SELECT ..., embedding <=> $1 AS distance FROM items ... ORDER BY distance DESC LIMIT 5"}},
+		{[]string{"SELECT id FROM items ORDER BY embedding <=> $1 DESC LIMIT 5", "--param", "[0,0,0,-1]", "--pooler", "c2025"}, []string{
+			"decision: ALL, READ"}},
 		{[]string{"SELECT * FROM items WHERE embedding = $1", "--param", "[3,0,4,0]"}, []string{
 			"#2 (cosine similarity 0.8) on shard 2", "decision: SHARD 2, READ"}},
 		{[]string{"SELECT * FROM half_items WHERE embedding = $1", "--param", "[0,1,0,0]", "--binary"}, []string{

@@ -3,9 +3,10 @@
 // design/ROUTING.md's statement table and the value formats of FORMATS.md.
 // The configuration the cases are written against is testdata/vecshard.toml
 // (see its comments for the geometry); testdata/golden.txt records the
-// decisions of the router as it was when the corpus was written, so that a
-// second front end (or a restructuring) can be compared statement by
-// statement.
+// decisions of the router under PgDog v0.1.54's merge rules (what the
+// vtable library routes by; golden_test.go checks that without them only
+// ALL answers differ), so that a second front end (or a restructuring) can
+// be compared statement by statement.
 //
 // Name prefixes with a meaning for front ends: "hint/" cases depend on
 // comment text (a front end without query text cannot see them),

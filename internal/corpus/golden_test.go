@@ -16,15 +16,23 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/golden.txt with the router's decisions")
 
-// golden routes every case with the router and renders one line per case:
+// golden routes every case with the router under PgDog v0.1.54's merge
+// rules (what the vtable library routes by) and renders one line per case:
 // name, KIND, shard (or -), r|w, SQLSTATE (or -), separated by tabs.
 func golden(t *testing.T) []byte {
 	t.Helper()
-	snap, err := router.Load(filepath.Join(corpus.ConfigDir(), "vecshard.toml"), router.WithText(sqltext.Parser{}))
+	return render(t, decisions(t, router.WithHost(router.PgDog)))
+}
+
+// decisions routes every case with the corpus configuration loaded with
+// opts (and the text front end).
+func decisions(t *testing.T, opts ...router.Option) []router.Decision {
+	t.Helper()
+	snap, err := router.Load(filepath.Join(corpus.ConfigDir(), "vecshard.toml"), append([]router.Option{router.WithText(sqltext.Parser{})}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
+	var ds []router.Decision
 	for _, c := range corpus.Cases() {
 		params := make([]router.Param, len(c.Params))
 		for i, p := range c.Params {
@@ -33,7 +41,17 @@ func golden(t *testing.T) []byte {
 			}
 			params[i] = router.Param{Data: p.Data, Binary: p.Binary}
 		}
-		d := snap.Route(c.SQL, params, c.Shards)
+		ds = append(ds, snap.Route(c.SQL, params, c.Shards))
+	}
+	return ds
+}
+
+// render writes the golden lines of the corpus's decisions ds.
+func render(t *testing.T, ds []router.Decision) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	for i, c := range corpus.Cases() {
+		d := ds[i]
 		shard, rw, code := "-", "r", "-"
 		if d.Kind == router.Shard {
 			shard = fmt.Sprint(d.Shard)
@@ -89,4 +107,28 @@ func TestGolden(t *testing.T) {
 	if !t.Failed() && !bytes.Equal(got, want) {
 		t.Errorf("golden.txt is out of order; run go test -run TestGolden -update")
 	}
+}
+
+// TestGoldenUnknownPooler: without a pooler's merge rules (the January
+// 2025 C ABI library) the router answers every case as under PgDog's,
+// except that a ranking PgDog cannot merge goes to ALL: the ranking
+// policy only ever replaces an ALL.
+func TestGoldenUnknownPooler(t *testing.T) {
+	pgdog := decisions(t, router.WithHost(router.PgDog))
+	changed := 0
+	for i, d := range decisions(t) {
+		p := pgdog[i]
+		p.Warning = ""
+		if d == p {
+			continue
+		}
+		changed++
+		if d.Kind != router.All || p.Kind == router.All {
+			t.Errorf("%s: unknown pooler %+v, PgDog %+v", corpus.Cases()[i].Name, d, p)
+		}
+	}
+	if changed == 0 {
+		t.Error("no case is answered differently under PgDog's rules")
+	}
+	t.Logf("%d cases answered differently under PgDog's merge rules", changed)
 }

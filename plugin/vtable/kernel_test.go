@@ -82,7 +82,7 @@ func treeCases(t *testing.T) []treeCase {
 func corpusSnapshot(t *testing.T) *router.Snapshot {
 	config := filepath.Join(corpus.ConfigDir(), "vecshard.toml")
 	configure(t, config)
-	snap, err := router.Load(config, router.WithText(sqltext.Parser{}))
+	snap, err := router.Load(config, router.WithText(sqltext.Parser{}), router.WithHost(router.PgDog))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -89,7 +89,8 @@ type plugin struct {
 	memo     *pgtree.Memo[treePlan] // trees PgDog passes again at every Bind, proven unchanged
 	kernel   kernel                 // the C kernel's programs for the memo's id lookups
 
-	warn rateLimit // refused statements
+	warn   rateLimit // refused statements
+	advice rateLimit // statements answered with a warning (Decision.Warning)
 
 	rustcOnce sync.Once
 	rustc     *C.char // C memory, never freed: PgDog may keep the PdStr
@@ -101,7 +102,9 @@ type plugin struct {
 }
 
 func newPlugin() *plugin {
-	p := &plugin{Plugin: pluginstate.New(), memo: pgtree.NewMemo[treePlan](memoEntries)}
+	// PgDog's merge rules reach the router through the snapshot: a ranking
+	// PgDog cannot merge across shards is never sent to ALL.
+	p := &plugin{Plugin: pluginstate.New(router.WithHost(router.PgDog)), memo: pgtree.NewMemo[treePlan](memoEntries)}
 	p.builders.New = func() any { return new(sqlir.Builder) }
 	p.version = C.CString(Version)
 	p.kernel.retire()
@@ -362,6 +365,9 @@ func (p *plugin) encode(d router.Decision, writeOverride bool) (int64, uint8) {
 	}
 	switch d.Kind {
 	case router.Shard:
+		if d.Warning != "" {
+			p.advise(d.Warning)
+		}
 		return int64(d.Shard), rw
 	case router.All:
 		return shardAll, rw
@@ -381,6 +387,19 @@ func (p *plugin) encode(d router.Decision, writeOverride bool) (int64, uint8) {
 		return shardBlocked, rw
 	}
 	return shardUnknown, rwUnknown
+}
+
+// advise logs a decision's warning (a ranking sent to its nearest
+// centroid's shard because PgDog cannot merge its ORDER BY), rate-limited
+// like refusals but counted apart, so that neither hides the other.
+func (p *plugin) advise(warning string) {
+	if n, ok := p.advice.allow(); ok {
+		attrs := []any{"reason", warning}
+		if n > 0 {
+			attrs = append(attrs, "suppressed", n)
+		}
+		p.Log().Warn("vecshard: statement answered on one shard", attrs...)
+	}
 }
 
 // rateLimit lets warnBurst events through per warnWindow and counts the

@@ -3,10 +3,13 @@ package main
 import (
 	"bufio"
 	"encoding/binary"
+	"io"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unsafe"
@@ -370,4 +373,73 @@ func TestConfigTwice(t *testing.T) {
 	if s, rw := h.route(); s != 0 || rw != rwRead {
 		t.Fatalf("(%d, %d) after a second config", s, rw)
 	}
+}
+
+// TestRankingPolicy: the library hands PgDog's merge rules to the router.
+// A ranking whose top probes centroids disagree goes to the nearest
+// centroid's shard with a warning in the log (at most warnBurst a window,
+// naming the rewrite PgDog merges); a farthest-first ranking is blocked; the
+// alias form PgDog merges goes to ALL.
+func TestRankingPolicy(t *testing.T) {
+	snap := corpusSnapshot(t)
+	var log strings.Builder
+	global.SetLogger(slog.New(slog.NewTextHandler(&syncWriter{w: &log}, nil)))
+	for _, l := range []*rateLimit{&global.warn, &global.advice} {
+		l.window.Store(0) // a new window: earlier tests' refusals do not count
+		l.n.Store(0)
+	}
+	trees := corpusTrees(t)
+	cases := map[string]corpus.Case{}
+	for _, c := range corpus.Cases() {
+		cases[c.Name] = c
+	}
+	for _, tc := range []struct {
+		name  string
+		want  string // SHARD, ALL, ERROR
+		warn  bool
+		block bool
+	}{
+		{"halfvec/order-probes-span-halfbin", "SHARD", true, false},
+		{"halfvec/order-probes-span-text", "SHARD", true, false},
+		{"select/order-desc-bin", "ERROR", false, true},
+		{"select/no-limit-text", "ERROR", false, true},
+		{"shape/desc-alias-bin", "ALL", false, false},
+	} {
+		c := cases[tc.name]
+		d := snap.Route(c.SQL, routerParams(c.Params), c.Shards)
+		if d.Kind.String() != tc.want || (d.Warning != "") != tc.warn {
+			t.Fatalf("%s: router %+v, want %s (warning %v)", tc.name, d, tc.want, tc.warn)
+		}
+		h := newHostCall(uint64(c.Shards), false, cTree(t, trees[tc.name]), hostParams(c.Params))
+		ws, wrw := global.encode(d, false)
+		for range 2 * warnBurst {
+			if s, rw := h.route(); s != ws || rw != wrw {
+				t.Errorf("%s: vtable (%d, %d), want (%d, %d)", tc.name, s, rw, ws, wrw)
+			}
+		}
+		h.free()
+	}
+	out := log.String()
+	if n := strings.Count(out, "statement answered on one shard"); n < 1 || n > warnBurst {
+		t.Errorf("%d warnings logged, want 1..%d:\n%s", n, warnBurst, out)
+	}
+	if !strings.Contains(out, "AS distance FROM docs ... ORDER BY distance LIMIT 5") {
+		t.Errorf("the warning names no rewrite:\n%s", out)
+	}
+	if !strings.Contains(out, "statement blocked") || !strings.Contains(out, "ORDER BY distance DESC LIMIT 5") {
+		t.Errorf("the refusal names no rewrite:\n%s", out)
+	}
+}
+
+// syncWriter serializes writes to w (the log handler may be called from
+// several goroutines).
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
