@@ -115,7 +115,7 @@ e2e: build hosts
 	VECSHARD_E2E_BUILD=$(CURDIR)/$(BUILD) $(GO) test -count=1 -timeout 30m ./e2e/...
 
 # The operator's workflow on real PostgreSQL 17 + pgvector servers (scripts/
-# pg-shards.sh: a Debian trixie root under build/pgroot, needs root), every
+# pg-shards.sh: a Debian trixie root under build/_pgroot, needs root), every
 # statement through the real library and PgDog's merge rules, on all 60,000
 # Fashion-MNIST training images. make e2e runs the same suite on 20,000.
 shards: build hosts

@@ -11,7 +11,7 @@
 # Debian bookworm has no pgvector; trixie has postgresql-17 and
 # postgresql-17-pgvector (0.8.0). So the servers run from a minimal trixie
 # root made by debootstrap from Debian's own packages and cached under
-# build/pgroot (about a minute cold, nothing when warm), in a chroot with /proc
+# build/_pgroot (about a minute cold, nothing when warm), in a chroot with /proc
 # bound and a tmpfs on /dev/shm. That needs root (CI runs as root).
 #
 # Exit status 3 with a line "skip: ..." when this machine cannot run them (not
@@ -19,15 +19,15 @@
 # print that line. Servers of your own instead: export VECSHARD_PG_DSNS (one
 # DSN per server, comma-separated); the tests use those and never call this.
 #
-# Environment: VECSHARD_PG_ROOT (default build/pgroot), VECSHARD_PG_PORT (the
+# Environment: VECSHARD_PG_ROOT (default build/_pgroot), VECSHARD_PG_PORT (the
 # first port, default 55400), VECSHARD_PG_MEM (shared_buffers, default 64MB),
 # VECSHARD_PG_MIRROR (default http://deb.debian.org/debian).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-root=${VECSHARD_PG_ROOT:-build/pgroot}
+root=${VECSHARD_PG_ROOT:-build/_pgroot} # _: go ./... patterns skip it
 mkdir -p "$(dirname "$root")"
-root=$(cd "$(dirname "$root")" && pwd)/$(basename "$root")
+root=$(readlink -m "$root") # the path /proc/mounts shows
 base=${VECSHARD_PG_PORT:-55400}
 mem=${VECSHARD_PG_MEM:-64MB}
 mirror=${VECSHARD_PG_MIRROR:-http://deb.debian.org/debian}
