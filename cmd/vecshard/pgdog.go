@@ -407,9 +407,10 @@ func (c *pgdogCheck) vectorTable(w io.Writer, db pgdogDB, t *router.Table, e *pg
 		probes = int(math.Ceil(math.Sqrt(float64(len(cents.Centroids)))))
 	}
 	fmt.Fprintf(w, ", centroids %s (k = %d), probes %d\n", path, len(cents.Centroids), probes)
-	// Not a warning: true of every entry with centroids, and the choice
-	// between this and no centroids is the operator's (docs/PGDOG.md).
-	fmt.Fprintln(w, "    note: PgDog places the vector itself before it asks the plugin: a vector parameter in binary format or of another dimension makes it panic and drop the client's connection")
+	// PgDog routes by its own keys before it calls the plugin
+	// (R/query/mod.rs), so its centroids cost every statement, not only
+	// the ones it routes when it skips the plugin.
+	c.warnf(line, "table %s: centroids_path: PgDog places the vector itself before it calls the plugin, so a vector parameter in binary format (pgx, asyncpg) or of another dimension fails in PgDog and drops the client's connection; leave centroids_path out unless every client sends vectors as text (docs/PGDOG.md)", t.Name)
 	if probes != 1 {
 		how := "centroid_probes = " + fmt.Sprint(e.CentroidProbes)
 		if e.CentroidProbes < 1 {
@@ -449,7 +450,7 @@ func (c *pgdogCheck) pgdogCentroids(t *router.Table, e *pgdogShardedTable, line 
 		}
 	}
 	if len(e.Centroids) == 0 {
-		c.warnf(line, "table %s has data_type = \"vector\" but no centroids: if PgDog skips the plugin it copies every INSERT to all shards; set centroids_path to train-centroids --pgdog-out's file and centroid_probes = 1 (unless clients send vectors in binary: see docs/PGDOG.md)", t.Name)
+		// The recommended entry: PgDog never decodes the vector.
 		return nil, "", false
 	}
 	f := &centroids.File{Metric: t.Metric, Dim: len(e.Centroids[0])}
