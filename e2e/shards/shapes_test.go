@@ -87,6 +87,7 @@ func TestRankingShapes(t *testing.T) {
 			}
 		}
 		c, log := cluster(t, config, "items", "users")
+		qs := queriesFor(lab, probes)
 		for _, sh := range shapes {
 			t.Run(fmt.Sprintf("probes=%d/%s", probes, sh.name), func(t *testing.T) {
 				n := sh.queries
@@ -94,8 +95,8 @@ func TestRankingShapes(t *testing.T) {
 					n = 40
 				}
 				kinds := map[string]int{}
-				for qi := 0; qi < n; qi++ {
-					q := shardlab.Row(lab.Queries, 100+qi)
+				for qi := 0; qi < n && qi < len(qs); qi++ {
+					q := shardlab.Row(lab.Queries, qs[qi])
 					vec, f := vecParam(q, qi%2 == 1)
 					r := req(sh.sql, vec, f)
 					res, err := c.Exec(bg, r)
@@ -123,6 +124,25 @@ func TestRankingShapes(t *testing.T) {
 			})
 		}
 	}
+}
+
+// queriesFor picks test images as queries: at probes 1 any; at probes 2
+// those whose two nearest centroids are on different shards, the case that
+// decides between one shard and ALL.
+func queriesFor(lab *shardlab.Lab, probes int) []int {
+	var out []int
+	var top []int
+	for i := 0; i < lab.Queries.Rows; i++ {
+		top = lab.Set.TopP(shardlab.Row(lab.Queries, i), probes, top)
+		agree := true
+		for _, c := range top[1:] {
+			agree = agree && lab.Set.ShardOf(c) == lab.Set.ShardOf(top[0])
+		}
+		if probes == 1 || !agree {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // checkAnswer compares what the client got with the truth.
