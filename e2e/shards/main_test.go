@@ -1,4 +1,4 @@
-// Package shards runs the operator's workflow on real PostgreSQL + pgvector
+// Package shards runs the operator's workflow (internal/shardlab) on real
 // servers and every statement through the real plugin library, applied
 // where PgDog would apply it (internal/pgdogexec). Servers come from
 // scripts/pg-shards.sh (root, Debian's archive) or VECSHARD_PG_DSNS; the

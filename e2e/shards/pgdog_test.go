@@ -133,21 +133,7 @@ func startPgDog(t *testing.T, pluginConfig string, declared bool) *pgdog {
 
 // exec runs a request through PgDog exactly as the executor runs it.
 func (p *pgdog) exec(r pgdogexec.Request) (*pgconn.Result, error) {
-	c, err := p.pool.Acquire(bg)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Release()
-	pc := c.Conn().PgConn()
-	if r.Simple {
-		rs, err := pc.Exec(bg, r.SQL).ReadAll()
-		if err != nil {
-			return nil, err
-		}
-		return rs[len(rs)-1], nil
-	}
-	res := pc.ExecParams(bg, r.SQL, r.Params, nil, r.Formats, r.ResultFormats).Read()
-	return res, res.Err
+	return pgdogexec.Run(bg, p.pool, r)
 }
 
 // TestPgDogLoads: PgDog loads the library without GLIBC_TUNABLES, its
@@ -174,13 +160,7 @@ func TestPgDogLoads(t *testing.T) {
 func TestPgDogAgrees(t *testing.T) {
 	lab := need(t)
 	for _, probes := range []int{1, 2} {
-		config := lab.Config
-		if probes != 1 {
-			config = filepath.Join(filepath.Dir(lab.Config), fmt.Sprintf("vecshard-probes%d.toml", probes))
-			if err := shardlab.WriteConfig(config, S, filepath.Base(lab.Centroids), probes); err != nil {
-				t.Fatal(err)
-			}
-		}
+		config := probesConfig(t, probes)
 		p := startPgDog(t, config, true)
 		c, _ := cluster(t, config, "items", "users")
 		var reqs []pgdogexec.Request

@@ -79,13 +79,7 @@ var shapes = []shape{
 func TestRankingShapes(t *testing.T) {
 	lab := need(t)
 	for _, probes := range []int{1, 2} {
-		config := lab.Config
-		if probes != 1 {
-			config = filepath.Join(filepath.Dir(lab.Config), fmt.Sprintf("vecshard-probes%d.toml", probes))
-			if err := shardlab.WriteConfig(config, S, filepath.Base(lab.Centroids), probes); err != nil {
-				t.Fatal(err)
-			}
-		}
+		config := probesConfig(t, probes)
 		c, log := cluster(t, config, "items", "users")
 		qs := queriesFor(lab, probes)
 		for _, sh := range shapes {
@@ -214,14 +208,24 @@ func oracleSQL(sh shape, sql string) string {
 // client sends them; results in text.
 func rawQuery(t *testing.T, p *pgxpool.Pool, sql string, r pgdogexec.Request) [][][]byte {
 	t.Helper()
-	conn, err := p.Acquire(bg)
+	r.SQL = sql
+	res, err := pgdogexec.Run(bg, p, r)
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Release()
-	res := conn.Conn().PgConn().ExecParams(bg, sql, r.Params, nil, r.Formats, nil).Read()
-	if res.Err != nil {
-		t.Fatalf("%s: %v", sql, res.Err)
+		t.Fatalf("%s: %v", sql, err)
 	}
 	return res.Rows
+}
+
+// probesConfig is the lab's configuration with probes set.
+func probesConfig(t *testing.T, probes int) string {
+	t.Helper()
+	lab := env.lab
+	if probes == 1 {
+		return lab.Config
+	}
+	config := filepath.Join(filepath.Dir(lab.Config), fmt.Sprintf("vecshard-probes%d.toml", probes))
+	if err := shardlab.WriteConfig(config, S, filepath.Base(lab.Centroids), probes); err != nil {
+		t.Fatal(err)
+	}
+	return config
 }

@@ -160,7 +160,13 @@ func (c *Cluster) declared(st *stmt) bool {
 }
 
 func (c *Cluster) run(ctx context.Context, shard int, r Request) (*pgconn.Result, error) {
-	conn, err := c.Shards[shard].Acquire(ctx)
+	return Run(ctx, c.Shards[shard], r)
+}
+
+// Run sends r to one server as the client sent it (the same protocol,
+// parameter bytes and format codes) and returns its last result.
+func Run(ctx context.Context, p *pgxpool.Pool, r Request) (*pgconn.Result, error) {
+	conn, err := p.Acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
