@@ -78,6 +78,16 @@ const PdPluginVtable PGDOG_PLUGIN_VTABLE = {
  * plugins, so this runs at load and again from a watcher. SA_ONSTACK only
  * changes anything on a thread with an alternate signal stack (Go threads,
  * Rust's threads): there the handler runs on that stack instead.
+ *
+ * That stack is small: Rust's std gives each thread it spawns SIGSTKSZ
+ * (8 KiB), and Go adopts it on threads that call into Go. A kernel signal
+ * frame with the AVX-512 state is about 3 KiB, so a storm of SIGHUP, SIGINT
+ * and SIGTERM nesting their handlers (or Go's SIGURG preempting one) could
+ * run off its end: the test host died of SIGSEGV that way about one run in
+ * five. So every asynchronous signal is also blocked while such a handler
+ * runs: at most one handler frame lies on the alternate stack, and the
+ * blocked signals are delivered as soon as it returns. Synchronous signals
+ * (a fault in the handler itself) stay deliverable.
  */
 int vecshard_onstack_signals(void)
 {
@@ -91,6 +101,14 @@ int vecshard_onstack_signals(void)
         if (sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN || (sa.sa_flags & SA_ONSTACK))
             continue;
         sa.sa_flags |= SA_ONSTACK;
+        for (int other = 1; other < NSIG; other++) {
+            switch (other) {
+            case SIGSEGV: case SIGBUS: case SIGFPE: case SIGILL: case SIGTRAP: case SIGSYS:
+            case SIGKILL: case SIGSTOP:
+                continue;
+            }
+            sigaddset(&sa.sa_mask, other);
+        }
         if (sigaction(sig, &sa, NULL) == 0)
             changed++;
     }
