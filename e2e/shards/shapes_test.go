@@ -182,7 +182,7 @@ func checkAnswer(t *testing.T, c *pgdogexec.Cluster, sh shape, r pgdogexec.Reque
 		for i := range all {
 			k, ok := keys[got[i]]
 			if !ok || math.Abs(k-all[i].key) > 1e-12 {
-				t.Fatalf("%s on %v: row %d is id %d (key %v), the true top-k has key %v there", sh.name, res.Decision, i, got[i], k, all[i].key)
+				t.Fatalf("%s on %v: row %d is id %d (key %v), the true top-k has key %v there\n%s\ngot %v\nwant %v", sh.name, res.Decision, i, got[i], k, all[i].key, r.SQL, got, all)
 			}
 		}
 	default:

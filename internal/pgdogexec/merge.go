@@ -22,9 +22,12 @@ import (
 //     return one row per shard), DISTINCT removes duplicate rows, the rows
 //     are sorted by the keys PgDog can sort on, then LIMIT is applied.
 func merge(st *stmt, r Request, results []*pgconn.Result, res *Result) error {
-	res.Fields = results[0].FieldDescriptions
 	var n int64
 	for _, x := range results {
+		// pgconn records a result's fields only when it has rows.
+		if res.Fields == nil {
+			res.Fields = x.FieldDescriptions
+		}
 		res.Rows = append(res.Rows, x.Rows...)
 		n += x.CommandTag.RowsAffected()
 	}
