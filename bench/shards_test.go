@@ -89,7 +89,8 @@ func BenchmarkShards(b *testing.B) {
 			b.Run("path="+path, func(b *testing.B) {
 				for _, ef := range []int{40, 100} {
 					b.Run(fmt.Sprintf("ef=%d", ef), func(b *testing.B) {
-						pools := e.poolsFor(b, ef)
+						pools := e.newPools(b, ef)
+						defer pools.close()
 						q := e.quality(b, path, ef, pools)
 						for _, conns := range []int{1, 8, 32} {
 							b.Run(fmt.Sprintf("conns=%d", conns), func(b *testing.B) {
@@ -120,7 +121,6 @@ type shardsEnv struct {
 	host2   *pgdogexec.Host // probes 2
 	routeTo []int           // the plugin's shard for knnSQL, per query
 	probes2 *cachedRouter
-	pools   map[int]*efPools
 	quals   map[string]quality
 }
 
@@ -153,12 +153,6 @@ func TestMain(m *testing.M) {
 }
 
 func (e *shardsEnv) close() {
-	for _, p := range e.pools {
-		for _, s := range p.shards {
-			s.Close()
-		}
-		p.ref.Close()
-	}
 	for _, h := range []*pgdogexec.Host{e.host, e.host2} {
 		if h != nil {
 			h.Close()
@@ -192,7 +186,7 @@ func envInt(name string, def int) (int, error) {
 func shardsSetup(b *testing.B) *shardsEnv {
 	b.Helper()
 	shardsState.once.Do(func() {
-		e := &shardsEnv{pools: map[int]*efPools{}, quals: map[string]quality{}}
+		e := &shardsEnv{quals: map[string]quality{}}
 		shardsState.skip, shardsState.err = e.setup()
 		if shardsState.skip == "" && shardsState.err == nil {
 			shardsState.env = e
@@ -394,12 +388,16 @@ func (e *shardsEnv) hits(qi int, ids []int64) int {
 	return n
 }
 
-// poolsFor returns pools for ef, made on first use.
-func (e *shardsEnv) poolsFor(b *testing.B, ef int) *efPools {
-	if p, ok := e.pools[ef]; ok {
-		return p
-	}
+// newPools returns new pools for ef (their connections are closed when
+// the path and ef are done, so that S x 32 idle backends per ef do not
+// pile up on the servers).
+func (e *shardsEnv) newPools(b *testing.B, ef int) *efPools {
 	p := &efPools{}
+	defer func() {
+		if b.Failed() {
+			p.close()
+		}
+	}()
 	for i, dsn := range e.srv.DSNs[:e.s+1] {
 		cfg, err := pgxpool.ParseConfig(dsn)
 		if err != nil {
@@ -427,8 +425,16 @@ func (e *shardsEnv) poolsFor(b *testing.B, ef int) *efPools {
 			p.ref = pool
 		}
 	}
-	e.pools[ef] = p
 	return p
+}
+
+func (p *efPools) close() {
+	for _, s := range p.shards {
+		s.Close()
+	}
+	if p.ref != nil {
+		p.ref.Close()
+	}
 }
 
 // client is one client goroutine's connections: one per shard and one to
