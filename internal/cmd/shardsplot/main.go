@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"image/color"
 	"io"
+	"math"
 	"os"
 	"regexp"
 	"slices"
@@ -203,7 +204,7 @@ func writePlot(path string, res []*result, conns int) error {
 	p.X.Label.Text = "queries/s (log scale)"
 	p.Y.Label.Text = "recall@10 (exact cosine top 10)"
 	p.X.Scale = plot.LogScale{}
-	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.X.Tick.Marker = ticks125{}
 	p.Legend.Top = false
 	p.Legend.Left = true
 	p.Add(plotter.NewGrid())
@@ -272,4 +273,20 @@ func writePlot(path string, res []*result, conns int) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return f.Commit()
+}
+
+// ticks125 labels 1, 2 and 5 times each power of ten on a log axis.
+type ticks125 struct{}
+
+// Ticks implements plot.Ticker.
+func (ticks125) Ticks(lo, hi float64) []plot.Tick {
+	var out []plot.Tick
+	for p := math.Pow(10, math.Floor(math.Log10(lo))); p <= hi; p *= 10 {
+		for _, m := range []float64{1, 2, 5} {
+			if v := m * p; v >= lo && v <= hi {
+				out = append(out, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', -1, 64)})
+			}
+		}
+	}
+	return out
 }
