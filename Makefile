@@ -96,9 +96,13 @@ layout-gen: deps
 corpus-json: $(BUILD)/pg18json
 	PG18JSON=$(CURDIR)/$(BUILD)/pg18json $(GO) test -count=1 -run TestFrontEndsAgree ./pgtree -update
 
+# What BenchmarkShards needs: the vtable library, its PgDog-like host, the
+# two commands.
+SHARDS_BUILD := $(BUILD)/libvecshard.so $(BUILD)/train-centroids $(BUILD)/vecshard hosts
+
 # The bench smoke includes BenchmarkShards on real servers (4 shards, 10,000
 # rows, 100 queries; it skips without root, Fashion-MNIST or the hosts).
-unit: $(BUILD)/pg18json build hosts
+unit: $(BUILD)/pg18json $(SHARDS_BUILD)
 	$(GO) test -race -count=1 $(PUREGO_PKGS)
 	$(GO) test -count=1 -tags purego ./centroids/...
 	PG18JSON=$(CURDIR)/$(BUILD)/pg18json $(GO) test -count=1 -run TestFrontEndsAgree ./pgtree
@@ -134,7 +138,7 @@ bench: build hosts
 # training images, the first 1,000 test images as queries), then the
 # recall/throughput plot at 8 connections and the table of every result.
 BENCH_SHARDS ?= 16
-bench-shards: build hosts
+bench-shards: $(SHARDS_BUILD)
 	VECSHARD_BENCH_BUILD=$(CURDIR)/$(BUILD) VECSHARD_BENCH_SHARDS=$(BENCH_SHARDS) VECSHARD_BENCH_ROWS=60000 \
 		VECSHARD_BENCH_QUERIES=1000 $(GO) test -run '^$$' -bench '^BenchmarkShards$$' -count 3 -timeout 120m ./bench 2>&1 \
 		| tee $(BUILD)/bench-shards.txt
