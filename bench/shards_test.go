@@ -34,6 +34,7 @@ const (
 	envBenchShards  = "VECSHARD_BENCH_SHARDS"  // S (default 4)
 	envBenchRows    = "VECSHARD_BENCH_ROWS"    // training rows loaded (default 60000)
 	envBenchQueries = "VECSHARD_BENCH_QUERIES" // first test images used as queries (default 1000)
+	envBenchCells   = "VECSHARD_BENCH_CELLS"   // train-centroids --cells-per-shard (default 16)
 	envBenchBuild   = "VECSHARD_BENCH_BUILD"   // directory with libvecshard.so, pgdog-host, train-centroids, vecshard
 )
 
@@ -44,8 +45,6 @@ const (
 	knnSQL   = `SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 10`
 	aliasSQL = `SELECT id, embedding <=> $1 AS distance FROM items ORDER BY distance LIMIT 10`
 	topK     = 10
-	// cellsPerShard is train-centroids -m: fine cells per shard.
-	cellsPerShard = 16
 )
 
 // Prepared statement names on every benchmark connection.
@@ -220,6 +219,10 @@ func (e *shardsEnv) setup() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	cells, err := envInt(envBenchCells, 16)
+	if err != nil {
+		return "", err
+	}
 	build := os.Getenv(envBenchBuild)
 	if build == "" {
 		build = os.Getenv("VECSHARD_E2E_BUILD")
@@ -260,7 +263,7 @@ func (e *shardsEnv) setup() (string, error) {
 	}
 	ctx := context.Background()
 	e.lab, err = shardlab.Setup(ctx, shardlab.Options{
-		Shards: e.s, CellsPerShard: cellsPerShard, Rows: rows, Queries: nq, Probes: 1,
+		Shards: e.s, CellsPerShard: cells, Rows: rows, Queries: nq, Probes: 1,
 		Build: build, Work: e.work, ShardDSNs: e.srv.DSNs[:e.s], RefDSN: e.srv.DSNs[e.s],
 	})
 	if err != nil {
@@ -288,8 +291,8 @@ func (e *shardsEnv) setup() (string, error) {
 		return "", err
 	}
 	phase("routing decisions", t)
-	fmt.Fprintf(os.Stderr, "# BenchmarkShards setup: S=%d rows=%d queries=%d: %s; total %v\n",
-		e.s, e.lab.Train.Rows, e.lab.Queries.Rows, strings.Join(timings, ", "), time.Since(t0).Round(time.Millisecond))
+	fmt.Fprintf(os.Stderr, "# BenchmarkShards setup: S=%d rows=%d queries=%d cells-per-shard=%d: %s; total %v\n",
+		e.s, e.lab.Train.Rows, e.lab.Queries.Rows, cells, strings.Join(timings, ", "), time.Since(t0).Round(time.Millisecond))
 	return "", nil
 }
 
