@@ -111,16 +111,16 @@ type shardsEnv struct {
 	srv     *pgservers.Servers
 	lab     *shardlab.Lab
 	work    string
-	params  [][]byte // each query's vector in pgvector's binary form
-	exact   []int32  // exact top-10 train row indices (id-1), per query
-	kth     []float64
+	params  [][]byte      // each query's vector in pgvector's binary form
+	exact   []int32       // exact top-10 train row indices (id-1), per query
+	kth     []float64     // cosine distance of the exact 10th, per query
 	trainN  kmeans.Matrix // rows normalised, for distances of returned ids
 	queryN  kmeans.Matrix
-	host    *pgdogexec.Host // probes 1
-	host2   *pgdogexec.Host // probes 2
-	routeTo []int           // the plugin's shard for knnSQL, per query
-	probes2 *cachedRouter
-	quals   map[string]quality
+	host    *pgdogexec.Host    // probes 1
+	host2   *pgdogexec.Host    // probes 2
+	routeTo []int              // the plugin's shard for knnSQL, per query
+	probes2 *cachedRouter      // the probes 2 host's decisions for aliasSQL
+	quals   map[string]quality // by "path/ef"
 }
 
 // quality is what one pass over the query set found.
