@@ -24,7 +24,7 @@ PG18_ROOT := $(PG18_DEPS)/root
 PUREGO_PKGS := ./vecdecode/... ./idkey/... ./centroids/... ./router/... ./kmeans/... ./cmd/... \
 	./sqlir/... ./sqltext/... ./pgtree/... ./internal/corpus/... ./plugin/internal/...
 
-.PHONY: all build test vet unit alloc e2e shards fuzz-smoke fuzz bench demo clean deps layout-check layout-gen \
+.PHONY: all build test vet unit alloc e2e shards fuzz-smoke fuzz bench bench-shards demo clean deps layout-check layout-gen \
 	corpus-json vtablehost-selftest hosts
 
 all: build
@@ -96,13 +96,20 @@ layout-gen: deps
 corpus-json: $(BUILD)/pg18json
 	PG18JSON=$(CURDIR)/$(BUILD)/pg18json $(GO) test -count=1 -run TestFrontEndsAgree ./pgtree -update
 
-unit: $(BUILD)/pg18json
+# What BenchmarkShards needs: the vtable library, its PgDog-like host, the
+# two commands.
+SHARDS_BUILD := $(BUILD)/libvecshard.so $(BUILD)/train-centroids $(BUILD)/vecshard hosts
+
+# The bench smoke includes BenchmarkShards on real servers (4 shards, 10,000
+# rows, 100 queries; it skips without root, Fashion-MNIST or the hosts).
+unit: $(BUILD)/pg18json $(SHARDS_BUILD)
 	$(GO) test -race -count=1 $(PUREGO_PKGS)
 	$(GO) test -count=1 -tags purego ./centroids/...
 	PG18JSON=$(CURDIR)/$(BUILD)/pg18json $(GO) test -count=1 -run TestFrontEndsAgree ./pgtree
 	$(GO) test -count=1 ./plugin ./plugin/vtable
 	$(GO) test -race -count=1 -run 'Kernel' ./plugin/vtable
-	$(GO) test -count=1 -bench . -benchtime 1x ./bench
+	VECSHARD_BENCH_BUILD=$(CURDIR)/$(BUILD) VECSHARD_BENCH_ROWS=10000 VECSHARD_BENCH_QUERIES=100 \
+		$(GO) test -count=1 -bench . -benchtime 1x ./bench
 
 # Zero-allocation assertions skip under -race (it allocates); run them here.
 alloc:
@@ -133,6 +140,18 @@ fuzz:
 
 bench: build hosts
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 -timeout 90m ./bench ./plugin/vtable | tee $(BUILD)/bench.txt
+
+# Routed against fan-out against one server on real PostgreSQL + pgvector
+# servers (BENCH_SHARDS shards and a reference, Fashion-MNIST's 60,000
+# training images, the first 1,000 test images as queries), then the
+# recall/throughput plot at 8 connections and the table of every result.
+BENCH_SHARDS ?= 16
+bench-shards: $(SHARDS_BUILD)
+	VECSHARD_BENCH_BUILD=$(CURDIR)/$(BUILD) VECSHARD_BENCH_SHARDS=$(BENCH_SHARDS) VECSHARD_BENCH_ROWS=60000 \
+		VECSHARD_BENCH_QUERIES=1000 $(GO) test -run '^$$' -bench '^BenchmarkShards$$' -count 3 -timeout 120m ./bench 2>&1 \
+		| tee $(BUILD)/bench-shards.txt
+	@grep -q '^ok' $(BUILD)/bench-shards.txt || { echo "bench-shards: go test failed (see $(BUILD)/bench-shards.txt)"; exit 1; }
+	$(GO) run ./internal/cmd/shardsplot -in $(BUILD)/bench-shards.txt -out docs/img/shards-recall-throughput.png -conns 8 -table
 
 # The demo's own build steps say what they build: the first build compiles
 # pg_query's C parser for the January 2025 library (about 2 minutes).
