@@ -43,9 +43,9 @@ func TestMerge(t *testing.T) {
 	vec := Request{Params: [][]byte{[]byte("[1,0]")}}
 	for _, tc := range []struct {
 		name, sql string
-		r       Request
-		want    string
-		wantErr error
+		r         Request
+		want      string
+		wantErr   error
 	}{
 		{"alias", "SELECT id, embedding <=> $1 AS distance FROM items ORDER BY distance LIMIT 3", vec, "4 6 1", nil},
 		{"alias, threshold", "SELECT id, embedding <=> $1 AS distance FROM items WHERE embedding <=> $1 < 0.05 ORDER BY distance LIMIT 3", vec, "4 6 1", nil},
