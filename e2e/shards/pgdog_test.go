@@ -390,3 +390,47 @@ func TestPgDogSessions(t *testing.T) {
 		}
 	})
 }
+
+// TestPgDogInsert: INSERTs through PgDog, text and binary parameters,
+// simple and extended protocol, each land on exactly one shard, the nearest
+// centroid's; the reference gets the same rows (TestReshard compares).
+func TestPgDogInsert(t *testing.T) {
+	lab := need(t)
+	p := startPgDog(t, lab.Config, true)
+	const base = 2_000_000
+	for i := 0; i < 24; i++ {
+		v := shardlab.Row(lab.Queries, 150+i)
+		id := int64(base + 1 + i)
+		var err error
+		switch i % 3 {
+		case 0: // extended, text
+			_, err = p.exec(req("INSERT INTO items (id, embedding) VALUES ($1, $2)", []byte(fmt.Sprint(id)), int16(0), []byte(shardlab.VectorText(v)), int16(0)))
+		case 1: // extended, binary
+			idb, f1 := int8Param(id, true)
+			vb, f2 := vecParam(v, true)
+			_, err = p.exec(req("INSERT INTO items (id, embedding) VALUES ($1, $2)", idb, f1, vb, f2))
+		case 2: // simple protocol, literals
+			_, err = p.exec(pgdogexec.Request{SQL: fmt.Sprintf("INSERT INTO items (id, embedding) VALUES (%d, '%s')", id, shardlab.VectorText(v)), Simple: true})
+		}
+		if err != nil {
+			t.Fatalf("insert %d through PgDog: %v", id, err)
+		}
+		if _, err := lab.Ref.Exec(bg, "INSERT INTO items (id, embedding) VALUES ($1, $2)", id, shardlab.VectorText(v)); err != nil {
+			t.Fatal(err)
+		}
+		_, want := lab.Set.Nearest(v)
+		var on []int
+		for s, pool := range lab.Shards {
+			var n int
+			if err := pool.QueryRow(bg, "SELECT count(*) FROM items WHERE id = $1", id).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			for ; n > 0; n-- {
+				on = append(on, s)
+			}
+		}
+		if len(on) != 1 || on[0] != want {
+			t.Errorf("row %d inserted through PgDog is on shards %v, want [%d]", id, on, want)
+		}
+	}
+}
