@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -21,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/pgvector/pgvector-go"
 
 	"github.com/vecshard/vecshard/centroids"
 	"github.com/vecshard/vecshard/internal/pgdogexec"
@@ -353,13 +355,9 @@ func (r *cachedRouter) Route(shards int, c pgdogexec.Call) (pgdogexec.Decision, 
 	return r.host.Route(shards, c)
 }
 
-// vectorBinary is pgvector's binary form of v: dimensions, unused, floats.
+// vectorBinary is pgvector's binary form of v, as pgvector-go sends it.
 func vectorBinary(v []float32) []byte {
-	b := binary.BigEndian.AppendUint16(nil, uint16(len(v)))
-	b = binary.BigEndian.AppendUint16(b, 0)
-	for _, x := range v {
-		b = binary.BigEndian.AppendUint32(b, math.Float32bits(x))
-	}
+	b, _ := pgvector.NewVector(v).EncodeBinary(nil) // never fails for a Vector
 	return b
 }
 
@@ -517,7 +515,7 @@ func (e *shardsEnv) query(ctx context.Context, path string, c *client, qi int) (
 		for _, p := range parts {
 			rows = append(rows, p...)
 		}
-		slices.SortStableFunc(rows, func(a, b idDist) int { return cmpF(a.dist, b.dist) })
+		slices.SortStableFunc(rows, func(a, b idDist) int { return cmp.Compare(a.dist, b.dist) })
 		c.rows = rows
 		ids := make([]int64, 0, topK)
 		for _, r := range rows[:min(topK, len(rows))] {
@@ -538,16 +536,6 @@ func (e *shardsEnv) query(ctx context.Context, path string, c *client, qi int) (
 		return ids, len(res.Ran), nil
 	}
 	return nil, 0, fmt.Errorf("unknown path %q", path)
-}
-
-func cmpF(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 var binaryResults = []int16{1}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/pgvector/pgvector-go"
 
 	"github.com/vecshard/vecshard/centroids"
 	"github.com/vecshard/vecshard/internal/pgdogexec"
@@ -34,11 +34,7 @@ func vecParam(v []float32, binaryFormat bool) ([]byte, int16) {
 	if !binaryFormat {
 		return []byte(shardlab.VectorText(v)), 0
 	}
-	b := binary.BigEndian.AppendUint16(nil, uint16(len(v)))
-	b = binary.BigEndian.AppendUint16(b, 0)
-	for _, x := range v {
-		b = binary.BigEndian.AppendUint32(b, math.Float32bits(x))
-	}
+	b, _ := pgvector.NewVector(v).EncodeBinary(nil) // never fails for a Vector
 	return b, 1
 }
 

@@ -2,6 +2,7 @@ package pgdogexec
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -189,7 +190,7 @@ func sortRows(st *stmt, r Request, fields []pgconn.FieldDescription, rows [][][]
 			var c int
 			switch {
 			case k.q != nil:
-				c = cmpFloat(dist(a, k), dist(b, k))
+				c = cmp.Compare(dist(a, k), dist(b, k))
 			case a[k.col] == nil || b[k.col] == nil:
 				c = boolInt(a[k.col] == nil) - boolInt(b[k.col] == nil)
 			default:
@@ -298,7 +299,7 @@ func compareValues(f pgconn.FieldDescription, a, b []byte) int {
 		x, okx := numeric(f, a)
 		y, oky := numeric(f, b)
 		if okx && oky {
-			return cmpFloat(x, y)
+			return cmp.Compare(x, y)
 		}
 	}
 	return bytes.Compare(a, b)
@@ -325,16 +326,6 @@ func addValues(f pgconn.FieldDescription, a, b []byte) []byte {
 		return binary.BigEndian.AppendUint64(nil, math.Float64bits(x+y))
 	}
 	return a
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func boolInt(b bool) int {
