@@ -52,7 +52,8 @@ var pgdogPaths = []string{"routed", "fanout", "builtin", "reference", "lookup-pl
 // queries cycle through the query set; hnsw.ef_search is the servers'
 // default (40). Reported like BenchmarkShards: recall@10 against the exact
 // cosine top 10 (one untimed pass over the query set per path), queries/s,
-// p50-ms and p99-ms; builtin also reports agree, the fraction of queries
+// p50-ms and p99-ms, and rows/query (the rows PgDog returned: 10 when it
+// merged and limited a fan-out, 40 when it concatenated); builtin also reports agree, the fraction of queries
 // PgDog's L2 routing sent to the shard vecshard's cosine routing names
 // (seen from the shard that holds the ids PgDog returned). The lookup paths
 // report ns/op at one connection: their difference is the plugin's cost
@@ -80,6 +81,7 @@ func BenchmarkPgDog(b *testing.B) {
 						e.pgdogTimed(b, path, p.Pool, n)
 						if q.recall >= 0 && path != "lookup-plugin" && path != "lookup-noplugin" {
 							b.ReportMetric(q.recall, "recall@10")
+							b.ReportMetric(q.rows, "rows/query")
 						}
 						if path == "builtin" {
 							b.ReportMetric(q.agree, "agree")
@@ -139,7 +141,7 @@ var pgdogState struct {
 }
 
 type pgdogQuality struct {
-	recall, agree float64
+	recall, agree, rows float64
 }
 
 // pgdogQuery runs query qi (or, for the lookup paths, the id lookup i) by
@@ -217,7 +219,7 @@ func (e *shardsEnv) pgdogQuality(b *testing.B, path string, pool *pgxpool.Pool) 
 	conns, release := pgdogConns(b, pool, 8)
 	defer release()
 	nq := len(e.params)
-	var next, hits, agree atomic.Int64
+	var next, hits, agree, rows atomic.Int64
 	errs := make([]error, len(conns))
 	var wg sync.WaitGroup
 	for ci, c := range conns {
@@ -229,6 +231,7 @@ func (e *shardsEnv) pgdogQuality(b *testing.B, path string, pool *pgxpool.Pool) 
 					return
 				}
 				hits.Add(int64(e.hits(qi, ids)))
+				rows.Add(int64(len(ids)))
 				if where != nil && len(ids) > 0 && where[ids[0]] == e.routeTo[qi] {
 					agree.Add(1)
 				}
@@ -239,7 +242,8 @@ func (e *shardsEnv) pgdogQuality(b *testing.B, path string, pool *pgxpool.Pool) 
 	if err := errors.Join(errs...); err != nil {
 		b.Fatalf("%s: %v", path, err)
 	}
-	return pgdogQuality{recall: float64(hits.Load()) / float64(nq*topK), agree: float64(agree.Load()) / float64(nq)}
+	return pgdogQuality{recall: float64(hits.Load()) / float64(nq*topK), agree: float64(agree.Load()) / float64(nq),
+		rows: float64(rows.Load()) / float64(nq)}
 }
 
 // pgdogConns acquires n connections to PgDog.
