@@ -56,7 +56,7 @@ type Lab struct {
 	// PgDogCentroids is the same run's centroids as PgDog's bare array
 	// (train-centroids --pgdog-out: centroid i on shard i % Shards).
 	PgDogCentroids string
-	Set       *centroids.Set
+	Set            *centroids.Set
 	// Timings of the setup's phases, for the README.
 	Timings []Timing
 }
