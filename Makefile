@@ -24,7 +24,7 @@ PG18_ROOT := $(PG18_DEPS)/root
 PUREGO_PKGS := ./vecdecode/... ./idkey/... ./centroids/... ./router/... ./kmeans/... ./cmd/... \
 	./sqlir/... ./sqltext/... ./pgtree/... ./internal/corpus/... ./plugin/internal/...
 
-.PHONY: all build test vet unit alloc e2e shards fuzz-smoke fuzz bench bench-shards demo clean deps layout-check layout-gen \
+.PHONY: all build test vet unit alloc e2e shards fuzz-smoke fuzz bench bench-shards bench-pgdog demo clean deps layout-check layout-gen \
 	corpus-json vtablehost-selftest hosts
 
 all: build
@@ -152,6 +152,19 @@ bench-shards: $(SHARDS_BUILD)
 		| tee $(BUILD)/bench-shards.txt
 	@grep -q '^ok' $(BUILD)/bench-shards.txt || { echo "bench-shards: go test failed (see $(BUILD)/bench-shards.txt)"; exit 1; }
 	$(GO) run ./internal/cmd/shardsplot -in $(BUILD)/bench-shards.txt -out docs/img/shards-recall-throughput.png -conns 8 -table
+
+# BenchmarkShards' cluster and queries through a real PgDog binary (PGDOG=/path/to/pgdog,
+# required): vecshard as plugin, PgDog's fan-out, PgDog's built-in vector sharding, the reference
+# server behind PgDog, and the plugin's cost per id lookup (BenchmarkPgDog in bench/pgdog_test.go).
+BENCH_PGDOG_SHARDS ?= 4
+BENCH_PGDOG_TIME ?= 2s
+bench-pgdog: $(SHARDS_BUILD)
+	@test -n "$(PGDOG)" || { echo "bench-pgdog: set PGDOG=/path/to/pgdog (a PgDog v0.1.54 binary)"; exit 2; }
+	PGDOG=$(PGDOG) VECSHARD_BENCH_BUILD=$(CURDIR)/$(BUILD) VECSHARD_BENCH_SHARDS=$(BENCH_PGDOG_SHARDS) \
+		VECSHARD_BENCH_ROWS=$(or $(ROWS),60000) VECSHARD_BENCH_QUERIES=1000 \
+		$(GO) test -run '^$$' -bench '^BenchmarkPgDog$$' -benchtime $(BENCH_PGDOG_TIME) -count 1 -timeout 60m ./bench 2>&1 \
+		| tee $(BUILD)/bench-pgdog.txt
+	@grep -q '^ok' $(BUILD)/bench-pgdog.txt || { echo "bench-pgdog: go test failed (see $(BUILD)/bench-pgdog.txt)"; exit 1; }
 
 # The demo's own build steps say what they build: the first build compiles
 # pg_query's C parser for the January 2025 library (about 2 minutes).

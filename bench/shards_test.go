@@ -123,6 +123,11 @@ type shardsEnv struct {
 	routeTo []int              // the plugin's shard for knnSQL, per query
 	probes2 *cachedRouter      // the probes 2 host's decisions for aliasSQL
 	quals   map[string]quality // by "path/ef"
+	build   string             // the build directory (libvecshard.so)
+
+	// BenchmarkPgDog's text vectors, made on first use.
+	textParams     [][]byte
+	textParamsOnce sync.Once
 }
 
 // quality is what one pass over the query set found.
@@ -235,6 +240,7 @@ func (e *shardsEnv) setup() (string, error) {
 	if build, err = filepath.Abs(build); err != nil {
 		return "", err
 	}
+	e.build = build
 	for _, f := range []string{"libvecshard.so", "pgdog-host", "train-centroids", "vecshard"} {
 		if _, err := os.Stat(filepath.Join(build, f)); err != nil {
 			return fmt.Sprintf("%v: build it with `make build hosts` or set %s", err, envBenchBuild), nil

@@ -3,10 +3,7 @@ package shards
 import (
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -20,44 +17,35 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/vecshard/vecshard/internal/pgdogexec"
+	"github.com/vecshard/vecshard/internal/pgdogproc"
 	"github.com/vecshard/vecshard/internal/shardlab"
 )
 
 // EnvPgDog names a PgDog binary; with it the suite also runs through it.
-const EnvPgDog = "PGDOG"
+const EnvPgDog = pgdogproc.EnvBin
 
 // pgdog is a running PgDog in front of the lab's shards, with vecshard as
 // its plugin.
 type pgdog struct {
-	cmd  *exec.Cmd
-	log  *logBuffer
-	dir  string
+	*pgdogproc.Proc
 	pool *pgxpool.Pool
+	log  *pgdogproc.Log
 	toml string // its pgdog.toml
 }
 
-// pgdogToml is the configuration the README recommends, for the lab's
+// pgdogConfig is the configuration the README recommends, for the lab's
 // servers: one [[databases]] entry per shard, vecshard the only plugin,
 // every vecshard table in [[sharded_tables]] (declared false leaves them
 // out, to reproduce PgDog's omnisharded reads).
-func pgdogToml(t *testing.T, port int, pluginConfig string, declared bool) string {
-	t.Helper()
-	var b strings.Builder
-	fmt.Fprintf(&b, "[general]\nhost = \"127.0.0.1\"\nport = %d\nworkers = 2\nmin_pool_size = 0\n\n", port)
-	fmt.Fprintf(&b, "[[plugins]]\nname = \"vecshard\"\nconfig = %q\n\n", pluginConfig)
-	for i, dsn := range env.lab.Opt.ShardDSNs {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&b, "[[databases]]\nname = \"app\"\nhost = %q\nport = %s\ndatabase_name = %q\nshard = %d\n\n",
-			u.Hostname(), u.Port(), strings.TrimPrefix(u.Path, "/"), i)
-	}
+func pgdogConfig(pluginConfig string, declared bool) pgdogproc.Config {
+	c := pgdogproc.Config{Plugin: pluginConfig, Shards: env.lab.Opt.ShardDSNs}
 	if declared {
-		b.WriteString("[[sharded_tables]]\ndatabase = \"app\"\nname = \"items\"\ncolumn = \"embedding\"\ndata_type = \"vector\"\n\n")
-		b.WriteString("[[sharded_tables]]\ndatabase = \"app\"\nname = \"users\"\ncolumn = \"id\"\ndata_type = \"bigint\"\n")
+		c.Tables = []pgdogproc.Table{
+			{Name: "items", Column: "embedding", DataType: "vector"},
+			{Name: "users", Column: "id", DataType: "bigint"},
+		}
 	}
-	return b.String()
+	return c
 }
 
 // startPgDog writes pgdog.toml and users.toml and starts PgDog on a free
@@ -69,65 +57,22 @@ func startPgDog(t *testing.T, pluginConfig string, declared bool) *pgdog {
 	if bin == "" {
 		t.Skipf("set %s=/path/to/pgdog to run the real-shard suite through a PgDog binary", EnvPgDog)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	// The library from the build directory, and no GLIBC_TUNABLES: the
+	// README says none is needed.
+	proc, err := pgdogproc.Start(pgdogproc.Options{
+		Bin: bin, Dir: t.TempDir(), Config: pgdogConfig(pluginConfig, declared),
+		LibDir: env.build, Env: []string{"VECSHARD_RELOAD_INTERVAL=100ms"},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	p := &pgdog{dir: t.TempDir(), log: &logBuffer{}}
-	p.toml = filepath.Join(p.dir, "pgdog.toml")
-	if err := os.WriteFile(p.toml, []byte(pgdogToml(t, port, pluginConfig, declared)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	users := filepath.Join(p.dir, "users.toml")
-	if err := os.WriteFile(users, []byte("[[users]]\nname = \"vecshard\"\ndatabase = \"app\"\npassword = \"vecshard\"\nserver_user = \"postgres\"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p.cmd = exec.Command(bin, "--config", p.toml, "--users", users)
-	p.cmd.Dir = p.dir
-	// The library from the build directory, and no GLIBC_TUNABLES: the
-	// README says none is needed.
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "GLIBC_TUNABLES=") && !strings.HasPrefix(kv, "LD_LIBRARY_PATH=") {
-			p.cmd.Env = append(p.cmd.Env, kv)
-		}
-	}
-	p.cmd.Env = append(p.cmd.Env, "LD_LIBRARY_PATH="+env.build, "VECSHARD_RELOAD_INTERVAL=100ms")
-	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	p := &pgdog{Proc: proc, pool: proc.Pool, log: proc.Log, toml: proc.Toml}
 	t.Cleanup(func() {
-		p.cmd.Process.Signal(syscall.SIGINT)
-		done := make(chan error, 1)
-		go func() { done <- p.cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			p.cmd.Process.Kill()
-			<-done
-		}
+		p.Stop()
 		if t.Failed() {
 			t.Logf("PgDog's log:\n%s", p.log.String())
 		}
 	})
-	dsn := fmt.Sprintf("postgres://vecshard:vecshard@127.0.0.1:%d/app?sslmode=disable&pool_max_conns=40", port)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		p.pool, err = pgxpool.New(bg, dsn)
-		if err == nil {
-			if err = p.pool.Ping(bg); err == nil {
-				break
-			}
-			p.pool.Close()
-		}
-		if time.Now().After(deadline) || p.cmd.ProcessState != nil {
-			t.Fatalf("PgDog did not serve on port %d: %v\n%s", port, err, p.log.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Cleanup(p.pool.Close)
 	return p
 }
 
@@ -369,13 +314,13 @@ func TestPgDogSessions(t *testing.T) {
 		n, fails, first := load(func() {
 			end := time.Now().Add(3 * time.Second)
 			for time.Now().Before(end) {
-				p.cmd.Process.Signal(syscall.SIGHUP)
+				p.Cmd.Process.Signal(syscall.SIGHUP)
 				time.Sleep(5 * time.Millisecond)
 			}
 		})
 		t.Logf("%d lookups during 3 s of SIGHUP every 5 ms, %d refused by PgDog while it reloaded (first: %v)", n, fails, first)
-		if p.cmd.ProcessState != nil {
-			t.Fatalf("PgDog exited: %v", p.cmd.ProcessState)
+		if p.Exited() {
+			t.Fatalf("PgDog exited: %v", p.Cmd.ProcessState)
 		}
 		deadline := time.Now().Add(10 * time.Second)
 		for row := 0; row < 50; row++ {

@@ -53,7 +53,10 @@ type Lab struct {
 	Queries   kmeans.Matrix
 	Config    string // vecshard.toml
 	Centroids string // its centroid file
-	Set       *centroids.Set
+	// PgDogCentroids is the same run's centroids as PgDog's bare array
+	// (train-centroids --pgdog-out: centroid i on shard i % Shards).
+	PgDogCentroids string
+	Set            *centroids.Set
 	// Timings of the setup's phases, for the README.
 	Timings []Timing
 }
@@ -199,8 +202,10 @@ func (l *Lab) run(name string, args ...string) error {
 func (l *Lab) train(items string) error {
 	o := l.Opt
 	l.Centroids = filepath.Join(o.Work, "centroids.json")
+	l.PgDogCentroids = filepath.Join(o.Work, "pgdog-centroids.json")
 	if err := l.run("train-centroids", "-i", items, "--format", "tsv", "--column", "1",
-		"-s", strconv.Itoa(o.Shards), "-m", strconv.Itoa(o.CellsPerShard), "-o", l.Centroids); err != nil {
+		"-s", strconv.Itoa(o.Shards), "-m", strconv.Itoa(o.CellsPerShard), "-o", l.Centroids,
+		"--pgdog-out", l.PgDogCentroids); err != nil {
 		return err
 	}
 	f, err := centroids.Load(l.Centroids)
