@@ -7,12 +7,10 @@ import (
 	"fmt"
 	"os"
 	"regexp"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -272,35 +270,8 @@ func pgdogConns(b *testing.B, pool *pgxpool.Pool, n int) ([]*pgconn.PgConn, func
 func (e *shardsEnv) pgdogTimed(b *testing.B, path string, pool *pgxpool.Pool, conns int) {
 	clients, release := pgdogConns(b, pool, conns)
 	defer release()
-	lat := make([][]time.Duration, conns)
-	errs := make([]error, conns)
-	var next atomic.Int64
-	ctx := context.Background()
-	var wg sync.WaitGroup
-	b.ResetTimer()
-	start := time.Now()
-	for ci, c := range clients {
-		lat[ci] = make([]time.Duration, 0, b.N/conns+1)
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < b.N; i = int(next.Add(1) - 1) {
-				t := time.Now()
-				if _, err := e.pgdogQuery(ctx, path, c, i); err != nil {
-					errs[ci] = err
-					return
-				}
-				lat[ci] = append(lat[ci], time.Since(t))
-			}
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
-	if err := errors.Join(errs...); err != nil {
-		b.Fatal(err)
-	}
-	all := slices.Concat(lat...)
-	slices.Sort(all)
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "queries/s")
-	b.ReportMetric(percentile(all, 0.50).Seconds()*1e3, "p50-ms")
-	b.ReportMetric(percentile(all, 0.99).Seconds()*1e3, "p99-ms")
+	runTimed(b, conns, func(ctx context.Context, ci, i int) error {
+		_, err := e.pgdogQuery(ctx, path, clients[ci], i)
+		return err
+	})
 }

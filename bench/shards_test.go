@@ -617,6 +617,16 @@ func (e *shardsEnv) timed(b *testing.B, path string, p *efPools, conns int) {
 	clients, release := e.acquire(b, path, p, conns)
 	defer release()
 	nq := len(e.params)
+	runTimed(b, conns, func(ctx context.Context, ci, i int) error {
+		_, _, err := e.query(ctx, path, clients[ci], i%nq)
+		return err
+	})
+}
+
+// runTimed runs b.N calls of one(ctx, client, i) from conns clients, each
+// taking the next i, and reports queries/s, p50-ms and p99-ms (latency per
+// call, measured in the client).
+func runTimed(b *testing.B, conns int, one func(ctx context.Context, client, i int) error) {
 	lat := make([][]time.Duration, conns)
 	errs := make([]error, conns)
 	var next atomic.Int64
@@ -624,12 +634,12 @@ func (e *shardsEnv) timed(b *testing.B, path string, p *efPools, conns int) {
 	var wg sync.WaitGroup
 	b.ResetTimer()
 	start := time.Now()
-	for ci, c := range clients {
+	for ci := range conns {
 		lat[ci] = make([]time.Duration, 0, b.N/conns+1)
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < b.N; i = int(next.Add(1) - 1) {
 				t := time.Now()
-				if _, _, err := e.query(ctx, path, c, i%nq); err != nil {
+				if err := one(ctx, ci, i); err != nil {
 					errs[ci] = err
 					return
 				}

@@ -14,12 +14,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/vecshard/vecshard/internal/pgdogexec"
+	"github.com/vecshard/vecshard/internal/pgdogproc"
 	"github.com/vecshard/vecshard/internal/pgservers"
 	"github.com/vecshard/vecshard/internal/shardlab"
 )
@@ -106,10 +105,10 @@ func need(t *testing.T) *shardlab.Lab {
 
 // cluster returns an executor over the lab's shards with the plugin loaded
 // on config; declared lists PgDog's [[sharded_tables]].
-func cluster(t *testing.T, config string, declared ...string) (*pgdogexec.Cluster, *logBuffer) {
+func cluster(t *testing.T, config string, declared ...string) (*pgdogexec.Cluster, *pgdogproc.Log) {
 	t.Helper()
 	lab := need(t)
-	log := &logBuffer{}
+	log := &pgdogproc.Log{}
 	h, err := pgdogexec.StartHost(filepath.Join(env.build, "pgdog-host"),
 		filepath.Join(env.build, "libvecshard.so"), config, log, "VECSHARD_RELOAD_INTERVAL=100ms")
 	if err != nil {
@@ -121,24 +120,6 @@ func cluster(t *testing.T, config string, declared ...string) (*pgdogexec.Cluste
 		c.Declared[d] = true
 	}
 	return c, log
-}
-
-// logBuffer collects the host's and the plugin's log.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // runCmd runs one of the built commands.
