@@ -1,6 +1,6 @@
 // Package kmeans trains the centroids that vecshard routes by: spherical
 // k-means for cosine similarity, Lloyd's k-means for Euclidean distance and
-// for inner product, with k-means++ seeding, Hamerly's bounds to skip
+// for inner product, with k-means++ seeding, Elkan's bounds to skip
 // distance computations that cannot change an assignment, an optional
 // capacity constraint that keeps shards even, and the assignment of
 // centroids to shards.

@@ -254,7 +254,7 @@ func parseConfig(path string, data []byte) (*Snapshot, error) {
 		}
 		schema, rel, err := splitName(name)
 		if err != nil {
-			return nil, bad(label, "name", "%v", err)
+			return nil, bad(label, "name", "%w", err)
 		}
 		full := rel
 		if schema != "" {
@@ -328,7 +328,7 @@ func parseConfig(path string, data []byte) (*Snapshot, error) {
 			}
 			if tc.VectorType != "" {
 				if _, err := parseVectorType(tc.VectorType); err != nil {
-					return nil, bad(label, "vector_type", "%v", err)
+					return nil, bad(label, "vector_type", "%w", err)
 				}
 			}
 			s.tables = append(s.tables, t)
@@ -342,7 +342,7 @@ func parseConfig(path string, data []byte) (*Snapshot, error) {
 		}
 		vt, err := parseVectorType(tc.VectorType)
 		if err != nil {
-			return nil, bad(label, "vector_type", "%v", err)
+			return nil, bad(label, "vector_type", "%w", err)
 		}
 		t.VectorType = vt
 		cpath := tc.Centroids
@@ -352,7 +352,7 @@ func parseConfig(path string, data []byte) (*Snapshot, error) {
 		t.CentroidsPath = cpath
 		f, err := centroids.Load(cpath)
 		if err != nil {
-			return nil, bad(label, "centroids", "%v", err)
+			return nil, bad(label, "centroids", "%w", err)
 		}
 		fileMetric, stated := statedMetric(cpath)
 		metric := f.Metric
@@ -392,7 +392,7 @@ func parseConfig(path string, data []byte) (*Snapshot, error) {
 		}
 		set, err := centroids.New(f)
 		if err != nil {
-			return nil, bad(label, "centroids", "%v", err)
+			return nil, bad(label, "centroids", "%w", err)
 		}
 		t.Set = set
 		t.Probes = 1

@@ -3,6 +3,7 @@ package router
 import (
 	"errors"
 	"github.com/vecshard/vecshard/sqltext"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -237,4 +238,21 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestConfigErrorKeepsCause: a configuration error wraps its cause, so
+// errors.Is and errors.As see through it (a missing centroid file is
+// fs.ErrNotExist, located as a *ConfigError).
+func TestConfigErrorKeepsCause(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "vecshard.toml")
+	conf := "[[tables]]\nname = \"items\"\nkey = \"vector\"\nvector_column = \"embedding\"\ncentroids = \"gone.json\"\n"
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path)
+	var ce *ConfigError
+	if !errors.Is(err, fs.ErrNotExist) || !errors.As(err, &ce) || ce.Field != "centroids" || ce.Table != "items" {
+		t.Fatalf("Load: %v (%T): want a *ConfigError for items.centroids wrapping fs.ErrNotExist", err, err)
+	}
 }

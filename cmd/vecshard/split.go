@@ -485,7 +485,7 @@ func (s *splitter) run() (rows int, err error) {
 		}
 		shard, err := s.snap.Place(s.table, param, s.shards)
 		if err != nil {
-			return 0, fmt.Errorf("%s: %s = %s: %v", at, s.table.KeyColumn(), clip(key, null), err)
+			return 0, fmt.Errorf("%s: %s = %s: %w", at, s.table.KeyColumn(), clip(key, null), err)
 		}
 		if shard < 0 || shard >= s.shards {
 			return 0, fmt.Errorf("%s: the router chose shard %d of %d", at, shard, s.shards)
@@ -493,7 +493,7 @@ func (s *splitter) run() (rows int, err error) {
 		if s.from != nil {
 			old, err := s.from.Place(s.fromTable, param, s.fromShards)
 			if err != nil {
-				return 0, fmt.Errorf("%s: %s = %s under --from: %v", at, s.table.KeyColumn(), clip(key, null), err)
+				return 0, fmt.Errorf("%s: %s = %s under --from: %w", at, s.table.KeyColumn(), clip(key, null), err)
 			}
 			rows++
 			if old == shard {

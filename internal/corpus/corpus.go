@@ -1,6 +1,6 @@
 // Package corpus is a routing corpus: statements with their bound
 // parameters and the host's shard count, covering every row of
-// design/ROUTING.md's statement table and the value formats of FORMATS.md.
+// docs/ROUTING.md's statement table and the value formats of FORMATS.md.
 // The configuration the cases are written against is testdata/vecshard.toml
 // (see its comments for the geometry); testdata/golden.txt records the
 // decisions of the router under PgDog v0.1.54's merge rules (what the

@@ -14,8 +14,8 @@
  * puts it in every binary it links (a non-Rust plugin reads PgDog's rustc
  * version from there).
  *
- * The ABI structs are declared here (not from plugin/include): the layout
- * is the one of docs ABI.md section 2 and PostgreSQL 18's List.
+ * The ABI structs come from the project's header (plugin/include, layouts
+ * asserted there): docs/ABI.md section 2 and PostgreSQL 18's List.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>

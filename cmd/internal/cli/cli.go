@@ -1,8 +1,7 @@
 // Package cli holds what the two commands (train-centroids, vecshard) share
 // on top of cobra: exit statuses, usage errors, --version from the build
 // information, one-line error printing, progress bars that only draw on a
-// terminal, umask-respecting atomic file writes and "did you mean"
-// suggestions.
+// terminal and "did you mean" suggestions.
 //
 // Why cobra (with pflag): GNU-style long and short flags, nested
 // subcommands, generated --help for every command and shell completion
