@@ -126,5 +126,3 @@ func cluster(t *testing.T, config string, declared ...string) (*pgdogexec.Cluste
 func runCmd(name string, args ...string) ([]byte, error) {
 	return exec.Command(filepath.Join(env.build, name), args...).CombinedOutput()
 }
-
-func readFile(path string) ([]byte, error) { return os.ReadFile(path) }

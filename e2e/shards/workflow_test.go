@@ -55,8 +55,6 @@ func req(sql string, params ...any) pgdogexec.Request {
 	return r
 }
 
-func p2(b []byte, f int16) []any { return []any{b, f} }
-
 func ids(t *testing.T, rows [][][]byte) []int64 {
 	t.Helper()
 	out := make([]int64, len(rows))
@@ -226,7 +224,7 @@ func readParts(t *testing.T, dir, pattern string, shards int) map[int64]int {
 	t.Helper()
 	got := map[int64]int{}
 	for s := 0; s < shards; s++ {
-		b, err := readFile(fmt.Sprintf(dir+"/"+pattern, s))
+		b, err := os.ReadFile(fmt.Sprintf(dir+"/"+pattern, s))
 		if err != nil {
 			continue
 		}
@@ -383,7 +381,11 @@ func TestReshard(t *testing.T) {
 	}
 	// 2. Switch the configuration and the cluster.
 	switching.Store(true)
-	if err := os.WriteFile(live+".tmp", must(os.ReadFile(newConfig)), 0o644); err != nil {
+	next5, err := os.ReadFile(newConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(live+".tmp", next5, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Rename(live+".tmp", live); err != nil {
@@ -470,13 +472,6 @@ func TestReshard(t *testing.T) {
 	if !maps.Equal(seen, ref) {
 		t.Errorf("after the reshard the shards hold %d rows, the reference %d; they differ", len(seen), len(ref))
 	}
-}
-
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(err)
-	}
-	return v
 }
 
 // exportRows writes every shard's (id, embedding) rows to one COPY file.

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/vecshard/vecshard/vecdecode"
 )
 
 // merge combines the shards' results of an All route on a table PgDog
@@ -135,7 +137,7 @@ func sortRows(st *stmt, r Request, fields []pgconn.FieldDescription, rows [][][]
 	type key struct {
 		col  int
 		desc bool
-		q    []float64 // byL2
+		q    []float32 // byL2
 	}
 	var keys []key
 	for _, k := range st.order {
@@ -166,7 +168,7 @@ func sortRows(st *stmt, r Request, fields []pgconn.FieldDescription, rows [][][]
 				}
 				lit = string(r.Params[k.vecArg-1])
 			}
-			q, err := parseVectorText(lit)
+			q, err := vecdecode.ParseVector(lit)
 			if err != nil {
 				return fmt.Errorf("pgdogexec: ORDER BY %s <-> %q: %w", k.name, lit, err)
 			}
@@ -174,13 +176,13 @@ func sortRows(st *stmt, r Request, fields []pgconn.FieldDescription, rows [][][]
 		}
 	}
 	dist := func(row [][]byte, k key) float64 {
-		v, err := parseVectorText(string(row[k.col]))
+		v, err := vecdecode.VectorText(nil, row[k.col])
 		if err != nil || len(v) != len(k.q) {
 			return math.Inf(1)
 		}
 		var s float64
 		for j := range v {
-			d := v[j] - k.q[j]
+			d := float64(v[j]) - float64(k.q[j])
 			s += d * d
 		}
 		return s
@@ -333,22 +335,4 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
-}
-
-// parseVectorText reads pgvector's text form, [1,2,3].
-func parseVectorText(s string) ([]float64, error) {
-	s = strings.TrimSpace(s)
-	if len(s) < 2 || s[0] != '[' || s[len(s)-1] != ']' {
-		return nil, fmt.Errorf("not a vector literal")
-	}
-	parts := strings.Split(s[1:len(s)-1], ",")
-	out := make([]float64, len(parts))
-	for i, p := range parts {
-		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = v
-	}
-	return out, nil
 }

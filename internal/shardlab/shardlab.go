@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/pgvector/pgvector-go"
 
 	"github.com/vecshard/vecshard/centroids"
 	"github.com/vecshard/vecshard/kmeans"
@@ -160,18 +161,8 @@ func readMatrix(path string, n int) (kmeans.Matrix, error) {
 // Row returns row i of m.
 func Row(m kmeans.Matrix, i int) []float32 { return m.Data[i*m.Dim : (i+1)*m.Dim] }
 
-// VectorText is pgvector's text form of v.
-func VectorText(v []float32) string {
-	b := make([]byte, 0, 4*len(v)+2)
-	b = append(b, '[')
-	for i, x := range v {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendFloat(b, float64(x), 'g', -1, 32)
-	}
-	return string(append(b, ']'))
-}
+// VectorText is pgvector's text form of v, as pgvector-go writes it.
+func VectorText(v []float32) string { return pgvector.NewVector(v).String() }
 
 // WriteCopy writes m as COPY text rows "id<TAB>vector", ids from firstID.
 func WriteCopy(path string, m kmeans.Matrix, firstID int) error {
