@@ -318,4 +318,14 @@ func TestConfigErrorKeepsCause(t *testing.T) {
 	if !errors.Is(err, fs.ErrNotExist) || !errors.As(err, &ce) || ce.Field != "centroids" || ce.Table != "items" {
 		t.Fatalf("Load: %v (%T): want a *Error for items.centroids wrapping fs.ErrNotExist", err, err)
 	}
+	// A reworded cause is still reachable.
+	conf = "[[tables]]\nname = \"u\"\nkey = \"id\"\nid_column = \"id\"\nid_type = \"int\"\n"
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(path, Options{})
+	var ie *idkey.Error
+	if !errors.As(err, &ie) || err.Error() != path+`: table "u": id_type: "int" is not bigint, uuid or text` {
+		t.Errorf("Load: %v (%T): want the message reworded and the *idkey.Error beneath it", err, err)
+	}
 }

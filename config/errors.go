@@ -76,18 +76,19 @@ func syntaxError(path string, data []byte, err error) error {
 		}
 		msg += ")"
 	}
-	return &Error{File: path, Line: line, Col: col, Err: &syntaxErr{msg: "TOML syntax: " + msg, err: err}}
+	return &Error{File: path, Line: line, Col: col, Err: &reworded{msg: "TOML syntax: " + msg, err: err}}
 }
 
-// syntaxErr is a TOML syntax error reworded; it unwraps to the parser's
-// toml.ParseError.
-type syntaxErr struct {
+// reworded is an error whose message is rewritten for the configuration's
+// user; it unwraps to the original (the TOML parser's toml.ParseError, an
+// *idkey.Error), so that errors.Is and errors.As still reach it.
+type reworded struct {
 	msg string
 	err error
 }
 
-func (e *syntaxErr) Error() string { return e.msg }
-func (e *syntaxErr) Unwrap() error { return e.err }
+func (e *reworded) Error() string { return e.msg }
+func (e *reworded) Unwrap() error { return e.err }
 
 // The keys the configuration knows, for "did you mean".
 var (

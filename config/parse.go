@@ -87,6 +87,12 @@ func (p *parser) bad(table, field string, format string, args ...any) error {
 	return &Error{File: p.path, Table: table, Field: field, Err: fmt.Errorf(format, args...)}
 }
 
+// reword is bad with cause rewritten as the message: the user reads the
+// message, errors.Is and errors.As reach the cause.
+func (p *parser) reword(table, field string, cause error, format string, args ...any) error {
+	return &Error{File: p.path, Table: table, Field: field, Err: &reworded{msg: fmt.Sprintf(format, args...), err: cause}}
+}
+
 // settings checks the top-level keys and fills in the defaults of those
 // not set.
 func (p *parser) settings(fc *fileConfig, md toml.MetaData) (*Config, error) {
@@ -184,7 +190,7 @@ func (p *parser) key(t *Table, label string, tc *tableConfig) error {
 	if tc.IDType != "" {
 		it, err := idkey.ParseType(tc.IDType)
 		if err != nil {
-			return p.bad(label, "id_type", "%q is not bigint, uuid or text", tc.IDType)
+			return p.reword(label, "id_type", err, "%q is not bigint, uuid or text", tc.IDType)
 		}
 		t.IDType = it
 	}
@@ -286,7 +292,7 @@ func (p *parser) centroidFile(t *Table, label string, tc *tableConfig) (*centroi
 	if tc.Metric != "" {
 		m, err := centroids.ParseMetric(tc.Metric)
 		if err != nil {
-			return nil, p.bad(label, "metric", "%q is not cosine, l2 or inner_product", tc.Metric)
+			return nil, p.reword(label, "metric", err, "%q is not cosine, l2 or inner_product", tc.Metric)
 		}
 		if stated && fileMetric != tc.Metric {
 			return nil, p.bad(label, "metric", "%q, but the centroid file %s was trained for %q", tc.Metric, cpath, fileMetric)
