@@ -7,7 +7,8 @@ import (
 	"github.com/vecshard/vecshard/internal/suggest"
 )
 
-// The key kinds, named here for the routing rules that test them.
+// The key kinds (config.KeyKind), named here for the routing rules that
+// test them and for the users of Snapshot.Tables.
 const (
 	KeyVector = config.KeyVector
 	KeyID     = config.KeyID
