@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vecshard/vecshard/config"
 	"github.com/vecshard/vecshard/internal/routefixture"
 	"github.com/vecshard/vecshard/router"
 	"github.com/vecshard/vecshard/sqltext"
@@ -66,7 +67,7 @@ var sinkDecision router.Decision
 
 // BenchmarkRoute: one Route call with its plan cached (the steady state of
 // prepared statements): cache lookup, value decode, shard.
-func BenchmarkRoute(b *testing.B) { benchRoute(b, router.DefaultPlanCacheSize) }
+func BenchmarkRoute(b *testing.B) { benchRoute(b, config.DefaultPlanCacheSize) }
 
 // BenchmarkRouteFirstSeen: the plan cache disabled, so every call parses
 // the statement with pg_query and analyses it: the cost of a statement the
@@ -91,7 +92,7 @@ func benchRoute(b *testing.B, cacheSize int) {
 // BenchmarkRouteParallel: BenchmarkRoute from GOMAXPROCS goroutines on the
 // same statement, the plugin's situation under PgDog's worker threads.
 func BenchmarkRouteParallel(b *testing.B) {
-	s, cases := routeSetup(b, router.DefaultPlanCacheSize)
+	s, cases := routeSetup(b, config.DefaultPlanCacheSize)
 	r := router.New(s)
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
@@ -114,7 +115,7 @@ func BenchmarkRouteParallel(b *testing.B) {
 // centroid. BenchmarkRoute/<name> divided by BenchmarkRouteFloor/<name> is
 // the router's overhead factor, measured in one run.
 func BenchmarkRouteFloor(b *testing.B) {
-	s, cases := routeSetup(b, router.DefaultPlanCacheSize)
+	s, cases := routeSetup(b, config.DefaultPlanCacheSize)
 	set := s.Table("", "items").Set
 	dst := make([]float32, 0, vecdecode.MaxDim)
 	for _, c := range cases[:3] {

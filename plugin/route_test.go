@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vecshard/vecshard/plugin/internal/pluginstate"
 )
 
 // The ABI's enum values (ABI.md section 1), spelled out here because tests
@@ -56,8 +58,8 @@ func withAnyShards(t testing.TB) {
 
 func withPluginConfig(t testing.TB, cfg string) {
 	t.Helper()
-	t.Setenv(envConfig, cfg)
-	t.Setenv(envLog, "error")
+	t.Setenv(pluginstate.EnvConfig, cfg)
+	t.Setenv(pluginstate.EnvLog, "error")
 	global.init()
 	t.Cleanup(global.fini)
 	if global.Router() == nil {
@@ -150,8 +152,8 @@ func TestRouteRetainsNothing(t *testing.T) {
 
 // TestNoConfigRoute: with no config every statement is NO_DECISION.
 func TestNoConfigRoute(t *testing.T) {
-	t.Setenv(envConfig, filepath.Join(t.TempDir(), "missing.toml"))
-	t.Setenv(envLog, "error")
+	t.Setenv(pluginstate.EnvConfig, filepath.Join(t.TempDir(), "missing.toml"))
+	t.Setenv(pluginstate.EnvLog, "error")
 	global.init()
 	defer global.fini()
 	if r := callRoute("SELECT * FROM users WHERE id = 42", nil, 4); r.decision != noDecision {

@@ -18,6 +18,7 @@ import (
 	"github.com/vecshard/vecshard/idkey"
 	"github.com/vecshard/vecshard/internal/corpus"
 	"github.com/vecshard/vecshard/pgtree"
+	"github.com/vecshard/vecshard/plugin/internal/pluginstate"
 	"github.com/vecshard/vecshard/router"
 	"github.com/vecshard/vecshard/sqltext"
 )
@@ -304,14 +305,14 @@ func TestKernelLeaves(t *testing.T) {
 		t.Error("after a retirement the tree is not offered again")
 	}
 	// VECSHARD_KERNEL=0 at config time: every call in Go.
-	t.Setenv(envKernel, "0")
+	t.Setenv(pluginstate.EnvKernel, "0")
 	configure(t, filepath.Join(corpus.ConfigDir(), "vecshard.toml"))
 	h.route()
 	h.route()
 	if _, _, ok := h.kernel(); ok {
 		t.Error("VECSHARD_KERNEL=0: the kernel answers")
 	}
-	os.Unsetenv(envKernel)
+	os.Unsetenv(pluginstate.EnvKernel)
 	configure(t, filepath.Join(corpus.ConfigDir(), "vecshard.toml"))
 	if !untilKernel(h) {
 		t.Error("VECSHARD_KERNEL unset again: the kernel does not answer")
@@ -504,7 +505,7 @@ func TestKernelRetired(t *testing.T) {
 		}
 	}
 	config := filepath.Join(dir, "vecshard.toml")
-	t.Setenv(envInterval, "10ms")
+	t.Setenv(pluginstate.EnvInterval, "10ms")
 	configure(t, config)
 	h := newHostCall(4, false, cTree(t, corpusTrees(t)["id/eq-int8"]), []hostParam{{data: binary.BigEndian.AppendUint64(nil, 42), binary: true}})
 	defer h.free()

@@ -199,25 +199,22 @@ func vecshardFini() {
 //export vecshardConfig
 func vecshardConfig(c *C.PdConfig) C.int {
 	defer global.recoverTo("config")
+	env := pluginstate.Env(getenv)
 	path := goStr(c.plugin_config) // a copy: PgDog frees it after loading
 	if path == "" {
-		path = getenv(envConfig)
+		path = env.ConfigPath()
 	}
 	log := global.Log()
 	if path == "" {
-		log.Error("vecshard: no config: set config = \"/path/to/vecshard.toml\" in the [[plugins]] entry of pgdog.toml (or " + envConfig + "); PgDog skips the plugin")
+		log.Error("vecshard: no config: set config = \"/path/to/vecshard.toml\" in the [[plugins]] entry of pgdog.toml (or " + pluginstate.EnvConfig + "); PgDog skips the plugin")
 		return 0
 	}
-	interval := time.Second
-	if s := getenv(envInterval); s != "" {
-		if d, err := time.ParseDuration(s); err == nil {
-			interval = d
-		} else {
-			log.Warn("vecshard: bad reload interval; using 1s", "env", envInterval, "value", s)
-		}
+	interval, err := env.ReloadInterval()
+	if err != nil {
+		log.Warn("vecshard: bad reload interval; using "+interval.String(), "env", pluginstate.EnvInterval, "value", env(pluginstate.EnvInterval))
 	}
 	// Read at each config; the Stop and Start below retire every program.
-	global.kernel.off.Store(getenv(envKernel) == "0")
+	global.kernel.off.Store(env.KernelOff())
 	if global.Started() {
 		// Configured again (a PgDog that reloads its plugins): the new
 		// config replaces the old one.
@@ -244,12 +241,11 @@ func vecshardRoute(shards C.uint64_t, writeOverride C.int, stmts unsafe.Pointer,
 	return C.int64_t(s), C.uint8_t(w)
 }
 
+// The environment variables only this library reads; the shared ones are
+// pluginstate's (pluginstate.Env).
 const (
-	envConfig   = "VECSHARD_CONFIG"
-	envRustc    = "VECSHARD_RUSTC_VERSION"
-	envInterval = "VECSHARD_RELOAD_INTERVAL"
-	envSigFix   = "VECSHARD_SIGNAL_FIX"
-	envKernel   = "VECSHARD_KERNEL"
+	envRustc  = "VECSHARD_RUSTC_VERSION"
+	envSigFix = "VECSHARD_SIGNAL_FIX"
 )
 
 // route is one route call: the tree read into the statement form, the

@@ -9,15 +9,13 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/BurntSushi/toml"
-
+	"github.com/vecshard/vecshard/config"
 	"github.com/vecshard/vecshard/router"
 )
 
@@ -198,7 +196,7 @@ func (w *watcher) run(p *Plugin) {
 // load reads the config. The fingerprint is taken before the files are read,
 // so a change that races with the load is seen again at the next check.
 func (w *watcher) load() (*router.Snapshot, fingerprint, error) {
-	fp := stat(configFiles(w.path))
+	fp := stat(config.Files(w.path))
 	snap, err := router.Load(w.path, w.opts...)
 	if err == nil && snap == nil {
 		err = errors.New("router.Load returned no snapshot")
@@ -241,46 +239,6 @@ func (fp fingerprint) changed() bool {
 	return !slices.EqualFunc(fp, stat(paths), func(a, b fileState) bool {
 		return a.exists == b.exists && a.size == b.size && a.modTime.Equal(b.modTime)
 	})
-}
-
-// fileConfig is the part of the config file the watcher needs. The router
-// owns the format and its validation; this only finds the centroid files.
-type fileConfig struct {
-	Tables []struct {
-		Centroids string `toml:"centroids"`
-	} `toml:"tables"`
-}
-
-func readFileConfig(path string) (*fileConfig, error) {
-	var c fileConfig
-	if _, err := toml.DecodeFile(path, &c); err != nil {
-		return nil, err
-	}
-	return &c, nil
-}
-
-// configFiles lists the config file and the centroid files it names, resolved
-// as the router resolves them (relative to the config's directory). An
-// unreadable config yields just itself: fixing it is the change to wait for.
-func configFiles(path string) []string {
-	files := []string{path}
-	c, err := readFileConfig(path)
-	if err != nil {
-		return files
-	}
-	for _, t := range c.Tables {
-		if t.Centroids == "" {
-			continue
-		}
-		f := t.Centroids
-		if !filepath.IsAbs(f) {
-			f = filepath.Join(filepath.Dir(path), f)
-		}
-		if !slices.Contains(files, f) {
-			files = append(files, f)
-		}
-	}
-	return files
 }
 
 // Describe summarizes a loaded snapshot for the log: its tables with their

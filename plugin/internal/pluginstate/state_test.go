@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/vecshard/vecshard/config"
 )
 
 func TestLogLevel(t *testing.T) {
@@ -30,6 +32,8 @@ func TestLogLevel(t *testing.T) {
 	}
 }
 
+// TestConfigFiles: the watcher stats the files config.Files names, the
+// config first.
 func TestConfigFiles(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "vecshard.toml")
@@ -51,12 +55,12 @@ name = "users"
 key = "id"
 `)
 	want := []string{cfg, filepath.Join(dir, "c.json"), "/abs/d.json"}
-	if got := configFiles(cfg); !slices.Equal(got, want) {
-		t.Errorf("configFiles = %q, want %q", got, want)
+	if got := config.Files(cfg); !slices.Equal(got, want) {
+		t.Errorf("config.Files = %q, want %q", got, want)
 	}
 	writeFile(t, cfg, "not = = toml")
-	if got := configFiles(cfg); !slices.Equal(got, []string{cfg}) {
-		t.Errorf("configFiles(bad) = %q, want just the config", got)
+	if got := config.Files(cfg); !slices.Equal(got, []string{cfg}) {
+		t.Errorf("config.Files(bad) = %q, want just the config", got)
 	}
 }
 

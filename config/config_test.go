@@ -1,11 +1,11 @@
-package router
+package config
 
 import (
 	"errors"
-	"github.com/vecshard/vecshard/sqltext"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,43 +16,120 @@ import (
 	"github.com/vecshard/vecshard/vecdecode"
 )
 
-func TestLoadGood(t *testing.T) {
-	s := loadGood(t)
-	if s.Shards() != 4 || len(s.Tables()) != 9 {
-		t.Fatalf("shards %d, %d tables", s.Shards(), len(s.Tables()))
+// testdata is the router's: its routing tests read the same configuration
+// and centroid files.
+const testdata = "../router/testdata"
+
+// table returns the configured table named name, or nil.
+func table(c *Config, name string) *Table {
+	for _, t := range c.Tables {
+		if t.Name == name {
+			return t
+		}
 	}
-	abs, _ := filepath.Abs("testdata/c3k4.json")
-	items := s.Table("", "items")
+	return nil
+}
+
+func TestLoadGood(t *testing.T) {
+	c, err := Load(filepath.Join(testdata, "good.toml"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Shards != 4 || len(c.Tables) != 9 || c.PlanCacheSize != 1000 || c.PlanCacheBytes != DefaultPlanCacheBytes {
+		t.Fatalf("shards %d, %d tables, plan cache %d, %d bytes", c.Shards, len(c.Tables), c.PlanCacheSize, c.PlanCacheBytes)
+	}
+	abs, _ := filepath.Abs(filepath.Join(testdata, "c3k4.json"))
+	items := table(c, "items")
 	if items == nil || items.Key != KeyVector || items.VectorColumn != "embedding" || items.IDColumn != "id" ||
 		items.Metric != centroids.Cosine || items.Probes != 1 || items.Set.Dim() != 3 || items.Set.K() != 4 ||
-		items.VectorType != vecdecode.Vector || items.KeyColumn() != "embedding" {
+		items.VectorType != vecdecode.Vector || items.KeyColumn() != "embedding" || items.Schema != "" || items.Rel != "items" {
 		t.Errorf("items: %+v", items)
 	}
 	if p, _ := filepath.Abs(items.CentroidsPath); p != abs {
 		t.Errorf("centroids path %s, want %s (relative to the config file)", items.CentroidsPath, abs)
 	}
-	docs := s.Table("public", "docs")
-	if docs == nil || docs.VectorType != vecdecode.Halfvec || docs.Probes != 2 || !docs.AllowKeyUpdate || docs.Set.K() != 8 {
+	docs := table(c, "public.docs")
+	if docs == nil || docs.Schema != "public" || docs.Rel != "docs" || docs.VectorType != vecdecode.Halfvec || docs.Probes != 2 || !docs.AllowKeyUpdate || docs.Set.K() != 8 {
 		t.Errorf("docs: %+v", docs)
 	}
-	if s.Table("other", "docs") != nil || s.Table("", "docs") != docs || s.Table("any", "items") != items {
-		t.Error("schema matching")
-	}
-	if bare := s.Table("", "bare"); bare.Metric != centroids.InnerProduct || bare.Set.Shards() != 4 || bare.Set.Metric() != centroids.InnerProduct {
+	if bare := table(c, "bare"); bare.Metric != centroids.InnerProduct || bare.Set.Shards() != 4 || bare.Set.Metric() != centroids.InnerProduct {
 		t.Errorf("bare: metric %v shards %d", bare.Metric, bare.Set.Shards())
 	}
-	if places := s.Table("", "places"); places.Metric != centroids.L2 {
+	if places := table(c, "places"); places.Metric != centroids.L2 {
 		t.Errorf("places: metric %v, want the file's l2", places.Metric)
 	}
-	users := s.Table("", "users")
+	users := table(c, "users")
 	if users.Key != KeyID || users.IDType != idkey.Bigint || users.Set != nil || users.KeyColumn() != "id" {
 		t.Errorf("users: %+v", users)
 	}
-	if ol := s.Table("", "Order Lines"); ol == nil || ol.IDColumn != "OrderId" {
+	if ol := table(c, `"Order Lines"`); ol == nil || ol.Rel != "Order Lines" || ol.IDColumn != "OrderId" {
 		t.Errorf("quoted name: %+v", ol)
 	}
-	if s.Table("", "order lines") != nil {
-		t.Error("quoted names are case-sensitive")
+}
+
+// TestRankingPolicyCheck: cross_shard_ranking goes through the user's
+// check, whose error is the field's, and is kept as written.
+func TestRankingPolicyCheck(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "c3k4.json"), mustRead(t, filepath.Join(testdata, "c3k4.json")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "vecshard.toml")
+	if err := os.WriteFile(path, []byte(goodItems+"cross_shard_ranking = \"some\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(path, Options{})
+	if err != nil || c.Tables[0].CrossShardRanking != "some" {
+		t.Fatalf("no check: %v, %+v", err, c)
+	}
+	refuse := errors.New("not a policy")
+	_, err = Load(path, Options{RankingPolicy: func(s string) error { return refuse }})
+	var ce *Error
+	if !errors.Is(err, refuse) || !errors.As(err, &ce) || ce.Table != "items" || ce.Field != "cross_shard_ranking" {
+		t.Errorf("refused: %v", err)
+	}
+}
+
+// TestFiles: the files a watcher stats, the config first, centroid paths
+// resolved as Load resolves them, each once; a config that decodes but
+// does not load still names them.
+func TestFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "vecshard.toml")
+	conf := `shards = 0
+[[tables]]
+name = "a"
+key = "vector"
+centroids = "c.json"
+[[tables]]
+name = "b"
+key = "vector"
+centroids = "c.json"
+[[tables]]
+name = "c"
+key = "id"
+centroids = "/abs/d.json"
+unknown = 1
+`
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path, Options{}); err == nil {
+		t.Fatal("the configuration loaded")
+	}
+	want := []string{path, filepath.Join(dir, "c.json"), "/abs/d.json"}
+	if got := Files(path); !slices.Equal(got, want) {
+		t.Errorf("Files = %q, want %q", got, want)
+	}
+	if err := os.WriteFile(path, []byte("[[tables]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := Files(path); !slices.Equal(got, []string{path}) {
+		t.Errorf("Files of a bad TOML = %q, want just the config", got)
+	}
+	missing := filepath.Join(dir, "missing.toml")
+	if got := Files(missing); !slices.Equal(got, []string{missing}) {
+		t.Errorf("Files of a missing file = %q, want just it", got)
 	}
 }
 
@@ -102,51 +179,48 @@ func TestLoadBad(t *testing.T) {
 		{"id-with-probes", "[[tables]]\nname = \"u\"\nkey = \"id\"\nid_column = \"id\"\nid_type = \"uuid\"\nprobes = 2\n", "u", "probes", "only vector tables"},
 		{"id-allow-key-update", "[[tables]]\nname = \"u\"\nkey = \"id\"\nid_column = \"id\"\nid_type = \"text\"\nallow_key_update = true\n", "u", "allow_key_update", "only vector tables"},
 		{"wrong-type", "shards = \"four\"\n" + goodItems, "", "", "shards"},
-		{"bad-cross-shard", goodItems + "cross_shard_ranking = \"always\"\n", "items", "cross_shard_ranking", `"always" is not "mergeable" or "all"`},
-		{"misspelt-cross-shard", goodItems + "cross_shard_ranking = \"mergable\"\n", "items", "cross_shard_ranking", `did you mean "mergeable"?`},
-		{"cross-shard-upper", goodItems + "cross_shard_ranking = \"ALL\"\n", "items", "cross_shard_ranking", `did you mean "all"?`},
 		{"id-cross-shard", "[[tables]]\nname = \"u\"\nkey = \"id\"\nid_column = \"id\"\nid_type = \"text\"\ncross_shard_ranking = \"all\"\n", "u", "cross_shard_ranking", "only vector tables"},
 	}
 	dir := t.TempDir()
 	for _, f := range []string{"c3k4.json", "c3k3s3.json"} {
-		b, err := os.ReadFile(filepath.Join("testdata", f))
+		b, err := os.ReadFile(filepath.Join(testdata, f))
 		if err != nil {
 			t.Fatal(err)
 		}
 		os.WriteFile(filepath.Join(dir, f), b, 0o644)
 	}
 	os.WriteFile(filepath.Join(dir, "ragged.json"), []byte(`[[1,0,0],[0,1]]`), 0o644)
-	for _, c := range cases {
-		path := filepath.Join(dir, c.name+".toml")
-		if err := os.WriteFile(path, []byte(c.toml), 0o644); err != nil {
+	for _, tc := range cases {
+		path := filepath.Join(dir, tc.name+".toml")
+		if err := os.WriteFile(path, []byte(tc.toml), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		s, err := Load(path, WithText(sqltext.Parser{}))
+		c, err := Load(path, Options{})
 		if err == nil {
-			t.Errorf("%s: loaded %+v", c.name, s)
+			t.Errorf("%s: loaded %+v", tc.name, c)
 			continue
 		}
-		var ce *ConfigError
+		var ce *Error
 		if !errors.As(err, &ce) {
-			t.Errorf("%s: %T %v is not a *ConfigError", c.name, err, err)
+			t.Errorf("%s: %T %v is not a *Error", tc.name, err, err)
 			continue
 		}
 		msg := err.Error()
-		t.Logf("%s: %s", c.name, msg)
+		t.Logf("%s: %s", tc.name, msg)
 		if ce.File != path || !strings.HasPrefix(msg, path) {
-			t.Errorf("%s: %q does not name the file", c.name, msg)
+			t.Errorf("%s: %q does not name the file", tc.name, msg)
 		}
-		if ce.Table != c.table {
-			t.Errorf("%s: table %q, want %q (%s)", c.name, ce.Table, c.table, msg)
+		if ce.Table != tc.table {
+			t.Errorf("%s: table %q, want %q (%s)", tc.name, ce.Table, tc.table, msg)
 		}
-		if ce.Field != c.field {
-			t.Errorf("%s: field %q, want %q (%s)", c.name, ce.Field, c.field, msg)
+		if ce.Field != tc.field {
+			t.Errorf("%s: field %q, want %q (%s)", tc.name, ce.Field, tc.field, msg)
 		}
-		if !strings.Contains(strings.ToLower(msg), strings.ToLower(c.msg)) {
-			t.Errorf("%s: %q does not contain %q", c.name, msg, c.msg)
+		if !strings.Contains(strings.ToLower(msg), strings.ToLower(tc.msg)) {
+			t.Errorf("%s: %q does not contain %q", tc.name, msg, tc.msg)
 		}
 	}
-	if _, err := Load(filepath.Join(dir, "absent.toml")); err == nil {
+	if _, err := Load(filepath.Join(dir, "absent.toml"), Options{}); err == nil {
 		t.Error("absent file loaded")
 	}
 }
@@ -174,10 +248,10 @@ func TestSplitName(t *testing.T) {
 // TestConfigMessages pins the whole text of the configuration errors that
 // point at a line: TOML syntax (on the line of the mistake, not the next
 // one), unknown keys with a suggestion. errors.As still finds the
-// ConfigError and the parser's toml.ParseError beneath it.
+// Error and the parser's toml.ParseError beneath it.
 func TestConfigMessages(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "c3k4.json"), mustRead(t, "testdata/c3k4.json"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "c3k4.json"), mustRead(t, filepath.Join(testdata, "c3k4.json")), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct{ name, toml, want string }{
@@ -203,31 +277,20 @@ func TestConfigMessages(t *testing.T) {
 		if err := os.WriteFile(path, []byte(tt.toml), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		_, err := Load(path)
+		_, err := Load(path, Options{})
 		if err == nil || err.Error() != path+": "+tt.want {
 			t.Errorf("%s:\n got %v\nwant %s: %s", tt.name, err, path, tt.want)
 			continue
 		}
-		var ce *ConfigError
+		var ce *Error
 		if !errors.As(err, &ce) || ce.Line == 0 {
-			t.Errorf("%s: not a located *ConfigError: %#v", tt.name, err)
+			t.Errorf("%s: not a located *Error: %#v", tt.name, err)
 		}
 	}
-	_, err := Load(filepath.Join(dir, "unclosed-array-header.toml"))
+	_, err := Load(filepath.Join(dir, "unclosed-array-header.toml"), Options{})
 	var pe toml.ParseError
 	if !errors.As(err, &pe) {
 		t.Errorf("the toml.ParseError is not reachable through %T", err)
-	}
-}
-
-func TestEditDistance(t *testing.T) {
-	for _, tt := range []struct {
-		a, b string
-		d    int
-	}{{"", "", 0}, {"a", "", 1}, {"vector_colum", "vector_column", 1}, {"shard", "shards", 1}, {"kitten", "sitting", 3}, {"idtype", "id_type", 1}} {
-		if got := editDistance(tt.a, tt.b); got != tt.d {
-			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.d)
-		}
 	}
 }
 
@@ -242,7 +305,7 @@ func mustRead(t *testing.T, path string) []byte {
 
 // TestConfigErrorKeepsCause: a configuration error wraps its cause, so
 // errors.Is and errors.As see through it (a missing centroid file is
-// fs.ErrNotExist, located as a *ConfigError).
+// fs.ErrNotExist, located as a *Error).
 func TestConfigErrorKeepsCause(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "vecshard.toml")
@@ -250,9 +313,19 @@ func TestConfigErrorKeepsCause(t *testing.T) {
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Load(path)
-	var ce *ConfigError
+	_, err := Load(path, Options{})
+	var ce *Error
 	if !errors.Is(err, fs.ErrNotExist) || !errors.As(err, &ce) || ce.Field != "centroids" || ce.Table != "items" {
-		t.Fatalf("Load: %v (%T): want a *ConfigError for items.centroids wrapping fs.ErrNotExist", err, err)
+		t.Fatalf("Load: %v (%T): want a *Error for items.centroids wrapping fs.ErrNotExist", err, err)
+	}
+	// A reworded cause is still reachable.
+	conf = "[[tables]]\nname = \"u\"\nkey = \"id\"\nid_column = \"id\"\nid_type = \"int\"\n"
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(path, Options{})
+	var ie *idkey.Error
+	if !errors.As(err, &ie) || err.Error() != path+`: table "u": id_type: "int" is not bigint, uuid or text` {
+		t.Errorf("Load: %v (%T): want the message reworded and the *idkey.Error beneath it", err, err)
 	}
 }
