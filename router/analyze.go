@@ -740,14 +740,14 @@ func (a *analyzer) insertStmt(s *sqlir.Node) {
 	var nested [][]*sqlir.Node
 	switch {
 	case sel == nil:
-		a.fail("23502", "INSERT into %s with DEFAULT VALUES has no sharding key %s, so the row cannot be placed on a shard; insert the row with a value for %s", t.Name, key, key)
+		a.fail(sqlStateNotNull, "INSERT into %s with DEFAULT VALUES has no sharding key %s, so the row cannot be placed on a shard; insert the row with a value for %s", t.Name, key, key)
 	case !sel.Is(sqlir.SelectStmt) || len(sel.Slot(sqlir.SelValues)) == 0 || len(sel.Slot(sqlir.SelFrom)) > 0 || sel.One(sqlir.SelWith) != nil:
-		a.fail("0A000", "INSERT ... SELECT into %s cannot be routed: the rows' shards are not known before the rows exist; insert the rows with VALUES and their %s instead", t.Name, key)
+		a.fail(sqlStateFeatureNotSupported, "INSERT ... SELECT into %s cannot be routed: the rows' shards are not known before the rows exist; insert the rows with VALUES and their %s instead", t.Name, key)
 		nested = append(nested, s.Slot(sqlir.InsSelect))
 	case len(cols) == 0:
-		a.fail("42P10", "INSERT into %s has no column list, so its sharding key %s cannot be found; name the columns", t.Name, key)
+		a.fail(sqlStateInvalidColumnRef, "INSERT into %s has no column list, so its sharding key %s cannot be found; name the columns", t.Name, key)
 	case idx < 0:
-		a.fail("42P10", "INSERT into %s does not set its sharding key %s, so the row cannot be placed on a shard; include %s in the column list", t.Name, key, key)
+		a.fail(sqlStateInvalidColumnRef, "INSERT into %s does not set its sharding key %s, so the row cannot be placed on a shard; include %s in the column list", t.Name, key, key)
 	default:
 		for _, row := range sel.Slot(sqlir.SelValues) {
 			var items []*sqlir.Node
@@ -788,9 +788,9 @@ func (a *analyzer) keyUpdate(t *Table, set []*sqlir.Node, what string) {
 			return
 		}
 		if t.Key == KeyVector {
-			a.fail("0A000", "%s of the sharding key %s of %s is not supported: the row would have to move to another shard; delete the row and insert it again, or set allow_key_update = true for %s to keep rows on their shard", what, key, t.Name, t.Name)
+			a.fail(sqlStateFeatureNotSupported, "%s of the sharding key %s of %s is not supported: the row would have to move to another shard; delete the row and insert it again, or set allow_key_update = true for %s to keep rows on their shard", what, key, t.Name, t.Name)
 		} else {
-			a.fail("0A000", "%s of the sharding key %s of %s is not supported: the row would have to move to another shard; delete the row and insert it again", what, key, t.Name)
+			a.fail(sqlStateFeatureNotSupported, "%s of the sharding key %s of %s is not supported: the row would have to move to another shard; delete the row and insert it again", what, key, t.Name)
 		}
 		return
 	}
@@ -846,7 +846,7 @@ func (a *analyzer) mergeStmt(s *sqlir.Node) {
 			}
 			switch mw.Int {
 			case sqlir.CmdInsert:
-				a.fail("0A000", "MERGE ... INSERT into %s cannot be routed: the new rows' shards are not known; insert them with INSERT ... VALUES instead", t.Name)
+				a.fail(sqlStateFeatureNotSupported, "MERGE ... INSERT into %s cannot be routed: the new rows' shards are not known; insert them with INSERT ... VALUES instead", t.Name)
 			case sqlir.CmdUpdate:
 				a.keyUpdate(t, mw.Slot(sqlir.MergeWhenTargets), "MERGE ... UPDATE")
 			}
@@ -868,7 +868,7 @@ func (a *analyzer) copyStmt(s *sqlir.Node) {
 	if t := a.table(rel); t != nil {
 		a.p.targets = append(a.p.targets, target{t: t, ref: refName(rel), role: "copy", insert: from})
 		if from {
-			a.fail("0A000", `COPY into %s cannot be routed through the pooler: a row can span several CopyData messages; use "vecshard split" to split the file per shard and COPY each part directly`, t.Name)
+			a.fail(sqlStateFeatureNotSupported, `COPY into %s cannot be routed through the pooler: a row can span several CopyData messages; use "vecshard split" to split the file per shard and COPY each part directly`, t.Name)
 			return
 		}
 	}

@@ -65,7 +65,7 @@ func (c *call) decide(p *plan, ps []Param) Decision {
 	}
 	if p.hint.shard >= 0 {
 		if p.hint.shard >= c.shards {
-			return Decision{Kind: Error, Write: p.write, Code: "22023",
+			return Decision{Kind: Error, Write: p.write, Code: sqlStateInvalidParameter,
 				Message: fmt.Sprintf("vecshard: pgdog_shard: %d is out of range: the pooler has %d shards (0..%d); fix the hint", p.hint.shard, c.shards, c.shards-1)}
 		}
 		return Decision{Kind: Shard, Shard: p.hint.shard, Write: p.write}
@@ -92,7 +92,7 @@ func (c *call) decide(p *plan, ps []Param) Decision {
 		if sh >= 0 {
 			return Decision{Kind: Shard, Shard: sh, Write: p.write}
 		}
-		return Decision{Kind: Error, Write: p.write, Code: "22023",
+		return Decision{Kind: Error, Write: p.write, Code: sqlStateInvalidParameter,
 			Message: "vecshard: the pgdog_sharding_key hint has no usable value; write /* pgdog_sharding_key: V */ with V as " + t.Name + "." + t.KeyColumn() + " would be written"}
 	}
 	if p.err != nil {
@@ -138,10 +138,10 @@ func (c *call) decide(p *plan, ps []Param) Decision {
 	case !p.write:
 		return Decision{Kind: All}
 	case other >= 0:
-		return Decision{Kind: Error, Write: true, Code: "0A000",
+		return Decision{Kind: Error, Write: true, Code: sqlStateFeatureNotSupported,
 			Message: fmt.Sprintf("vecshard: the statement writes on shard %d (%s) and shard %d (%s); nothing was sent: split it into one statement per shard", first, firstT.ref, other, otherT.ref)}
 	case insert:
-		return Decision{Kind: Error, Write: true, Code: "0A000",
+		return Decision{Kind: Error, Write: true, Code: sqlStateFeatureNotSupported,
 			Message: "vecshard: the statement inserts rows on one shard and reads or writes another table on all shards; nothing was sent: split it into separate statements"}
 	}
 	if grp.end(); grp.bad != nil {
@@ -281,7 +281,7 @@ func (g *stmtGroup) end() {
 
 func (g *stmtGroup) decision() Decision {
 	w, o := g.bad, g.badWith
-	return Decision{Kind: Error, Write: true, Code: "0A000",
+	return Decision{Kind: Error, Write: true, Code: sqlStateFeatureNotSupported,
 		Message: fmt.Sprintf("vecshard: the statement writes %s (%s) on all shards and also uses %s (%s); nothing was sent: each shard would only see its own rows of %s, so the rows found would be wrong; give the tables' sharding keys values on one shard, or split the statement", w.t.Name, w.role, o.t.Name, o.ref, o.t.Name)}
 }
 
@@ -294,11 +294,11 @@ func (c *call) shardsMatch(t *Table) bool {
 // checkShards compares the configured shard counts with the host's.
 func (c *call) checkShards(t *Table) (Decision, bool) {
 	if n := c.s.shards; n != 0 && n != c.shards {
-		return Decision{Kind: Error, Code: "F0000",
+		return Decision{Kind: Error, Code: sqlStateConfigFileError,
 			Message: fmt.Sprintf("vecshard: %s configures shards = %d but the pooler has %d shards; fix shards in %s (and the centroid files) to match the pooler", c.s.path, n, c.shards, c.s.path)}, true
 	}
 	if t.Set != nil && !t.Set.Bare() && t.Set.Shards() != c.shards {
-		return Decision{Kind: Error, Code: "F0000",
+		return Decision{Kind: Error, Code: sqlStateConfigFileError,
 			Message: fmt.Sprintf("vecshard: the centroids of %s (%s) are for %d shards but the pooler has %d shards; train centroids for %d shards or fix the pooler's shard count", t.Name, t.CentroidsPath, t.Set.Shards(), c.shards, c.shards)}, true
 	}
 	return Decision{}, false
@@ -321,15 +321,15 @@ func (c *call) target(tg *target, ps []Param) (int, *Decision) {
 			}
 			switch {
 			case sh == vNull:
-				return 0, &Decision{Kind: Error, Code: "23502",
+				return 0, &Decision{Kind: Error, Code: sqlStateNotNull,
 					Message: fmt.Sprintf("vecshard: INSERT into %s has a NULL sharding key %s in row %d, so the row cannot be placed on a shard; give every row a value for %s", t.Name, t.KeyColumn(), i+1, t.KeyColumn())}
 			case sh < 0:
-				return 0, &Decision{Kind: Error, Code: "0A000",
+				return 0, &Decision{Kind: Error, Code: sqlStateFeatureNotSupported,
 					Message: fmt.Sprintf("vecshard: INSERT into %s computes the sharding key %s of row %d with an expression the pooler cannot evaluate; send the value as a parameter or a literal", t.Name, t.KeyColumn(), i+1)}
 			case first < 0:
 				first, firstRow = sh, i
 			case sh != first:
-				return 0, &Decision{Kind: Error, Code: "0A000",
+				return 0, &Decision{Kind: Error, Code: sqlStateFeatureNotSupported,
 					Message: fmt.Sprintf("vecshard: INSERT into %s has rows for shard %d (row %d) and shard %d (row %d); nothing was sent: insert each shard's rows in a separate statement", t.Name, first, firstRow+1, sh, i+1)}
 			}
 		}
@@ -532,7 +532,7 @@ func (c *call) value(ps []Param, t *Table, v *valueSrc, order bool) (int, *Decis
 				c.unbound = true
 				return vUnusable, nil
 			}
-			return 0, &Decision{Kind: Error, Code: "08P01",
+			return 0, &Decision{Kind: Error, Code: SQLStateProtocolViolation,
 				Message: fmt.Sprintf("vecshard: the statement uses $%d but only %d parameters were bound; bind a value for every parameter", v.param+1, len(ps))}
 		}
 		p := ps[v.param]
@@ -750,7 +750,7 @@ func (c *call) vecTop(t *Table, v *valueSrc, data []byte, binary bool, order boo
 		if c.ex != nil {
 			c.explainValue(ValueExplanation{Source: v.text, Binary: binary, Type: typ.String(), Dim: dim, Shard: -1, Err: "dimension mismatch"})
 		}
-		return k, false, &Decision{Kind: Error, Code: "22000",
+		return k, false, &Decision{Kind: Error, Code: sqlStateDataException,
 			Message: fmt.Sprintf("expected %d dimensions, not %d", set.Dim(), dim),
 			Detail:  fmt.Sprintf("vecshard routes %s by its %d-dimensional centroids; send %s values of %d dimensions", t.Name, set.Dim(), t.VectorColumn, set.Dim())}
 	}
@@ -781,7 +781,7 @@ func (c *call) vecTop(t *Table, v *valueSrc, data []byte, binary bool, order boo
 // decoder's SQLSTATE and message (the server's words), and where the value
 // came from in the detail.
 func decodeError(err error, t *Table, v *valueSrc) *Decision {
-	code, msg, detail := "22P02", err.Error(), ""
+	code, msg, detail := sqlStateInvalidText, err.Error(), ""
 	var ve *vecdecode.Error
 	var ie *idkey.Error
 	switch {

@@ -202,7 +202,7 @@ func failClosed(p *plan, ex *Explanation) Decision {
 	if !p.write {
 		return Decision{Kind: All}
 	}
-	return Decision{Kind: Error, Write: true, Code: "0A000",
+	return Decision{Kind: Error, Write: true, Code: sqlStateFeatureNotSupported,
 		Message: "vecshard: the statement has a part vecshard cannot read (" + p.unknown + "), so the shards it writes cannot be known; nothing was sent. Report this with the statement: it is a PostgreSQL node or version vecshard does not handle"}
 }
 
