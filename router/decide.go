@@ -74,8 +74,7 @@ func (c *call) decide(p *plan, ps []Param) Decision {
 		return Decision{}
 	}
 	for i := range p.targets {
-		if t := p.targets[i].t; !c.shardsMatch(t) {
-			d, _ := c.checkShards(t)
+		if d, bad := c.checkShards(p.targets[i].t); bad {
 			d.Write = p.write
 			return d
 		}
@@ -204,15 +203,18 @@ func fastPlanOf(p *plan) *fastPlan {
 // shards when the statement writes), or the resolver's error. ok is false
 // when decide must answer, in the cases fastPlan lists.
 func (c *call) fast(f *fastPlan, ps []Param) (d Decision, ok bool) {
-	if c.shards < 1 || !c.shardsMatch(f.t) || f.v.param >= len(ps) {
+	if c.shards < 1 || f.v.param >= len(ps) {
+		return d, false
+	}
+	if _, bad := c.checkShards(f.t); bad {
 		return d, false
 	}
 	pv := ps[f.v.param]
 	if pv.Data == nil {
 		return d, false
 	}
-	if lp := f.limitParam; lp > 0 && lp <= len(ps) && ps[lp-1].Data == nil {
-		return d, false // LIMIT NULL: every row
+	if limitNull(f.limitParam, ps) {
+		return d, false
 	}
 	var sh int
 	var err *Decision
@@ -237,6 +239,13 @@ func (c *call) fast(f *fastPlan, ps []Param) (d Decision, ok bool) {
 		return d, false // no usable query vector: decide refuses
 	}
 	return Decision{Kind: All, Write: f.write}, true
+}
+
+// limitNull reports whether a ranking's LIMIT $lp (lp, 0 when the LIMIT
+// is not a parameter) is bound to NULL: no limit, so every row is asked
+// for and the ranking needs every shard.
+func limitNull(lp int, ps []Param) bool {
+	return lp > 0 && lp <= len(ps) && ps[lp-1].Data == nil
 }
 
 // A stmtGroup follows the targets of one top-level statement through
@@ -285,14 +294,11 @@ func (g *stmtGroup) decision() Decision {
 		Message: fmt.Sprintf("vecshard: the statement writes %s (%s) on all shards and also uses %s (%s); nothing was sent: each shard would only see its own rows of %s, so the rows found would be wrong; give the tables' sharding keys values on one shard, or split the statement", w.t.Name, w.role, o.t.Name, o.ref, o.t.Name)}
 }
 
-// shardsMatch reports whether the configured shard counts that apply to t
-// equal the host's.
-func (c *call) shardsMatch(t *Table) bool {
-	return (c.s.shards == 0 || c.s.shards == c.shards) && (t.Set == nil || t.Set.Bare() || t.Set.Shards() == c.shards)
-}
-
-// checkShards compares the configured shard counts with the host's.
-func (c *call) checkShards(t *Table) (Decision, bool) {
+// checkShards compares the configured shard counts that apply to t with
+// the host's: the snapshot's shards (0: not configured) and the count t's
+// centroids were trained for (none for a bare set). bad is false when they
+// agree; else d is the client's error. It is the one home of that rule.
+func (c *call) checkShards(t *Table) (d Decision, bad bool) {
 	if n := c.s.shards; n != 0 && n != c.shards {
 		return Decision{Kind: Error, Code: sqlStateConfigFileError,
 			Message: fmt.Sprintf("vecshard: %s configures shards = %d but the pooler has %d shards; fix shards in %s (and the centroid files) to match the pooler", c.s.path, n, c.shards, c.s.path)}, true
@@ -376,8 +382,8 @@ func (c *call) target(tg *target, ps []Param) (int, *Decision) {
 			return 0, err
 		}
 		nullLimit := false
-		if lp := tg.limitParam; lp > 0 && lp <= len(ps) && ps[lp-1].Data == nil {
-			sh, why, nullLimit = vAll, whyNullLimit, true // LIMIT NULL: every row
+		if limitNull(tg.limitParam, ps) {
+			sh, why, nullLimit = vAll, whyNullLimit, true
 		}
 		if sh >= 0 {
 			c.explainShard(sh)
@@ -583,30 +589,51 @@ func castsKeep(t *Table, v *valueSrc, order bool) bool {
 	return v.casts&^allowed == 0
 }
 
-func (c *call) idValue(t *Table, v *valueSrc, data []byte, binary bool) (int, *Decision) {
+// An idReading is how a value of an id key is read, given its casts.
+type idReading uint8
+
+const (
+	idNotAnID    idReading = iota // cast to a type that is not an id (a vector, another type): never routes
+	idUnreadable                  // binary, sent as a type the router does not read as this id
+	idText                        // read in the text format (binary text is its UTF-8 bytes)
+	idBinary                      // read in the binary format, as sent
+)
+
+// readID tells how a value v of t's id key, in the binary format or not,
+// is read: the one rule for the value reader (idValue), the literal memo
+// and the kernel's eligibility (BigintKernel). A value cast to a type that
+// is not an id is not one. A binary value is read as the type it is sent
+// as: its own (no cast), text (the bytes of the text), or the key's type.
+func readID(t *Table, v *valueSrc, binary bool) idReading {
 	switch v.as {
 	case tcVector, tcHalfvec, tcSparsevec, tcOther:
+		return idNotAnID
+	}
+	if !binary {
+		return idText
+	}
+	switch {
+	case v.wire == tcNone,
+		v.wire == tcInt && t.IDType == idkey.Bigint,
+		v.wire == tcUUID && t.IDType == idkey.UUID:
+		return idBinary
+	case v.wire == tcText:
+		return idText
+	}
+	return idUnreadable
+}
+
+func (c *call) idValue(t *Table, v *valueSrc, data []byte, binary bool) (int, *Decision) {
+	switch readID(t, v, binary) {
+	case idNotAnID:
 		if c.ex != nil {
 			c.explainValue(ValueExplanation{Source: v.text, Binary: binary, Shard: -1, Err: "not a " + t.IDType.String()})
 		}
 		return vUnusable, nil
-	}
-	if binary {
-		switch v.wire {
-		case tcNone:
-		case tcText:
-			binary = false // binary text is its UTF-8 bytes
-		case tcInt:
-			if t.IDType != idkey.Bigint {
-				return vUnusable, nil
-			}
-		case tcUUID:
-			if t.IDType != idkey.UUID {
-				return vUnusable, nil
-			}
-		default:
-			return vUnusable, nil
-		}
+	case idUnreadable:
+		return vUnusable, nil
+	case idText:
+		binary = false
 	}
 	key, err := idkey.Key(t.IDType, binary, data)
 	if err != nil {
@@ -845,8 +872,7 @@ func (s *Snapshot) memoize(p *plan) {
 		}
 		m := &litMemo{}
 		if t.Key == KeyID {
-			switch v.as {
-			case tcVector, tcHalfvec, tcSparsevec, tcOther:
+			if readID(t, v, false) == idNotAnID {
 				return // not an id: value() says so every time, cheaply
 			}
 			key, err := idkey.Key(t.IDType, false, v.lit)

@@ -27,19 +27,13 @@ func (s *Snapshot) BigintKernel(p *Plan, shards int) (BigintKernel, bool) {
 	if f == nil || f.order || f.limitParam != 0 || f.t.Key != KeyID || f.t.IDType != idkey.Bigint || shards < 1 {
 		return BigintKernel{}, false
 	}
-	// idValue's path for a binary value to a bigint key: the value is read
-	// as sent unless a cast says it is sent as text (or as something the
-	// router refuses).
-	switch f.v.as {
-	case tcVector, tcHalfvec, tcSparsevec, tcOther:
+	// The kernel reads the bytes as sent: only a binary value idValue reads
+	// so (not one cast to text, or to something it refuses).
+	if readID(f.t, f.v, true) != idBinary {
 		return BigintKernel{}, false
 	}
-	switch f.v.wire {
-	case tcNone, tcInt:
-	default:
-		return BigintKernel{}, false
-	}
-	if c := (call{s: s, shards: shards}); !c.shardsMatch(f.t) {
+	c := call{s: s, shards: shards}
+	if _, bad := c.checkShards(f.t); bad {
 		return BigintKernel{}, false
 	}
 	return BigintKernel{Param: f.v.param, Write: f.write}, true
