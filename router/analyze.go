@@ -42,7 +42,7 @@ type target struct {
 	t       *Table
 	ref     string    // as written, for messages: "public.items i"
 	insert  bool      // rows are created here: they must be placed exactly
-	role    string    // Explain: read, insert, update, delete, merge, copy, truncate
+	role    role      // what the statement does with it
 	stmt    int       // index of the top-level statement it is part of
 	conds   []cond    // AND-ed key conditions; the first that pins one shard wins
 	order   *valueSrc // the query vector of a ranking that routes (ORDER BY distance ... LIMIT)
@@ -301,7 +301,7 @@ func (a *analyzer) stmt(n *sqlir.Node) {
 		a.write = true
 		for _, rv := range n.Slot(0) {
 			if t := a.table(rv); t != nil {
-				a.p.targets = append(a.p.targets, target{t: t, ref: refName(rv), role: "truncate"})
+				a.p.targets = append(a.p.targets, target{t: t, ref: refName(rv), role: roleTruncate})
 			}
 		}
 	case sqlir.Unknown:
@@ -426,8 +426,8 @@ type scopeEnt struct {
 	hasAl  bool
 }
 
-func (sc *scope) add(t *Table, rv *sqlir.Node, role string, insert bool) {
-	e := scopeEnt{tgt: &target{t: t, ref: refName(rv), role: role, insert: insert}, alias: rv.Name, schema: rv.Schema}
+func (sc *scope) add(t *Table, rv *sqlir.Node, r role, insert bool) {
+	e := scopeEnt{tgt: &target{t: t, ref: refName(rv), role: r, insert: insert}, alias: rv.Name, schema: rv.Schema}
 	if al := aliasOf(rv); al != "" {
 		e.alias, e.hasAl = al, true
 	}
@@ -491,7 +491,7 @@ func (a *analyzer) fromItem(sc *scope, n *sqlir.Node) {
 	switch n.Kind {
 	case sqlir.RangeVar:
 		if t := a.table(n); t != nil {
-			sc.add(t, n, "read", false)
+			sc.add(t, n, roleRead, false)
 		}
 	case sqlir.JoinExpr:
 		l0 := len(sc.ents)
@@ -727,7 +727,7 @@ func (a *analyzer) insertStmt(s *sqlir.Node) {
 		a.walkAll(s.Slot(sqlir.InsSelect), s.Slot(sqlir.InsOnConflict), s.Slot(sqlir.InsReturning), rest(s))
 		return
 	}
-	tg := target{t: t, ref: refName(rel), role: "insert", insert: true}
+	tg := target{t: t, ref: refName(rel), role: roleInsert, insert: true}
 	key := t.KeyColumn()
 	sel := s.One(sqlir.InsSelect)
 	cols := s.Slot(sqlir.InsCols)
@@ -804,7 +804,7 @@ func (a *analyzer) updateStmt(s *sqlir.Node) {
 	sc := &scope{}
 	rel := s.One(sqlir.UpdRelation)
 	if t := a.targetTable(rel); t != nil {
-		sc.add(t, rel, "update", false)
+		sc.add(t, rel, roleUpdate, false)
 		a.keyUpdate(t, s.Slot(sqlir.UpdTargets), "UPDATE")
 	}
 	for _, f := range s.Slot(sqlir.UpdFrom) {
@@ -823,7 +823,7 @@ func (a *analyzer) deleteStmt(s *sqlir.Node) {
 	sc := &scope{}
 	rel := s.One(sqlir.DelRelation)
 	if t := a.targetTable(rel); t != nil {
-		sc.add(t, rel, "delete", false)
+		sc.add(t, rel, roleDelete, false)
 	}
 	for _, f := range s.Slot(sqlir.DelUsing) {
 		a.fromItem(sc, f)
@@ -851,7 +851,7 @@ func (a *analyzer) mergeStmt(s *sqlir.Node) {
 				a.keyUpdate(t, mw.Slot(sqlir.MergeWhenTargets), "MERGE ... UPDATE")
 			}
 		}
-		a.p.targets = append(a.p.targets, target{t: t, ref: refName(rel), role: "merge"})
+		a.p.targets = append(a.p.targets, target{t: t, ref: refName(rel), role: roleMerge})
 	}
 	sc := &scope{}
 	a.fromItem(sc, s.One(sqlir.MrgSource))
@@ -866,7 +866,7 @@ func (a *analyzer) copyStmt(s *sqlir.Node) {
 	}
 	rel := s.One(sqlir.CopyRelation)
 	if t := a.table(rel); t != nil {
-		a.p.targets = append(a.p.targets, target{t: t, ref: refName(rel), role: "copy", insert: from})
+		a.p.targets = append(a.p.targets, target{t: t, ref: refName(rel), role: roleCopy, insert: from})
 		if from {
 			a.fail(sqlStateFeatureNotSupported, `COPY into %s cannot be routed through the pooler: a row can span several CopyData messages; use "vecshard split" to split the file per shard and COPY each part directly`, t.Name)
 			return
@@ -915,7 +915,7 @@ func (a *analyzer) walk(n *sqlir.Node) {
 		return
 	case sqlir.RangeVar:
 		if t := a.table(n); t != nil {
-			a.p.targets = append(a.p.targets, target{t: t, ref: refName(n), role: "read"})
+			a.p.targets = append(a.p.targets, target{t: t, ref: refName(n), role: roleRead})
 		}
 		return
 	case sqlir.Unknown:

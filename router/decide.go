@@ -274,7 +274,7 @@ func (g *stmtGroup) add(tg *target, sh int) {
 	g.n++
 	g.all = g.all || sh < 0
 	switch {
-	case g.written == nil && (tg.role == "update" || tg.role == "delete" || tg.role == "merge"):
+	case g.written == nil && tg.role.writesFound():
 		g.written = tg
 	case g.other == nil:
 		g.other = tg
@@ -836,7 +836,7 @@ func (c *call) explainTarget(tg *target, match string) {
 	if c.ex == nil {
 		return
 	}
-	c.ex.Targets = append(c.ex.Targets, TargetExplanation{Table: tg.t.Name, Ref: tg.ref, Role: tg.role,
+	c.ex.Targets = append(c.ex.Targets, TargetExplanation{Table: tg.t.Name, Ref: tg.ref, Role: tg.role.String(),
 		Key: tg.t.Key.String(), Column: tg.t.KeyColumn(), Match: match, Shard: -1})
 }
 
