@@ -87,7 +87,7 @@ func (c *call) decide(p *plan, ps []Param) Decision {
 // pgdog_shard hint, nothing configured touched, configured shard counts
 // that disagree with the host's, a pgdog_sharding_key hint, a refused
 // plan. done is false when the targets' keys decide.
-func (c *call) early(p *plan, ps []Param) (d Decision, done bool) {
+func (c *call) early(p *plan, ps []Param) (_ Decision, done bool) {
 	switch {
 	case c.shards < 1:
 		if c.ex != nil {

@@ -27,8 +27,9 @@ func (s *Snapshot) BigintKernel(p *Plan, shards int) (BigintKernel, bool) {
 	if f == nil || f.order || f.limitParam != 0 || f.t.Key != KeyID || f.t.IDType != idkey.Bigint || shards < 1 {
 		return BigintKernel{}, false
 	}
-	// The kernel reads the bytes as sent: only a binary value idValue reads
-	// so (not one cast to text, or to something it refuses).
+	// The kernel reads the bytes as sent, so it takes only a value the
+	// router reads in the binary format (not one cast to text, nor one the
+	// router refuses).
 	if readID(f.t, f.v, true) != idBinary {
 		return BigintKernel{}, false
 	}
