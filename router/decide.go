@@ -245,10 +245,7 @@ func fastPlanOf(p *plan) *fastPlan {
 // shards when the statement writes), or the resolver's error. ok is false
 // when decide must answer, in the cases fastPlan lists.
 func (c *call) fast(f *fastPlan, ps []Param) (d Decision, ok bool) {
-	if c.shards < 1 || f.v.param >= len(ps) {
-		return d, false
-	}
-	if _, bad := c.checkShards(f.t); bad {
+	if c.shards < 1 || !c.shardsMatch(f.t) || f.v.param >= len(ps) {
 		return d, false
 	}
 	pv := ps[f.v.param]
@@ -336,16 +333,30 @@ func (g *stmtGroup) decision() Decision {
 		Message: fmt.Sprintf("vecshard: the statement writes %s (%s) on all shards and also uses %s (%s); nothing was sent: each shard would only see its own rows of %s, so the rows found would be wrong; give the tables' sharding keys values on one shard, or split the statement", w.t.Name, w.role, o.t.Name, o.ref, o.t.Name)}
 }
 
-// checkShards compares the configured shard counts that apply to t with
-// the host's: the snapshot's shards (0: not configured) and the count t's
-// centroids were trained for (none for a bare set). bad is false when they
-// agree; else d is the client's error. It is the one home of that rule.
+// shardsMatch reports whether the configured shard counts that apply to t
+// equal the host's: the snapshot's shards (0: not configured) and the
+// count t's centroids were trained for (none for a bare set). It is the
+// one home of that rule; checkShards says which count disagrees.
+func (c *call) shardsMatch(t *Table) bool {
+	return c.configShardsMatch() && c.centroidShardsMatch(t)
+}
+
+func (c *call) configShardsMatch() bool {
+	return c.s.shards == 0 || c.s.shards == c.shards
+}
+
+func (c *call) centroidShardsMatch(t *Table) bool {
+	return t.Set == nil || t.Set.Bare() || t.Set.Shards() == c.shards
+}
+
+// checkShards is shardsMatch with the client's error: bad is true, and d
+// the error, when a configured shard count disagrees with the host's.
 func (c *call) checkShards(t *Table) (d Decision, bad bool) {
-	if n := c.s.shards; n != 0 && n != c.shards {
+	switch {
+	case !c.configShardsMatch():
 		return Decision{Kind: Error, Code: sqlStateConfigFileError,
-			Message: fmt.Sprintf("vecshard: %s configures shards = %d but the pooler has %d shards; fix shards in %s (and the centroid files) to match the pooler", c.s.path, n, c.shards, c.s.path)}, true
-	}
-	if t.Set != nil && !t.Set.Bare() && t.Set.Shards() != c.shards {
+			Message: fmt.Sprintf("vecshard: %s configures shards = %d but the pooler has %d shards; fix shards in %s (and the centroid files) to match the pooler", c.s.path, c.s.shards, c.shards, c.s.path)}, true
+	case !c.centroidShardsMatch(t):
 		return Decision{Kind: Error, Code: sqlStateConfigFileError,
 			Message: fmt.Sprintf("vecshard: the centroids of %s (%s) are for %d shards but the pooler has %d shards; train centroids for %d shards or fix the pooler's shard count", t.Name, t.CentroidsPath, t.Set.Shards(), c.shards, c.shards)}, true
 	}

@@ -33,8 +33,7 @@ func (s *Snapshot) BigintKernel(p *Plan, shards int) (BigintKernel, bool) {
 	if readID(f.t, f.v, true) != idBinary {
 		return BigintKernel{}, false
 	}
-	c := call{s: s, shards: shards}
-	if _, bad := c.checkShards(f.t); bad {
+	if c := (call{s: s, shards: shards}); !c.shardsMatch(f.t) {
 		return BigintKernel{}, false
 	}
 	return BigintKernel{Param: f.v.param, Write: f.write}, true
