@@ -42,7 +42,7 @@ type target struct {
 	t       *Table
 	ref     string    // as written, for messages: "public.items i"
 	insert  bool      // rows are created here: they must be placed exactly
-	role    string    // Explain: read, insert, update, delete, merge, copy, truncate
+	role    role      // what the statement does with it
 	stmt    int       // index of the top-level statement it is part of
 	conds   []cond    // AND-ed key conditions; the first that pins one shard wins
 	order   *valueSrc // the query vector of a ranking that routes (ORDER BY distance ... LIMIT)
@@ -301,7 +301,7 @@ func (a *analyzer) stmt(n *sqlir.Node) {
 		a.write = true
 		for _, rv := range n.Slot(0) {
 			if t := a.table(rv); t != nil {
-				a.p.targets = append(a.p.targets, target{t: t, ref: refName(rv), role: "truncate"})
+				a.p.targets = append(a.p.targets, target{t: t, ref: refName(rv), role: roleTruncate})
 			}
 		}
 	case sqlir.Unknown:
@@ -426,8 +426,8 @@ type scopeEnt struct {
 	hasAl  bool
 }
 
-func (sc *scope) add(t *Table, rv *sqlir.Node, role string, insert bool) {
-	e := scopeEnt{tgt: &target{t: t, ref: refName(rv), role: role, insert: insert}, alias: rv.Name, schema: rv.Schema}
+func (sc *scope) add(t *Table, rv *sqlir.Node, r role, insert bool) {
+	e := scopeEnt{tgt: &target{t: t, ref: refName(rv), role: r, insert: insert}, alias: rv.Name, schema: rv.Schema}
 	if al := aliasOf(rv); al != "" {
 		e.alias, e.hasAl = al, true
 	}
@@ -491,7 +491,7 @@ func (a *analyzer) fromItem(sc *scope, n *sqlir.Node) {
 	switch n.Kind {
 	case sqlir.RangeVar:
 		if t := a.table(n); t != nil {
-			sc.add(t, n, "read", false)
+			sc.add(t, n, roleRead, false)
 		}
 	case sqlir.JoinExpr:
 		l0 := len(sc.ents)
@@ -727,7 +727,7 @@ func (a *analyzer) insertStmt(s *sqlir.Node) {
 		a.walkAll(s.Slot(sqlir.InsSelect), s.Slot(sqlir.InsOnConflict), s.Slot(sqlir.InsReturning), rest(s))
 		return
 	}
-	tg := target{t: t, ref: refName(rel), role: "insert", insert: true}
+	tg := target{t: t, ref: refName(rel), role: roleInsert, insert: true}
 	key := t.KeyColumn()
 	sel := s.One(sqlir.InsSelect)
 	cols := s.Slot(sqlir.InsCols)
@@ -740,14 +740,14 @@ func (a *analyzer) insertStmt(s *sqlir.Node) {
 	var nested [][]*sqlir.Node
 	switch {
 	case sel == nil:
-		a.fail("23502", "INSERT into %s with DEFAULT VALUES has no sharding key %s, so the row cannot be placed on a shard; insert the row with a value for %s", t.Name, key, key)
+		a.fail(sqlStateNotNull, "INSERT into %s with DEFAULT VALUES has no sharding key %s, so the row cannot be placed on a shard; insert the row with a value for %s", t.Name, key, key)
 	case !sel.Is(sqlir.SelectStmt) || len(sel.Slot(sqlir.SelValues)) == 0 || len(sel.Slot(sqlir.SelFrom)) > 0 || sel.One(sqlir.SelWith) != nil:
-		a.fail("0A000", "INSERT ... SELECT into %s cannot be routed: the rows' shards are not known before the rows exist; insert the rows with VALUES and their %s instead", t.Name, key)
+		a.fail(sqlStateFeatureNotSupported, "INSERT ... SELECT into %s cannot be routed: the rows' shards are not known before the rows exist; insert the rows with VALUES and their %s instead", t.Name, key)
 		nested = append(nested, s.Slot(sqlir.InsSelect))
 	case len(cols) == 0:
-		a.fail("42P10", "INSERT into %s has no column list, so its sharding key %s cannot be found; name the columns", t.Name, key)
+		a.fail(sqlStateInvalidColumnRef, "INSERT into %s has no column list, so its sharding key %s cannot be found; name the columns", t.Name, key)
 	case idx < 0:
-		a.fail("42P10", "INSERT into %s does not set its sharding key %s, so the row cannot be placed on a shard; include %s in the column list", t.Name, key, key)
+		a.fail(sqlStateInvalidColumnRef, "INSERT into %s does not set its sharding key %s, so the row cannot be placed on a shard; include %s in the column list", t.Name, key, key)
 	default:
 		for _, row := range sel.Slot(sqlir.SelValues) {
 			var items []*sqlir.Node
@@ -788,9 +788,9 @@ func (a *analyzer) keyUpdate(t *Table, set []*sqlir.Node, what string) {
 			return
 		}
 		if t.Key == KeyVector {
-			a.fail("0A000", "%s of the sharding key %s of %s is not supported: the row would have to move to another shard; delete the row and insert it again, or set allow_key_update = true for %s to keep rows on their shard", what, key, t.Name, t.Name)
+			a.fail(sqlStateFeatureNotSupported, "%s of the sharding key %s of %s is not supported: the row would have to move to another shard; delete the row and insert it again, or set allow_key_update = true for %s to keep rows on their shard", what, key, t.Name, t.Name)
 		} else {
-			a.fail("0A000", "%s of the sharding key %s of %s is not supported: the row would have to move to another shard; delete the row and insert it again", what, key, t.Name)
+			a.fail(sqlStateFeatureNotSupported, "%s of the sharding key %s of %s is not supported: the row would have to move to another shard; delete the row and insert it again", what, key, t.Name)
 		}
 		return
 	}
@@ -804,7 +804,7 @@ func (a *analyzer) updateStmt(s *sqlir.Node) {
 	sc := &scope{}
 	rel := s.One(sqlir.UpdRelation)
 	if t := a.targetTable(rel); t != nil {
-		sc.add(t, rel, "update", false)
+		sc.add(t, rel, roleUpdate, false)
 		a.keyUpdate(t, s.Slot(sqlir.UpdTargets), "UPDATE")
 	}
 	for _, f := range s.Slot(sqlir.UpdFrom) {
@@ -823,7 +823,7 @@ func (a *analyzer) deleteStmt(s *sqlir.Node) {
 	sc := &scope{}
 	rel := s.One(sqlir.DelRelation)
 	if t := a.targetTable(rel); t != nil {
-		sc.add(t, rel, "delete", false)
+		sc.add(t, rel, roleDelete, false)
 	}
 	for _, f := range s.Slot(sqlir.DelUsing) {
 		a.fromItem(sc, f)
@@ -846,12 +846,12 @@ func (a *analyzer) mergeStmt(s *sqlir.Node) {
 			}
 			switch mw.Int {
 			case sqlir.CmdInsert:
-				a.fail("0A000", "MERGE ... INSERT into %s cannot be routed: the new rows' shards are not known; insert them with INSERT ... VALUES instead", t.Name)
+				a.fail(sqlStateFeatureNotSupported, "MERGE ... INSERT into %s cannot be routed: the new rows' shards are not known; insert them with INSERT ... VALUES instead", t.Name)
 			case sqlir.CmdUpdate:
 				a.keyUpdate(t, mw.Slot(sqlir.MergeWhenTargets), "MERGE ... UPDATE")
 			}
 		}
-		a.p.targets = append(a.p.targets, target{t: t, ref: refName(rel), role: "merge"})
+		a.p.targets = append(a.p.targets, target{t: t, ref: refName(rel), role: roleMerge})
 	}
 	sc := &scope{}
 	a.fromItem(sc, s.One(sqlir.MrgSource))
@@ -866,9 +866,9 @@ func (a *analyzer) copyStmt(s *sqlir.Node) {
 	}
 	rel := s.One(sqlir.CopyRelation)
 	if t := a.table(rel); t != nil {
-		a.p.targets = append(a.p.targets, target{t: t, ref: refName(rel), role: "copy", insert: from})
+		a.p.targets = append(a.p.targets, target{t: t, ref: refName(rel), role: roleCopy, insert: from})
 		if from {
-			a.fail("0A000", `COPY into %s cannot be routed through the pooler: a row can span several CopyData messages; use "vecshard split" to split the file per shard and COPY each part directly`, t.Name)
+			a.fail(sqlStateFeatureNotSupported, `COPY into %s cannot be routed through the pooler: a row can span several CopyData messages; use "vecshard split" to split the file per shard and COPY each part directly`, t.Name)
 			return
 		}
 	}
@@ -915,7 +915,7 @@ func (a *analyzer) walk(n *sqlir.Node) {
 		return
 	case sqlir.RangeVar:
 		if t := a.table(n); t != nil {
-			a.p.targets = append(a.p.targets, target{t: t, ref: refName(n), role: "read"})
+			a.p.targets = append(a.p.targets, target{t: t, ref: refName(n), role: roleRead})
 		}
 		return
 	case sqlir.Unknown:

@@ -56,55 +56,14 @@ func (c *call) scratch() *scratch {
 	return c.sc
 }
 
+// decide is the general walk: what the plan answers before any key value
+// (early), each target's shard (target), then the statement's answer from
+// where its targets went (verdict).
 func (c *call) decide(p *plan, ps []Param) Decision {
-	if c.shards < 1 {
-		if c.ex != nil {
-			c.ex.Note = "the host reported no shards"
-		}
-		return Decision{}
-	}
-	if p.hint.shard >= 0 {
-		if p.hint.shard >= c.shards {
-			return Decision{Kind: Error, Write: p.write, Code: "22023",
-				Message: fmt.Sprintf("vecshard: pgdog_shard: %d is out of range: the pooler has %d shards (0..%d); fix the hint", p.hint.shard, c.shards, c.shards-1)}
-		}
-		return Decision{Kind: Shard, Shard: p.hint.shard, Write: p.write}
-	}
-	if p.kind == planNone && p.err == nil {
-		return Decision{}
-	}
-	for i := range p.targets {
-		if t := p.targets[i].t; !c.shardsMatch(t) {
-			d, _ := c.checkShards(t)
-			d.Write = p.write
-			return d
-		}
-	}
-	if p.hint.hasKey && len(p.targets) > 0 {
-		t := p.targets[0].t
-		v := valueSrc{kind: srcLit, lit: p.hint.key, text: "pgdog_sharding_key"}
-		c.explainTarget(&p.targets[0], "pgdog_sharding_key")
-		sh, err := c.value(ps, t, &v, false)
-		if err != nil {
-			err.Write = p.write
-			return *err
-		}
-		if sh >= 0 {
-			return Decision{Kind: Shard, Shard: sh, Write: p.write}
-		}
-		return Decision{Kind: Error, Write: p.write, Code: "22023",
-			Message: "vecshard: the pgdog_sharding_key hint has no usable value; write /* pgdog_sharding_key: V */ with V as " + t.Name + "." + t.KeyColumn() + " would be written"}
-	}
-	if p.err != nil {
-		d := *p.err
-		d.Write = p.write
+	if d, done := c.early(p, ps); done {
 		return d
 	}
-
-	first, other := -1, -1
-	anyAll, insert := false, false
-	var firstT, otherT *target
-	var grp stmtGroup
+	sp := spread{first: -1, other: -1}
 	for i := range p.targets {
 		tg := &p.targets[i]
 		sh, err := c.target(tg, ps)
@@ -112,16 +71,7 @@ func (c *call) decide(p *plan, ps []Param) Decision {
 			err.Write = p.write
 			return *err
 		}
-		grp.add(tg, sh)
-		insert = insert || tg.insert
-		switch {
-		case sh < 0:
-			anyAll = true
-		case first < 0:
-			first, firstT = sh, tg
-		case sh != first && other < 0:
-			other, otherT = sh, tg
-		}
+		sp.add(tg, sh)
 	}
 	if c.unbound {
 		// Routed before Bind (no parameters yet): the shard is unknown.
@@ -130,22 +80,113 @@ func (c *call) decide(p *plan, ps []Param) Decision {
 		}
 		return Decision{}
 	}
+	return c.verdict(p, &sp)
+}
+
+// early answers what needs no key value, in this order: no shards, a
+// pgdog_shard hint, nothing configured touched, configured shard counts
+// that disagree with the host's, a pgdog_sharding_key hint, a refused
+// plan. done is false when the targets' keys decide.
+func (c *call) early(p *plan, ps []Param) (_ Decision, done bool) {
 	switch {
-	case !anyAll && other < 0:
-		return Decision{Kind: Shard, Shard: first, Write: p.write, Warning: c.warn}
+	case c.shards < 1:
+		if c.ex != nil {
+			c.ex.Note = "the host reported no shards"
+		}
+		return Decision{}, true
+	case p.hint.shard >= 0:
+		return c.hintShard(p), true
+	case p.kind == planNone && p.err == nil:
+		return Decision{}, true
+	}
+	for i := range p.targets {
+		if d, bad := c.checkShards(p.targets[i].t); bad {
+			d.Write = p.write
+			return d, true
+		}
+	}
+	switch {
+	case p.hint.hasKey && len(p.targets) > 0:
+		return c.hintKey(p, ps), true
+	case p.err != nil:
+		d := *p.err
+		d.Write = p.write
+		return d, true
+	}
+	return Decision{}, false
+}
+
+// hintShard answers a pgdog_shard hint: its shard, when the host has it.
+func (c *call) hintShard(p *plan) Decision {
+	if p.hint.shard >= c.shards {
+		return Decision{Kind: Error, Write: p.write, Code: sqlStateInvalidParameter,
+			Message: fmt.Sprintf("vecshard: pgdog_shard: %d is out of range: the pooler has %d shards (0..%d); fix the hint", p.hint.shard, c.shards, c.shards-1)}
+	}
+	return Decision{Kind: Shard, Shard: p.hint.shard, Write: p.write}
+}
+
+// hintKey answers a pgdog_sharding_key hint: the shard of its value read
+// as the first target's key.
+func (c *call) hintKey(p *plan, ps []Param) Decision {
+	t := p.targets[0].t
+	v := valueSrc{kind: srcLit, lit: p.hint.key, text: "pgdog_sharding_key"}
+	c.explainTarget(&p.targets[0], "pgdog_sharding_key")
+	sh, err := c.value(ps, t, &v, false)
+	if err != nil {
+		err.Write = p.write
+		return *err
+	}
+	if sh >= 0 {
+		return Decision{Kind: Shard, Shard: sh, Write: p.write}
+	}
+	return Decision{Kind: Error, Write: p.write, Code: sqlStateInvalidParameter,
+		Message: "vecshard: the pgdog_sharding_key hint has no usable value; write /* pgdog_sharding_key: V */ with V as " + t.Name + "." + t.KeyColumn() + " would be written"}
+}
+
+// A spread is where decide's targets went, as verdict needs it.
+type spread struct {
+	first, other   int     // the first shard, and the first one other than it; -1 if none
+	firstT, otherT *target // the targets that went there
+	anyAll         bool    // a target resolved to no single shard
+	insert         bool    // a target creates rows
+	grp            stmtGroup
+}
+
+func (sp *spread) add(tg *target, sh int) {
+	sp.grp.add(tg, sh)
+	sp.insert = sp.insert || tg.insert
+	switch {
+	case sh < 0:
+		sp.anyAll = true
+	case sp.first < 0:
+		sp.first, sp.firstT = sh, tg
+	case sh != sp.first && sp.other < 0:
+		sp.other, sp.otherT = sh, tg
+	}
+}
+
+// verdict is the statement's answer from where its targets went: their one
+// shard; else a read goes to every shard, and so does a write unless that
+// would be wrong (it writes on two shards, inserts, or writes rows found
+// through another table: refused); a ranking the pooler cannot merge is
+// refused either way.
+func (c *call) verdict(p *plan, sp *spread) Decision {
+	switch {
+	case !sp.anyAll && sp.other < 0:
+		return Decision{Kind: Shard, Shard: sp.first, Write: p.write, Warning: c.warn}
 	case p.guard != nil && !p.write:
 		return p.guard.refuseOthers(false, c.ex)
 	case !p.write:
 		return Decision{Kind: All}
-	case other >= 0:
-		return Decision{Kind: Error, Write: true, Code: "0A000",
-			Message: fmt.Sprintf("vecshard: the statement writes on shard %d (%s) and shard %d (%s); nothing was sent: split it into one statement per shard", first, firstT.ref, other, otherT.ref)}
-	case insert:
-		return Decision{Kind: Error, Write: true, Code: "0A000",
+	case sp.other >= 0:
+		return Decision{Kind: Error, Write: true, Code: sqlStateFeatureNotSupported,
+			Message: fmt.Sprintf("vecshard: the statement writes on shard %d (%s) and shard %d (%s); nothing was sent: split it into one statement per shard", sp.first, sp.firstT.ref, sp.other, sp.otherT.ref)}
+	case sp.insert:
+		return Decision{Kind: Error, Write: true, Code: sqlStateFeatureNotSupported,
 			Message: "vecshard: the statement inserts rows on one shard and reads or writes another table on all shards; nothing was sent: split it into separate statements"}
 	}
-	if grp.end(); grp.bad != nil {
-		return grp.decision()
+	if sp.grp.end(); sp.grp.bad != nil {
+		return sp.grp.decision()
 	}
 	if p.guard != nil {
 		return p.guard.refuseOthers(true, c.ex)
@@ -211,8 +252,8 @@ func (c *call) fast(f *fastPlan, ps []Param) (d Decision, ok bool) {
 	if pv.Data == nil {
 		return d, false
 	}
-	if lp := f.limitParam; lp > 0 && lp <= len(ps) && ps[lp-1].Data == nil {
-		return d, false // LIMIT NULL: every row
+	if limitNull(f.limitParam, ps) {
+		return d, false
 	}
 	var sh int
 	var err *Decision
@@ -237,6 +278,13 @@ func (c *call) fast(f *fastPlan, ps []Param) (d Decision, ok bool) {
 		return d, false // no usable query vector: decide refuses
 	}
 	return Decision{Kind: All, Write: f.write}, true
+}
+
+// limitNull reports whether a ranking's LIMIT $lp (lp, 0 when the LIMIT
+// is not a parameter) is bound to NULL: no limit, so every row is asked
+// for and the ranking needs every shard.
+func limitNull(lp int, ps []Param) bool {
+	return lp > 0 && lp <= len(ps) && ps[lp-1].Data == nil
 }
 
 // A stmtGroup follows the targets of one top-level statement through
@@ -265,7 +313,7 @@ func (g *stmtGroup) add(tg *target, sh int) {
 	g.n++
 	g.all = g.all || sh < 0
 	switch {
-	case g.written == nil && (tg.role == "update" || tg.role == "delete" || tg.role == "merge"):
+	case g.written == nil && tg.role.writesFound():
 		g.written = tg
 	case g.other == nil:
 		g.other = tg
@@ -281,83 +329,121 @@ func (g *stmtGroup) end() {
 
 func (g *stmtGroup) decision() Decision {
 	w, o := g.bad, g.badWith
-	return Decision{Kind: Error, Write: true, Code: "0A000",
+	return Decision{Kind: Error, Write: true, Code: sqlStateFeatureNotSupported,
 		Message: fmt.Sprintf("vecshard: the statement writes %s (%s) on all shards and also uses %s (%s); nothing was sent: each shard would only see its own rows of %s, so the rows found would be wrong; give the tables' sharding keys values on one shard, or split the statement", w.t.Name, w.role, o.t.Name, o.ref, o.t.Name)}
 }
 
 // shardsMatch reports whether the configured shard counts that apply to t
-// equal the host's.
+// equal the host's: the snapshot's shards (0: not configured) and the
+// count t's centroids were trained for (none for a bare set). It is the
+// one home of that rule; checkShards says which count disagrees.
 func (c *call) shardsMatch(t *Table) bool {
-	return (c.s.shards == 0 || c.s.shards == c.shards) && (t.Set == nil || t.Set.Bare() || t.Set.Shards() == c.shards)
+	return c.configShardsMatch() && c.centroidShardsMatch(t)
 }
 
-// checkShards compares the configured shard counts with the host's.
-func (c *call) checkShards(t *Table) (Decision, bool) {
-	if n := c.s.shards; n != 0 && n != c.shards {
-		return Decision{Kind: Error, Code: "F0000",
-			Message: fmt.Sprintf("vecshard: %s configures shards = %d but the pooler has %d shards; fix shards in %s (and the centroid files) to match the pooler", c.s.path, n, c.shards, c.s.path)}, true
-	}
-	if t.Set != nil && !t.Set.Bare() && t.Set.Shards() != c.shards {
-		return Decision{Kind: Error, Code: "F0000",
+func (c *call) configShardsMatch() bool {
+	return c.s.shards == 0 || c.s.shards == c.shards
+}
+
+func (c *call) centroidShardsMatch(t *Table) bool {
+	return t.Set == nil || t.Set.Bare() || t.Set.Shards() == c.shards
+}
+
+// checkShards is shardsMatch with the client's error: bad is true, and d
+// the error, when a configured shard count disagrees with the host's.
+func (c *call) checkShards(t *Table) (d Decision, bad bool) {
+	switch {
+	case !c.configShardsMatch():
+		return Decision{Kind: Error, Code: sqlStateConfigFileError,
+			Message: fmt.Sprintf("vecshard: %s configures shards = %d but the pooler has %d shards; fix shards in %s (and the centroid files) to match the pooler", c.s.path, c.s.shards, c.shards, c.s.path)}, true
+	case !c.centroidShardsMatch(t):
+		return Decision{Kind: Error, Code: sqlStateConfigFileError,
 			Message: fmt.Sprintf("vecshard: the centroids of %s (%s) are for %d shards but the pooler has %d shards; train centroids for %d shards or fix the pooler's shard count", t.Name, t.CentroidsPath, t.Set.Shards(), c.shards, c.shards)}, true
 	}
 	return Decision{}, false
 }
 
-// target resolves one table reference to a shard or vAll.
+// target resolves one table reference to a shard or vAll: an INSERT by
+// its rows, anything else by the first key condition that pins one shard,
+// else by its ranking.
 func (c *call) target(tg *target, ps []Param) (int, *Decision) {
-	t := tg.t
 	if tg.insert {
-		c.explainTarget(tg, "VALUES")
-		first := -1
-		firstRow := 0
-		for i := range tg.rows {
-			sh, err := c.value(ps, t, &tg.rows[i], false)
-			if err != nil {
-				return 0, err
-			}
-			if c.unbound {
-				return vAll, nil // decide answers NO_DECISION
-			}
-			switch {
-			case sh == vNull:
-				return 0, &Decision{Kind: Error, Code: "23502",
-					Message: fmt.Sprintf("vecshard: INSERT into %s has a NULL sharding key %s in row %d, so the row cannot be placed on a shard; give every row a value for %s", t.Name, t.KeyColumn(), i+1, t.KeyColumn())}
-			case sh < 0:
-				return 0, &Decision{Kind: Error, Code: "0A000",
-					Message: fmt.Sprintf("vecshard: INSERT into %s computes the sharding key %s of row %d with an expression the pooler cannot evaluate; send the value as a parameter or a literal", t.Name, t.KeyColumn(), i+1)}
-			case first < 0:
-				first, firstRow = sh, i
-			case sh != first:
-				return 0, &Decision{Kind: Error, Code: "0A000",
-					Message: fmt.Sprintf("vecshard: INSERT into %s has rows for shard %d (row %d) and shard %d (row %d); nothing was sent: insert each shard's rows in a separate statement", t.Name, first, firstRow+1, sh, i+1)}
-			}
-		}
-		c.explainShard(first)
-		return first, nil
+		return c.insertRows(tg, ps)
 	}
-	if len(tg.checks) > 0 {
-		// Query vectors of distances that do not route: only their errors
-		// matter (the server would report them too).
-		ex := c.ex
-		c.ex = nil
-		for i := range tg.checks {
-			if _, err := c.value(ps, t, &tg.checks[i], true); err != nil {
-				c.ex = ex
-				return 0, err
-			}
-		}
-		c.ex = ex
+	if err := c.checkVectors(tg, ps); err != nil {
+		return 0, err
 	}
+	if sh, err := c.keyConds(tg, ps); err != nil || sh >= 0 {
+		return sh, err
+	}
+	if tg.order != nil {
+		return c.ranking(tg, ps)
+	}
+	if g := tg.guard; g != nil && !c.unbound {
+		return c.refused(tg, g, &g.block, tg.why)
+	}
+	return c.toAll(tg, tg.why), nil
+}
+
+// insertRows is the one shard of an INSERT's rows. Rows on several shards,
+// a NULL key or a key the pooler cannot evaluate are refused: a row must
+// be placed exactly.
+func (c *call) insertRows(tg *target, ps []Param) (int, *Decision) {
+	t := tg.t
+	c.explainTarget(tg, "VALUES")
+	first, firstRow := -1, 0
+	for i := range tg.rows {
+		sh, err := c.value(ps, t, &tg.rows[i], false)
+		if err != nil {
+			return 0, err
+		}
+		if c.unbound {
+			return vAll, nil // decide answers NO_DECISION
+		}
+		switch {
+		case sh == vNull:
+			return 0, &Decision{Kind: Error, Code: sqlStateNotNull,
+				Message: fmt.Sprintf("vecshard: INSERT into %s has a NULL sharding key %s in row %d, so the row cannot be placed on a shard; give every row a value for %s", t.Name, t.KeyColumn(), i+1, t.KeyColumn())}
+		case sh < 0:
+			return 0, &Decision{Kind: Error, Code: sqlStateFeatureNotSupported,
+				Message: fmt.Sprintf("vecshard: INSERT into %s computes the sharding key %s of row %d with an expression the pooler cannot evaluate; send the value as a parameter or a literal", t.Name, t.KeyColumn(), i+1)}
+		case first < 0:
+			first, firstRow = sh, i
+		case sh != first:
+			return 0, &Decision{Kind: Error, Code: sqlStateFeatureNotSupported,
+				Message: fmt.Sprintf("vecshard: INSERT into %s has rows for shard %d (row %d) and shard %d (row %d); nothing was sent: insert each shard's rows in a separate statement", t.Name, first, firstRow+1, sh, i+1)}
+		}
+	}
+	c.explainShard(first)
+	return first, nil
+}
+
+// checkVectors decodes the query vectors of distances that do not route
+// (tg.checks) for their errors only, which the server would report too;
+// Explain does not show them.
+func (c *call) checkVectors(tg *target, ps []Param) *Decision {
+	ex := c.ex
+	c.ex = nil
+	var err *Decision
+	for i := 0; i < len(tg.checks) && err == nil; i++ {
+		_, err = c.value(ps, tg.t, &tg.checks[i], true)
+	}
+	c.ex = ex
+	return err
+}
+
+// keyConds is the shard of the first of tg's key conditions that pins one,
+// else vAll.
+func (c *call) keyConds(tg *target, ps []Param) (int, *Decision) {
 	for i := range tg.conds {
 		cd := &tg.conds[i]
 		c.explainTarget(tg, cd.op)
 		var sh int
 		var err *Decision
 		if cd.array {
-			sh, err = c.array(ps, t, &cd.vals[0])
+			sh, err = c.array(ps, tg.t, &cd.vals[0])
 		} else {
-			sh, err = c.anyOf(ps, t, cd.vals)
+			sh, err = c.anyOf(ps, tg.t, cd.vals)
 		}
 		if err != nil {
 			return 0, err
@@ -367,28 +453,36 @@ func (c *call) target(tg *target, ps []Param) (int, *Decision) {
 			return sh, nil
 		}
 	}
-	why := tg.why
-	if tg.order != nil {
-		c.explainTarget(tg, tg.orderOp)
-		c.near = vAll
-		sh, err := c.value(ps, t, tg.order, true)
-		if err != nil {
-			return 0, err
-		}
-		nullLimit := false
-		if lp := tg.limitParam; lp > 0 && lp <= len(ps) && ps[lp-1].Data == nil {
-			sh, why, nullLimit = vAll, whyNullLimit, true // LIMIT NULL: every row
-		}
-		if sh >= 0 {
-			c.explainShard(sh)
-			return sh, nil
-		}
-		if g := tg.guard; g != nil && !c.unbound {
-			return c.guarded(tg, g, sh, nullLimit)
-		}
-	} else if g := tg.guard; g != nil && !c.unbound {
-		return c.refused(tg, g, &g.block, tg.why)
+	return vAll, nil
+}
+
+// ranking resolves tg by the query vector of its ranking (ORDER BY
+// distance ... LIMIT): the one shard of its top probes centroids, else
+// every shard, or guarded's answer for a ranking the pooler cannot merge.
+func (c *call) ranking(tg *target, ps []Param) (int, *Decision) {
+	c.explainTarget(tg, tg.orderOp)
+	c.near = vAll
+	sh, err := c.value(ps, tg.t, tg.order, true)
+	if err != nil {
+		return 0, err
 	}
+	why, nullLimit := tg.why, false
+	if limitNull(tg.limitParam, ps) {
+		sh, why, nullLimit = vAll, whyNullLimit, true
+	}
+	switch g := tg.guard; {
+	case sh >= 0:
+		c.explainShard(sh)
+		return sh, nil
+	case g != nil && !c.unbound:
+		return c.guarded(tg, g, sh, nullLimit)
+	}
+	return c.toAll(tg, why), nil
+}
+
+// toAll is vAll for tg, explained: why (or, when empty, the reason
+// explainReason finds) tg needs every shard.
+func (c *call) toAll(tg *target, why string) int {
 	if c.ex != nil {
 		if len(tg.conds) == 0 && tg.order == nil {
 			c.explainTarget(tg, tg.orderOp)
@@ -396,7 +490,7 @@ func (c *call) target(tg *target, ps []Param) (int, *Decision) {
 		c.explainReason(tg, why)
 	}
 	c.explainShard(vAll)
-	return vAll, nil
+	return vAll
 }
 
 // guarded answers a ranking the pooler cannot merge that resolved to no
@@ -532,7 +626,7 @@ func (c *call) value(ps []Param, t *Table, v *valueSrc, order bool) (int, *Decis
 				c.unbound = true
 				return vUnusable, nil
 			}
-			return 0, &Decision{Kind: Error, Code: "08P01",
+			return 0, &Decision{Kind: Error, Code: SQLStateProtocolViolation,
 				Message: fmt.Sprintf("vecshard: the statement uses $%d but only %d parameters were bound; bind a value for every parameter", v.param+1, len(ps))}
 		}
 		p := ps[v.param]
@@ -583,30 +677,51 @@ func castsKeep(t *Table, v *valueSrc, order bool) bool {
 	return v.casts&^allowed == 0
 }
 
-func (c *call) idValue(t *Table, v *valueSrc, data []byte, binary bool) (int, *Decision) {
+// An idReading is how a value of an id key is read, given its casts.
+type idReading uint8
+
+const (
+	idNotAnID    idReading = iota // cast to a type that is not an id (a vector, another type): never routes
+	idUnreadable                  // binary, sent as a type the router does not read as this id
+	idText                        // read in the text format (binary text is its UTF-8 bytes)
+	idBinary                      // read in the binary format, as sent
+)
+
+// readID tells how a value v of t's id key, in the binary format or not,
+// is read: the one rule for the value reader (idValue), the literal memo
+// and the kernel's eligibility (BigintKernel). A value cast to a type that
+// is not an id is not one. A binary value is read as the type it is sent
+// as: its own (no cast), text (the bytes of the text), or the key's type.
+func readID(t *Table, v *valueSrc, binary bool) idReading {
 	switch v.as {
 	case tcVector, tcHalfvec, tcSparsevec, tcOther:
+		return idNotAnID
+	}
+	if !binary {
+		return idText
+	}
+	switch {
+	case v.wire == tcNone,
+		v.wire == tcInt && t.IDType == idkey.Bigint,
+		v.wire == tcUUID && t.IDType == idkey.UUID:
+		return idBinary
+	case v.wire == tcText:
+		return idText
+	}
+	return idUnreadable
+}
+
+func (c *call) idValue(t *Table, v *valueSrc, data []byte, binary bool) (int, *Decision) {
+	switch readID(t, v, binary) {
+	case idNotAnID:
 		if c.ex != nil {
 			c.explainValue(ValueExplanation{Source: v.text, Binary: binary, Shard: -1, Err: "not a " + t.IDType.String()})
 		}
 		return vUnusable, nil
-	}
-	if binary {
-		switch v.wire {
-		case tcNone:
-		case tcText:
-			binary = false // binary text is its UTF-8 bytes
-		case tcInt:
-			if t.IDType != idkey.Bigint {
-				return vUnusable, nil
-			}
-		case tcUUID:
-			if t.IDType != idkey.UUID {
-				return vUnusable, nil
-			}
-		default:
-			return vUnusable, nil
-		}
+	case idUnreadable:
+		return vUnusable, nil
+	case idText:
+		binary = false
 	}
 	key, err := idkey.Key(t.IDType, binary, data)
 	if err != nil {
@@ -750,7 +865,7 @@ func (c *call) vecTop(t *Table, v *valueSrc, data []byte, binary bool, order boo
 		if c.ex != nil {
 			c.explainValue(ValueExplanation{Source: v.text, Binary: binary, Type: typ.String(), Dim: dim, Shard: -1, Err: "dimension mismatch"})
 		}
-		return k, false, &Decision{Kind: Error, Code: "22000",
+		return k, false, &Decision{Kind: Error, Code: sqlStateDataException,
 			Message: fmt.Sprintf("expected %d dimensions, not %d", set.Dim(), dim),
 			Detail:  fmt.Sprintf("vecshard routes %s by its %d-dimensional centroids; send %s values of %d dimensions", t.Name, set.Dim(), t.VectorColumn, set.Dim())}
 	}
@@ -781,7 +896,7 @@ func (c *call) vecTop(t *Table, v *valueSrc, data []byte, binary bool, order boo
 // decoder's SQLSTATE and message (the server's words), and where the value
 // came from in the detail.
 func decodeError(err error, t *Table, v *valueSrc) *Decision {
-	code, msg, detail := "22P02", err.Error(), ""
+	code, msg, detail := sqlStateInvalidText, err.Error(), ""
 	var ve *vecdecode.Error
 	var ie *idkey.Error
 	switch {
@@ -809,7 +924,7 @@ func (c *call) explainTarget(tg *target, match string) {
 	if c.ex == nil {
 		return
 	}
-	c.ex.Targets = append(c.ex.Targets, TargetExplanation{Table: tg.t.Name, Ref: tg.ref, Role: tg.role,
+	c.ex.Targets = append(c.ex.Targets, TargetExplanation{Table: tg.t.Name, Ref: tg.ref, Role: tg.role.String(),
 		Key: tg.t.Key.String(), Column: tg.t.KeyColumn(), Match: match, Shard: -1})
 }
 
@@ -845,8 +960,7 @@ func (s *Snapshot) memoize(p *plan) {
 		}
 		m := &litMemo{}
 		if t.Key == KeyID {
-			switch v.as {
-			case tcVector, tcHalfvec, tcSparsevec, tcOther:
+			if readID(t, v, false) == idNotAnID {
 				return // not an id: value() says so every time, cheaply
 			}
 			key, err := idkey.Key(t.IDType, false, v.lit)

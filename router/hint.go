@@ -24,7 +24,7 @@ func scanHints(fe TextFrontEnd, query string, h *hint) *Decision {
 			if v, ok := hintValue(body, "pgdog_shard"); ok {
 				n, err := strconv.Atoi(v)
 				if err != nil || n < 0 {
-					return &Decision{Kind: Error, Code: "22023",
+					return &Decision{Kind: Error, Code: sqlStateInvalidParameter,
 						Message: "vecshard: pgdog_shard hint " + strconv.Quote(v) + " is not a shard number; write /* pgdog_shard: N */ with 0 <= N < shards"}
 				}
 				h.shard = n

@@ -27,16 +27,10 @@ func (s *Snapshot) BigintKernel(p *Plan, shards int) (BigintKernel, bool) {
 	if f == nil || f.order || f.limitParam != 0 || f.t.Key != KeyID || f.t.IDType != idkey.Bigint || shards < 1 {
 		return BigintKernel{}, false
 	}
-	// idValue's path for a binary value to a bigint key: the value is read
-	// as sent unless a cast says it is sent as text (or as something the
+	// The kernel reads the bytes as sent, so it takes only a value the
+	// router reads in the binary format (not one cast to text, nor one the
 	// router refuses).
-	switch f.v.as {
-	case tcVector, tcHalfvec, tcSparsevec, tcOther:
-		return BigintKernel{}, false
-	}
-	switch f.v.wire {
-	case tcNone, tcInt:
-	default:
+	if readID(f.t, f.v, true) != idBinary {
 		return BigintKernel{}, false
 	}
 	if c := (call{s: s, shards: shards}); !c.shardsMatch(f.t) {

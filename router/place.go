@@ -23,7 +23,7 @@ func (e *KeyError) Error() string {
 // with is a *KeyError.
 func (s *Snapshot) Place(t *Table, value Param, shards int) (int, error) {
 	if shards < 1 {
-		return 0, &KeyError{Code: "22023", Message: fmt.Sprintf("vecshard: %d shards", shards)}
+		return 0, &KeyError{Code: sqlStateInvalidParameter, Message: fmt.Sprintf("vecshard: %d shards", shards)}
 	}
 	c := call{s: s, shards: shards}
 	defer func() {
@@ -40,9 +40,9 @@ func (s *Snapshot) Place(t *Table, value Param, shards int) (int, error) {
 	case d != nil:
 		return 0, &KeyError{Code: d.Code, Message: d.Message, Detail: d.Detail}
 	case sh == vNull:
-		return 0, &KeyError{Code: "23502", Message: fmt.Sprintf("vecshard: NULL sharding key %s: the row of %s cannot be placed on a shard", t.KeyColumn(), t.Name)}
+		return 0, &KeyError{Code: sqlStateNotNull, Message: fmt.Sprintf("vecshard: NULL sharding key %s: the row of %s cannot be placed on a shard", t.KeyColumn(), t.Name)}
 	case sh < 0:
-		return 0, &KeyError{Code: "22023", Message: fmt.Sprintf("vecshard: the value of %s cannot be placed on a shard", t.KeyColumn())}
+		return 0, &KeyError{Code: sqlStateInvalidParameter, Message: fmt.Sprintf("vecshard: the value of %s cannot be placed on a shard", t.KeyColumn())}
 	}
 	return sh, nil
 }

@@ -62,10 +62,6 @@ func ParseRankingPolicy(s string) (RankingPolicy, error) {
 	return 0, errors.New(msg)
 }
 
-// codeRefused is the SQLSTATE of a ranking refused because the pooler
-// cannot merge it (feature_not_supported).
-const codeRefused = "0A000"
-
 // A rankGuard is a ranking whose ORDER BY the pooler cannot merge across
 // shards. Its answers are written when the plan is built; a call copies
 // the one that applies.
@@ -103,7 +99,7 @@ func (a *analyzer) guardRanking(tg *target, s *sqlir.Node, expr *sqlir.Node) {
 	order := "ORDER BY " + sortText(sort)
 	fix := rewrite(tg, s, sort[0], expr, top)
 	refuse := func(reason string) Decision {
-		return Decision{Kind: Error, Code: codeRefused, Message: fmt.Sprintf(
+		return Decision{Kind: Error, Code: sqlStateFeatureNotSupported, Message: fmt.Sprintf(
 			"vecshard: %s; but %s cannot merge %s across shards (%s): the client would get every shard's rows unsorted, and more of them than a LIMIT asks for; nothing was sent. Select the distance and order by its alias, which %s merges: %s (or set cross_shard_ranking = %q for %s if the pooler merges this ORDER BY)",
 			strings.TrimSuffix(reason, ": ALL"), h.Name, order, why, h.Name, fix, RankAll.String(), tg.t.Name)}
 	}

@@ -122,12 +122,21 @@ type TextFrontEnd interface {
 
 // Route is Router.Route with this snapshot.
 func (s *Snapshot) Route(query string, params []Param, shards int) Decision {
-	p := s.cache.get(query)
-	if p == nil {
-		p = s.analyzeText(query)
-		s.cache.put(query, p)
-	}
+	p, _ := s.lookup(s.cache, query, (*Snapshot).analyzeText)
 	return s.decide(p, params, shards, nil)
+}
+
+// lookup returns the plan cache c holds for key, or analyze's plan of key,
+// which it then caches; cached reports which. analyze is a method
+// expression or a plain function, not a closure, so that a lookup does
+// not allocate.
+func (s *Snapshot) lookup(c *planCache, key string, analyze func(*Snapshot, string) *plan) (p *plan, cached bool) {
+	if p = c.get(key); p != nil {
+		return p, true
+	}
+	p = analyze(s, key)
+	c.put(key, p)
+	return p, false
 }
 
 // RouteTree decides where a statement goes from its parse tree in sqlir's
@@ -156,14 +165,16 @@ func (s *Snapshot) RoutePlan(p *Plan, params []Param, shards int) Decision {
 	return s.decide((*plan)(p), params, shards, nil)
 }
 
+// treePlan looks the tree up by its bytes, viewed as a string without a
+// copy: the cache clones a key it keeps.
 func (s *Snapshot) treePlan(stmts []byte) *plan {
-	key := unsafe.String(unsafe.SliceData(stmts), len(stmts))
-	p := s.trees.get(key)
-	if p == nil {
-		p = s.analyzeTree(stmts)
-		s.trees.put(key, p)
-	}
+	p, _ := s.lookup(s.trees, unsafe.String(unsafe.SliceData(stmts), len(stmts)), analyzeTreeKey)
 	return p
+}
+
+// analyzeTreeKey is analyzeTree for lookup: key holds the flat tree's bytes.
+func analyzeTreeKey(s *Snapshot, key string) *plan {
+	return s.analyzeTree(unsafe.Slice(unsafe.StringData(key), len(key)))
 }
 
 func (s *Snapshot) decide(p *plan, params []Param, shards int, ex *Explanation) Decision {
@@ -202,7 +213,7 @@ func failClosed(p *plan, ex *Explanation) Decision {
 	if !p.write {
 		return Decision{Kind: All}
 	}
-	return Decision{Kind: Error, Write: true, Code: "0A000",
+	return Decision{Kind: Error, Write: true, Code: sqlStateFeatureNotSupported,
 		Message: "vecshard: the statement has a part vecshard cannot read (" + p.unknown + "), so the shards it writes cannot be known; nothing was sent. Report this with the statement: it is a PostgreSQL node or version vecshard does not handle"}
 }
 
@@ -239,12 +250,8 @@ func (s *Snapshot) analyzeTree(flat []byte, hs ...hint) *plan {
 // Explain is Router.Explain with this snapshot.
 func (s *Snapshot) Explain(query string, params []Param, shards int) (Decision, Explanation) {
 	ex := Explanation{}
-	p := s.cache.get(query)
-	ex.Cached = p != nil
-	if p == nil {
-		p = s.analyzeText(query)
-		s.cache.put(query, p)
-	}
+	p, cached := s.lookup(s.cache, query, (*Snapshot).analyzeText)
+	ex.Cached = cached
 	ex.Statement, ex.Write, ex.Note = p.stmt, p.write, p.note
 	ex.Hint = p.hint.text
 	d := s.decide(p, params, shards, &ex)

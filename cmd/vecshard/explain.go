@@ -139,7 +139,7 @@ func (o *explainOptions) run(c *cobra.Command, stdout io.Writer, query string) e
 func missingParams(r *router.Router, query string, ps []router.Param, shards int) error {
 	d, ex := r.Explain(query, ps, shards)
 	unbound := len(ps) == 0 && strings.Contains(ex.Note, "none were bound")
-	if !unbound && !(d.Kind == router.Error && d.Code == "08P01") {
+	if !unbound && !(d.Kind == router.Error && d.Code == router.SQLStateProtocolViolation) {
 		return nil
 	}
 	n := 0
