@@ -81,10 +81,10 @@ type Table struct {
 	Probes         int  // centroids searched per ORDER BY query, 1..K
 	AllowKeyUpdate bool // UPDATE ... SET vector_column is allowed (the row keeps its shard)
 
-	// CrossShardRanking is the cross_shard_ranking value of a vector
-	// table as written, checked by Options.RankingPolicy; "" when not set
-	// (the router's default policy).
-	CrossShardRanking string
+	// CrossShard says how a ranking of this vector table that needs more
+	// than one shard is answered when the pooler cannot merge its ORDER BY
+	// (cross_shard_ranking; RankMergeable when not set).
+	CrossShard RankingPolicy
 
 	IDColumn string // id tables; optional for vector tables
 	IDType   idkey.Type
@@ -105,25 +105,16 @@ func (t *Table) KeyColumn() string {
 	return t.IDColumn
 }
 
-// Options are the checks that belong to the configuration's user.
-type Options struct {
-	// RankingPolicy checks a cross_shard_ranking value: the policies and
-	// their spellings are the router's (router.ParseRankingPolicy). Its
-	// error is reported for the table's cross_shard_ranking field. nil
-	// accepts any value.
-	RankingPolicy func(string) error
-}
-
 // Load reads the configuration at path and every centroid file it names
 // (relative paths are relative to the configuration file) and checks them
 // against each other. Any problem is an *Error; nothing is partially
 // loaded.
-func Load(path string, opts Options) (*Config, error) {
+func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, &Error{File: path, Err: err}
 	}
-	return Parse(path, data, opts)
+	return Parse(path, data)
 }
 
 // Files lists the configuration file at path and the centroid files it

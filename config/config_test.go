@@ -31,7 +31,7 @@ func table(c *Config, name string) *Table {
 }
 
 func TestLoadGood(t *testing.T) {
-	c, err := Load(filepath.Join(testdata, "good.toml"), Options{})
+	c, err := Load(filepath.Join(testdata, "good.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,26 +67,28 @@ func TestLoadGood(t *testing.T) {
 	}
 }
 
-// TestRankingPolicyCheck: cross_shard_ranking goes through the user's
-// check, whose error is the field's, and is kept as written.
-func TestRankingPolicyCheck(t *testing.T) {
+// TestRankingPolicyField: a cross_shard_ranking that is not a policy is
+// the field's error, and its cause is the policy's parse error.
+func TestRankingPolicyField(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "c3k4.json"), mustRead(t, filepath.Join(testdata, "c3k4.json")), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "vecshard.toml")
-	if err := os.WriteFile(path, []byte(goodItems+"cross_shard_ranking = \"some\"\n"), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(goodItems+"cross_shard_ranking = \"alll\"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c, err := Load(path, Options{})
-	if err != nil || c.Tables[0].CrossShardRanking != "some" {
-		t.Fatalf("no check: %v, %+v", err, c)
-	}
-	refuse := errors.New("not a policy")
-	_, err = Load(path, Options{RankingPolicy: func(s string) error { return refuse }})
+	_, err := Load(path)
+	_, perr := ParseRankingPolicy("alll")
 	var ce *Error
-	if !errors.Is(err, refuse) || !errors.As(err, &ce) || ce.Table != "items" || ce.Field != "cross_shard_ranking" {
-		t.Errorf("refused: %v", err)
+	if perr == nil || !errors.As(err, &ce) || ce.Table != "items" || ce.Field != "cross_shard_ranking" || !strings.Contains(err.Error(), perr.Error()) {
+		t.Errorf("Load = %v; want the field's error with %v", err, perr)
+	}
+	if err := os.WriteFile(path, []byte(goodItems+"cross_shard_ranking = \"all\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := Load(path); err != nil || c.Tables[0].CrossShard != RankAll {
+		t.Errorf("Load = %v; want cross_shard_ranking all", err)
 	}
 }
 
@@ -114,7 +116,7 @@ unknown = 1
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(path, Options{}); err == nil {
+	if _, err := Load(path); err == nil {
 		t.Fatal("the configuration loaded")
 	}
 	want := []string{path, filepath.Join(dir, "c.json"), "/abs/d.json"}
@@ -195,7 +197,7 @@ func TestLoadBad(t *testing.T) {
 		if err := os.WriteFile(path, []byte(tc.toml), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		c, err := Load(path, Options{})
+		c, err := Load(path)
 		if err == nil {
 			t.Errorf("%s: loaded %+v", tc.name, c)
 			continue
@@ -220,7 +222,7 @@ func TestLoadBad(t *testing.T) {
 			t.Errorf("%s: %q does not contain %q", tc.name, msg, tc.msg)
 		}
 	}
-	if _, err := Load(filepath.Join(dir, "absent.toml"), Options{}); err == nil {
+	if _, err := Load(filepath.Join(dir, "absent.toml")); err == nil {
 		t.Error("absent file loaded")
 	}
 }
@@ -277,7 +279,7 @@ func TestConfigMessages(t *testing.T) {
 		if err := os.WriteFile(path, []byte(tt.toml), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		_, err := Load(path, Options{})
+		_, err := Load(path)
 		if err == nil || err.Error() != path+": "+tt.want {
 			t.Errorf("%s:\n got %v\nwant %s: %s", tt.name, err, path, tt.want)
 			continue
@@ -287,7 +289,7 @@ func TestConfigMessages(t *testing.T) {
 			t.Errorf("%s: not a located *Error: %#v", tt.name, err)
 		}
 	}
-	_, err := Load(filepath.Join(dir, "unclosed-array-header.toml"), Options{})
+	_, err := Load(filepath.Join(dir, "unclosed-array-header.toml"))
 	var pe toml.ParseError
 	if !errors.As(err, &pe) {
 		t.Errorf("the toml.ParseError is not reachable through %T", err)
@@ -313,7 +315,7 @@ func TestConfigErrorKeepsCause(t *testing.T) {
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Load(path, Options{})
+	_, err := Load(path)
 	var ce *Error
 	if !errors.Is(err, fs.ErrNotExist) || !errors.As(err, &ce) || ce.Field != "centroids" || ce.Table != "items" {
 		t.Fatalf("Load: %v (%T): want a *Error for items.centroids wrapping fs.ErrNotExist", err, err)
@@ -323,9 +325,36 @@ func TestConfigErrorKeepsCause(t *testing.T) {
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = Load(path, Options{})
+	_, err = Load(path)
 	var ie *idkey.Error
 	if !errors.As(err, &ie) || err.Error() != path+`: table "u": id_type: "int" is not bigint, uuid or text` {
 		t.Errorf("Load: %v (%T): want the message reworded and the *idkey.Error beneath it", err, err)
+	}
+}
+
+// TestParseRankingPolicy: the two spellings, and a suggestion for a near miss.
+func TestParseRankingPolicy(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want RankingPolicy
+		err  string
+	}{
+		{"mergeable", RankMergeable, ""},
+		{"all", RankAll, ""},
+		{"", 0, `"" is not "mergeable" or "all"`},
+		{"All", 0, `did you mean "all"?`},
+		{"merge", 0, `did you mean "mergeable"?`},
+		{"never", 0, `"never" is not "mergeable" or "all"`},
+	} {
+		got, err := ParseRankingPolicy(c.in)
+		switch {
+		case c.err == "" && (err != nil || got != c.want):
+			t.Errorf("%q: %v %v, want %v", c.in, got, err, c.want)
+		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
+			t.Errorf("%q: %v, want an error with %q", c.in, err, c.err)
+		}
+	}
+	if RankAll.String() != "all" || RankMergeable.String() != "mergeable" {
+		t.Error("String")
 	}
 }

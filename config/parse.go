@@ -40,12 +40,12 @@ type tableConfig struct {
 // file at path (centroid paths are resolved against path's directory).
 // The steps run in file order and the first problem found is the one
 // reported, so a file with several mistakes shows them one at a time.
-func Parse(path string, data []byte, opts Options) (*Config, error) {
+func Parse(path string, data []byte) (*Config, error) {
 	fc, md, err := decode(path, data)
 	if err != nil {
 		return nil, err
 	}
-	p := &parser{path: path, dir: filepath.Dir(path), opts: opts, seen: map[string]bool{}}
+	p := &parser{path: path, dir: filepath.Dir(path), seen: map[string]bool{}}
 	c, err := p.settings(fc, md)
 	if err != nil {
 		return nil, err
@@ -76,9 +76,8 @@ func decode(path string, data []byte) (*fileConfig, toml.MetaData, error) {
 
 // parser carries what the steps of one Parse share.
 type parser struct {
-	path string // the configuration file
-	dir  string // its directory: centroid paths are relative to it
-	opts Options
+	path string          // the configuration file
+	dir  string          // its directory: centroid paths are relative to it
 	seen map[string]bool // the tables so far, as schema.rel or rel
 }
 
@@ -198,12 +197,11 @@ func (p *parser) key(t *Table, label string, tc *tableConfig) error {
 		if t.Key != KeyVector {
 			return p.bad(label, "cross_shard_ranking", `only vector tables are ranked by distance; this table has key = "id"`)
 		}
-		if check := p.opts.RankingPolicy; check != nil {
-			if err := check(tc.CrossShard); err != nil {
-				return p.bad(label, "cross_shard_ranking", "%w", err)
-			}
+		pol, err := ParseRankingPolicy(tc.CrossShard)
+		if err != nil {
+			return p.bad(label, "cross_shard_ranking", "%w", err)
 		}
-		t.CrossShardRanking = tc.CrossShard
+		t.CrossShard = pol
 	}
 	if tc.AllowKeyUpdate && t.Key != KeyVector {
 		return p.bad(label, "allow_key_update", `only vector tables can allow key updates: an id row would have to move`)

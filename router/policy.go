@@ -1,11 +1,11 @@
 package router
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
+	"github.com/vecshard/vecshard/config"
 	"github.com/vecshard/vecshard/sqlir"
 )
 
@@ -20,47 +20,6 @@ import (
 // (farthest first, no LIMIT, a distance threshold) it is refused. Both name
 // the form the pooler merges: the distance selected, ordered by its alias.
 // docs/ROUTING.md, "Rankings across shards", is the contract.
-
-// RankingPolicy is a table's answer to a ranking that needs more than one
-// shard when the pooler cannot merge its ORDER BY (cross_shard_ranking).
-type RankingPolicy uint8
-
-// The policies. The zero value is the default, and the safe one.
-const (
-	// RankMergeable sends a ranking to ALL only when the pooler merges its
-	// ORDER BY; otherwise the nearest centroid's shard (top probes
-	// centroids on several shards) or a refusal (rows on every shard).
-	RankMergeable RankingPolicy = iota
-	// RankAll sends a ranking that needs every shard to ALL whatever the
-	// pooler does with it: for a pooler that merges every ORDER BY.
-	RankAll
-)
-
-// rankingPolicyNames are the config spellings, by value.
-var rankingPolicyNames = []string{"mergeable", "all"}
-
-// String returns the config spelling.
-func (p RankingPolicy) String() string {
-	if int(p) < len(rankingPolicyNames) {
-		return rankingPolicyNames[p]
-	}
-	return "RankingPolicy(" + strconv.Itoa(int(p)) + ")"
-}
-
-// ParseRankingPolicy reads a cross_shard_ranking value; an unknown value's
-// error suggests the spelling it is nearest to.
-func ParseRankingPolicy(s string) (RankingPolicy, error) {
-	for i, n := range rankingPolicyNames {
-		if s == n {
-			return RankingPolicy(i), nil
-		}
-	}
-	msg := fmt.Sprintf("%q is not %q or %q", s, rankingPolicyNames[RankMergeable], rankingPolicyNames[RankAll])
-	if c := closest(strings.ToLower(s), rankingPolicyNames); c != "" {
-		msg += fmt.Sprintf("; did you mean %q?", c)
-	}
-	return 0, errors.New(msg)
-}
 
 // A rankGuard is a ranking whose ORDER BY the pooler cannot merge across
 // shards. Its answers are written when the plan is built; a call copies
@@ -87,7 +46,7 @@ const (
 // the table does not send such rankings to ALL anyway.
 func (a *analyzer) guardRanking(tg *target, s *sqlir.Node, expr *sqlir.Node) {
 	h := a.s.host
-	if h == nil || a.exempt || tg.t.CrossShard == RankAll {
+	if h == nil || a.exempt || tg.t.CrossShard == config.RankAll {
 		return
 	}
 	top := s == a.top
@@ -101,7 +60,7 @@ func (a *analyzer) guardRanking(tg *target, s *sqlir.Node, expr *sqlir.Node) {
 	refuse := func(reason string) Decision {
 		return Decision{Kind: Error, Code: sqlStateFeatureNotSupported, Message: fmt.Sprintf(
 			"vecshard: %s; but %s cannot merge %s across shards (%s): the client would get every shard's rows unsorted, and more of them than a LIMIT asks for; nothing was sent. Select the distance and order by its alias, which %s merges: %s (or set cross_shard_ranking = %q for %s if the pooler merges this ORDER BY)",
-			strings.TrimSuffix(reason, ": ALL"), h.Name, order, why, h.Name, fix, RankAll.String(), tg.t.Name)}
+			strings.TrimSuffix(reason, ": ALL"), h.Name, order, why, h.Name, fix, config.RankAll.String(), tg.t.Name)}
 	}
 	g := &rankGuard{why: why,
 		warn: fmt.Sprintf("vecshard: probes = %d: the query vector's nearest centroids of %s are on several shards, but %s cannot merge %s across shards (%s), so the statement went to the nearest centroid's shard only, as probes = 1 would. To search several shards, select the distance and order by its alias, which %s merges: %s",

@@ -248,32 +248,6 @@ func TestRankingPolicyWrites(t *testing.T) {
 	}
 }
 
-func TestParseRankingPolicy(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		want RankingPolicy
-		err  string
-	}{
-		{"mergeable", RankMergeable, ""},
-		{"all", RankAll, ""},
-		{"", 0, `"" is not "mergeable" or "all"`},
-		{"All", 0, `did you mean "all"?`},
-		{"merge", 0, `did you mean "mergeable"?`},
-		{"never", 0, `"never" is not "mergeable" or "all"`},
-	} {
-		got, err := ParseRankingPolicy(c.in)
-		switch {
-		case c.err == "" && (err != nil || got != c.want):
-			t.Errorf("%q: %v %v, want %v", c.in, got, err, c.want)
-		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
-			t.Errorf("%q: %v, want an error with %q", c.in, err, c.err)
-		}
-	}
-	if RankAll.String() != "all" || RankMergeable.String() != "mergeable" {
-		t.Error("String")
-	}
-}
-
 // TestPgDogTable: the capability table has one entry per capability, each
 // citing PgDog's sources.
 func TestPgDogTable(t *testing.T) {

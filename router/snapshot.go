@@ -4,7 +4,6 @@ import (
 	"sync"
 
 	"github.com/vecshard/vecshard/config"
-	"github.com/vecshard/vecshard/internal/suggest"
 )
 
 // The key kinds (config.KeyKind), named here for the routing rules that
@@ -14,17 +13,9 @@ const (
 	KeyID     = config.KeyID
 )
 
-// Table is a configured table as the router reads it: the configuration's
-// table with its cross-shard ranking policy. It is read-only once part of a
-// Snapshot.
-type Table struct {
-	config.Table
-
-	// CrossShard says what a ranking of this table that needs more than one
-	// shard is answered when the pooler cannot merge its ORDER BY (vector
-	// tables; see RankingPolicy).
-	CrossShard RankingPolicy
-}
+// Table is a configured table as the router reads it (config.Table). It
+// is read-only once part of a Snapshot.
+type Table = config.Table
 
 // Snapshot is one loaded configuration: the tables with their centroid sets
 // and the plan cache that belongs to them. A Snapshot never changes after
@@ -76,14 +67,11 @@ func (s *Snapshot) Table(schema, rel string) *Table {
 // a *config.Error naming the file, the table and the field; nothing is
 // partially loaded.
 func Load(path string, opts ...Option) (*Snapshot, error) {
-	c, err := config.Load(path, config.Options{RankingPolicy: checkRankingPolicy})
+	c, err := config.Load(path)
 	if err != nil {
 		return nil, err
 	}
-	s, err := newSnapshot(c)
-	if err != nil {
-		return nil, err
-	}
+	s := newSnapshot(c)
 	for _, o := range opts {
 		o(s)
 	}
@@ -92,31 +80,14 @@ func Load(path string, opts ...Option) (*Snapshot, error) {
 
 // newSnapshot builds the snapshot of a loaded configuration, with empty
 // plan caches of its size.
-func newSnapshot(c *config.Config) (*Snapshot, error) {
-	s := &Snapshot{path: c.Path, shards: c.Shards, tables: make([]*Table, 0, len(c.Tables))}
-	for _, ct := range c.Tables {
-		t := &Table{Table: *ct}
-		if ct.CrossShardRanking != "" {
-			pol, err := ParseRankingPolicy(ct.CrossShardRanking)
-			if err != nil { // not reached: config.Load ran checkRankingPolicy
-				return nil, &config.Error{File: c.Path, Table: ct.Name, Field: "cross_shard_ranking", Err: err}
-			}
-			t.CrossShard = pol
-		}
-		s.tables = append(s.tables, t)
+func newSnapshot(c *config.Config) *Snapshot {
+	s := &Snapshot{
+		path:   c.Path,
+		shards: c.Shards,
+		tables: c.Tables,
+		cache:  newPlanCache(c.PlanCacheSize, c.PlanCacheBytes),
+		trees:  newPlanCache(c.PlanCacheSize, c.PlanCacheBytes),
 	}
-	s.cache = newPlanCache(c.PlanCacheSize, c.PlanCacheBytes)
-	s.trees = newPlanCache(c.PlanCacheSize, c.PlanCacheBytes)
 	s.pool.New = newScratch
-	return s, nil
+	return s
 }
-
-// checkRankingPolicy is config.Options.RankingPolicy: the configuration
-// reports a bad cross_shard_ranking in file order, with the other mistakes.
-func checkRankingPolicy(s string) error {
-	_, err := ParseRankingPolicy(s)
-	return err
-}
-
-// closest is the "did you mean" of ParseRankingPolicy's error.
-func closest(s string, candidates []string) string { return suggest.Closest(s, candidates) }

@@ -18,7 +18,7 @@ func TestLoadGood(t *testing.T) {
 		t.Fatalf("shards %d, %d tables, path %s", s.Shards(), len(s.Tables()), s.Path())
 	}
 	items := s.Table("", "items")
-	if items == nil || items.Key != KeyVector || items.KeyColumn() != "embedding" || items.CrossShard != RankMergeable {
+	if items == nil || items.Key != KeyVector || items.KeyColumn() != "embedding" || items.CrossShard != config.RankMergeable {
 		t.Errorf("items: %+v", items)
 	}
 	docs := s.Table("public", "docs")
@@ -38,7 +38,7 @@ func TestLoadGood(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if all := p.Table("", "all1"); all == nil || all.CrossShard != RankAll {
+	if all := p.Table("", "all1"); all == nil || all.CrossShard != config.RankAll {
 		t.Errorf("all1: %+v", all)
 	}
 }
