@@ -32,7 +32,11 @@ func TestPlacementEverywhere(t *testing.T) {
 		const dim, k, shards = 48, 40, 4
 		f, qs := borderFile(r, m, dim, k, shards)
 		dir := t.TempDir()
-		if err := centroids.Save(filepath.Join(dir, "c.json"), f); err != nil {
+		b, err := f.Marshal()
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, "c.json"), b, 0o644)
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
 		var toml strings.Builder

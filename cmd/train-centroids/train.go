@@ -239,14 +239,14 @@ func (o *trainOptions) run(stdout, stderr io.Writer) error {
 		}
 	}
 	if o.out != "" {
-		if err := centroids.Save(o.out, file); err != nil {
+		if err := saveCentroids(o.out, file); err != nil {
 			return fmt.Errorf("--out: %w", err)
 		}
 	}
 	if o.pgdogOut != "" {
 		bare := *file
 		bare.ShardOf, bare.Shards = nil, 0
-		if err := centroids.SaveBare(o.pgdogOut, &bare); err != nil {
+		if err := saveBare(o.pgdogOut, &bare); err != nil {
 			return fmt.Errorf("--pgdog-out: %w", err)
 		}
 	}
