@@ -424,7 +424,7 @@ func parseNumber(b []byte, p int) (int, float32, error) {
 		}
 	}
 	x, err := strconv.ParseFloat(string(b[s:p]), 32)
-	if err != nil {
+	if err != nil { // the syntax is checked above: only strconv.ErrRange is left
 		return 0, 0, fmt.Errorf("%s is out of float32 range", b[s:p])
 	}
 	return p, float32(x), nil

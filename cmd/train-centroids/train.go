@@ -100,7 +100,7 @@ type trainPlan struct {
 func (o *trainOptions) validate() (*trainPlan, error) {
 	m, err := centroids.ParseMetric(o.metric)
 	if err != nil {
-		return nil, cli.Usagef("--metric %q: want cosine, l2 or inner_product", o.metric)
+		return nil, &cli.UsageError{Err: cli.Wrapf(err, "--metric %q: want cosine, l2 or inner_product", o.metric)}
 	}
 	p := &trainPlan{trainOptions: *o, m: m}
 	if err := p.resolve(); err != nil {
@@ -156,7 +156,7 @@ func (p *trainPlan) resolve() error {
 		created = time.Now().UTC().Format(time.RFC3339)
 	} else if created != "" {
 		if _, err := time.Parse(time.RFC3339, created); err != nil {
-			return cli.Usagef("--created %q: want an RFC 3339 time such as 2026-01-02T15:04:05Z, or now", created)
+			return &cli.UsageError{Err: cli.Wrapf(err, "--created %q: want an RFC 3339 time such as 2026-01-02T15:04:05Z, or now", created)}
 		}
 	}
 	if p.queries != "" {

@@ -43,6 +43,22 @@ func Usagef(format string, args ...any) error {
 	return &UsageError{Err: fmt.Errorf(format, args...)}
 }
 
+// Wrapf returns an error whose text is the formatted message alone and
+// whose cause (errors.Is, errors.As) is cause: for messages that already
+// say in the user's terms what cause's own text would repeat (a flag value
+// strconv rejects, say). Wrap it in a UsageError for a usage error.
+func Wrapf(cause error, format string, args ...any) error {
+	return &wrapped{msg: fmt.Sprintf(format, args...), cause: cause}
+}
+
+type wrapped struct {
+	msg   string
+	cause error
+}
+
+func (e *wrapped) Error() string { return e.msg }
+func (e *wrapped) Unwrap() error { return e.cause }
+
 // ProblemError is a problem that the command has already reported on its
 // output; Run exits with ExitProblem without printing it again.
 type ProblemError struct{ Err error }

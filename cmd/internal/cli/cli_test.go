@@ -102,3 +102,11 @@ func TestUsageByType(t *testing.T) {
 		}
 	}
 }
+
+// Wrapf reads as its message alone and keeps its cause.
+func TestWrapf(t *testing.T) {
+	err := error(&UsageError{Err: Wrapf(fs.ErrInvalid, "--n %q: want a count", "x")})
+	if err.Error() != `--n "x": want a count` || !errors.Is(err, fs.ErrInvalid) {
+		t.Errorf("%q: the text or the cause is wrong", err)
+	}
+}
