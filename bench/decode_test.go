@@ -1,12 +1,12 @@
 package bench
 
 import (
-	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"testing"
 
 	pgvector "github.com/pgvector/pgvector-go"
+	"github.com/vecshard/vecshard/internal/vecbin"
 	"github.com/vecshard/vecshard/vecdecode"
 )
 
@@ -40,11 +40,7 @@ func decodeInputs() []decodeInput {
 	if err != nil {
 		panic(err)
 	}
-	halfBin := binary.BigEndian.AppendUint16(nil, decodeDim)
-	halfBin = binary.BigEndian.AppendUint16(halfBin, 0)
-	for _, f := range h {
-		halfBin = binary.BigEndian.AppendUint16(halfBin, exactHalf(f))
-	}
+	halfBin := vecbin.Halfvec(h...)
 
 	dense := make([]float32, decodeDim)
 	for _, i := range r.Perm(decodeDim)[:decodeSparseNNZ] {
@@ -61,17 +57,6 @@ func decodeInputs() []decodeInput {
 		{"sparsevec-text-1536", vecdecode.Sparsevec, false, []byte(sv.String())},
 		{"sparsevec-binary-1536", vecdecode.Sparsevec, true, sparseBin},
 	}
-}
-
-// exactHalf encodes f, which must be a binary16 value, as binary16.
-func exactHalf(f float32) uint16 {
-	b := math.Float32bits(f)
-	sign := uint16(b>>16) & 0x8000
-	a := math.Abs(float64(f))
-	if a < 0x1p-14 { // subnormal: a whole number of 2^-24 units
-		return sign | uint16(a*0x1p24)
-	}
-	return sign | uint16((b>>23&0xff)-112)<<10 | uint16(b>>13&0x3ff)
 }
 
 // BenchmarkDecode measures vecdecode's decoders into reused memory.

@@ -10,8 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/vecshard/vecshard/internal/atomicfile"
 )
 
 // Format is the value of the "format" member of the object form of a
@@ -426,7 +424,7 @@ func parseNumber(b []byte, p int) (int, float32, error) {
 		}
 	}
 	x, err := strconv.ParseFloat(string(b[s:p]), 32)
-	if err != nil {
+	if err != nil { // the syntax is checked above: only strconv.ErrRange is left
 		return 0, 0, fmt.Errorf("%s is out of float32 range", b[s:p])
 	}
 	return p, float32(x), nil
@@ -486,33 +484,12 @@ func (f *File) validate() error {
 	return nil
 }
 
-// Save validates f and writes it to path in the object form, numbers in
-// their shortest float32 round-trip form, one centroid per line. It writes a
-// temporary file in the same directory and renames it, so readers see the
-// old file or the new one, never a part.
-func Save(path string, f *File) error {
-	b, err := f.marshal()
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return writeAtomic(path, b)
-}
-
-// SaveBare validates f and writes its centroids as PgDog's bare array of
-// arrays, atomically like Save. The bare form has no metric, shard count or
-// mapping: under a pooler of n shards it means centroid i is shard i % n, so
-// SaveBare refuses a File whose mapping is anything else under its own
-// shard count (a shard_of other than i % Shards). The metric, shard count
-// and training record are not saved.
-func SaveBare(path string, f *File) error {
-	b, err := f.marshalBare()
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return writeAtomic(path, b)
-}
-
-func (f *File) marshal() ([]byte, error) {
+// Marshal validates f and returns its object form: numbers in their
+// shortest float32 round-trip form, one centroid per line, a final newline.
+// Writing the bytes to a file (atomically, for the commands) is the
+// caller's business: this package is linked into the plugins, which only
+// read centroid files.
+func (f *File) Marshal() ([]byte, error) {
 	if err := f.validate(); err != nil {
 		return nil, err
 	}
@@ -544,7 +521,13 @@ func (f *File) marshal() ([]byte, error) {
 	return append(b, "}\n"...), nil
 }
 
-func (f *File) marshalBare() ([]byte, error) {
+// MarshalBare validates f and returns its centroids as PgDog's bare array
+// of arrays, in the form Marshal writes them. The bare form has no metric,
+// shard count or mapping: under a pooler of n shards it means centroid i is
+// shard i % n, so MarshalBare refuses a File whose mapping is anything else
+// under its own shard count (a shard_of other than i % Shards). The metric,
+// shard count and training record are left out.
+func (f *File) MarshalBare() ([]byte, error) {
 	if err := f.validate(); err != nil {
 		return nil, err
 	}
@@ -578,10 +561,4 @@ func appendRows(b []byte, rows [][]float32) []byte {
 		b = append(b, ']')
 	}
 	return append(b, ']')
-}
-
-// writeAtomic writes b to path through a temporary file renamed over it,
-// with the permissions of any new file (0666 less the umask).
-func writeAtomic(path string, b []byte) error {
-	return atomicfile.WriteFile(path, b)
 }

@@ -3,7 +3,6 @@ package centroids
 import (
 	"bytes"
 	"math"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -119,24 +118,22 @@ func TestValidateInMemory(t *testing.T) {
 		if _, err := New(f); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("New: %v, want an error containing %q", err, tt.want)
 		}
-		if err := Save(filepath.Join(t.TempDir(), "c.json"), f); err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("Save: %v, want an error containing %q", err, tt.want)
+		if _, err := f.Marshal(); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Marshal: %v, want an error containing %q", err, tt.want)
 		}
 	}
 }
 
-func TestSaveLoad(t *testing.T) {
-	dir := t.TempDir()
+func TestMarshalParse(t *testing.T) {
 	f := &File{Metric: L2, Dim: 3, Shards: 2,
 		Centroids: [][]float32{{0.1, -0, 1e-45}, {math.MaxFloat32, -1.5, 16777216}, {1.0 / 3, 2, 3}},
 		ShardOf:   []int{1, 0, 0},
 		Training:  &Training{Points: 10, Iterations: 3, Seed: 42, Objective: 0.25, Sizes: []int{4, 3, 3}, Source: "x", Created: "2026-11-25T09:00:00Z"}}
 	f.Centroids[0][1] = float32(math.Copysign(0, -1))
-	path := filepath.Join(dir, "c.json")
-	if err := Save(path, f); err != nil {
+	data, err := f.Marshal()
+	if err != nil {
 		t.Fatal(err)
 	}
-	data, _ := os.ReadFile(path)
 	const want = `{"format":"vecshard-centroids/1","metric":"l2","dim":3,"shards":2,
 "centroids":[[0.1,-0,1e-45],
 [3.4028235e+38,-1.5,1.6777216e+07],
@@ -145,30 +142,28 @@ func TestSaveLoad(t *testing.T) {
 "training":{"points":10,"iterations":3,"seed":42,"objective":0.25,"sizes":[4,3,3],"source":"x","created":"2026-11-25T09:00:00Z"}}
 `
 	if string(data) != want {
-		t.Errorf("saved\n%s\nwant\n%s", data, want)
+		t.Errorf("marshalled\n%s\nwant\n%s", data, want)
 	}
-	g, err := Load(path)
+	g, err := Parse("c.json", data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !sameFile(f, g) {
 		t.Errorf("loaded %+v, want %+v", g, f)
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
-		t.Errorf("temporary files left behind: %v", entries)
-	}
 
 	// Bare form: only the mapping i -> i % shards can be written.
-	if err := SaveBare(path, f); err == nil || !strings.Contains(err.Error(), "bare form") {
-		t.Errorf("SaveBare of a 3-centroid, 2-shard file: %v", err)
+	if _, err := f.MarshalBare(); err == nil || !strings.Contains(err.Error(), "bare form") {
+		t.Errorf("MarshalBare of a 3-centroid, 2-shard file: %v", err)
 	}
 	for _, shardOf := range [][]int{nil, {0, 1, 0}} {
 		m := &File{Metric: L2, Dim: 1, Shards: 2, Centroids: [][]float32{{1}, {2}, {3}}, ShardOf: shardOf}
-		if err := SaveBare(path, m); err != nil {
-			t.Errorf("SaveBare of 3 centroids on 2 shards, shard_of %v (i %% 2): %v", shardOf, err)
+		data, err := m.MarshalBare()
+		if err != nil {
+			t.Errorf("MarshalBare of 3 centroids on 2 shards, shard_of %v (i %% 2): %v", shardOf, err)
 			continue
 		}
-		g, err := Load(path)
+		g, err := Parse("bare.json", data)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -180,13 +175,13 @@ func TestSaveLoad(t *testing.T) {
 		}
 	}
 	b := &File{Metric: InnerProduct, Dim: 2, Centroids: [][]float32{{1, 2}, {3, 4.5}}}
-	if err := SaveBare(path, b); err != nil {
+	if data, err = b.MarshalBare(); err != nil {
 		t.Fatal(err)
 	}
-	if data, _ := os.ReadFile(path); string(data) != "[[1,2],\n[3,4.5]]\n" {
-		t.Errorf("SaveBare wrote %q", data)
+	if string(data) != "[[1,2],\n[3,4.5]]\n" {
+		t.Errorf("MarshalBare wrote %q", data)
 	}
-	g, err = Load(path)
+	g, err = Parse("bare.json", data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,11 +190,8 @@ func TestSaveLoad(t *testing.T) {
 		t.Errorf("loaded %+v, want %+v", g, b)
 	}
 
-	if _, err := Load(filepath.Join(dir, "missing.json")); err == nil {
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.json")); err == nil {
 		t.Error("Load of a missing file succeeded")
-	}
-	if err := Save(filepath.Join(dir, "no", "such", "dir.json"), b); err == nil {
-		t.Error("Save into a missing directory succeeded")
 	}
 }
 
@@ -237,9 +229,9 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse accepted what New rejects: %v", err)
 		}
 		s.Nearest(make([]float32, s.Dim()))
-		marshal := (*File).marshal
+		marshal := (*File).Marshal
 		if f1.Shards == 0 {
-			marshal = (*File).marshalBare
+			marshal = (*File).MarshalBare
 		}
 		b1, err := marshal(f1)
 		if err != nil {

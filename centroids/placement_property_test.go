@@ -1,7 +1,6 @@
 package centroids_test
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -14,9 +13,11 @@ import (
 
 	"github.com/vecshard/vecshard/centroids"
 	"github.com/vecshard/vecshard/centroids/internal/kernel"
+	"github.com/vecshard/vecshard/internal/vecbin"
 	"github.com/vecshard/vecshard/kmeans"
 	"github.com/vecshard/vecshard/router"
 	"github.com/vecshard/vecshard/sqltext"
+	"github.com/vecshard/vecshard/vecdecode"
 )
 
 // TestPlacementEverywhere is the property that placement is one function:
@@ -31,7 +32,11 @@ func TestPlacementEverywhere(t *testing.T) {
 		const dim, k, shards = 48, 40, 4
 		f, qs := borderFile(r, m, dim, k, shards)
 		dir := t.TempDir()
-		if err := centroids.Save(filepath.Join(dir, "c.json"), f); err != nil {
+		b, err := f.Marshal()
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, "c.json"), b, 0o644)
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
 		var toml strings.Builder
@@ -148,13 +153,13 @@ type form struct {
 // halfvec forms of q rounded to binary16 with that rounded vector.
 func forms(q []float32) (fs []form, qh []float32) {
 	vb, _ := pgvector.NewVector(q).EncodeBinary(nil)
-	hb := binary.BigEndian.AppendUint16(nil, uint16(len(q)))
-	hb = binary.BigEndian.AppendUint16(hb, 0)
 	qh = make([]float32, len(q))
 	for j, v := range q {
-		b, hv := half(v / 1000)
-		hb = binary.BigEndian.AppendUint16(hb, b)
-		qh[j] = hv
+		qh[j] = v / 1000
+	}
+	hb := vecbin.Halfvec(qh...)
+	if !vecdecode.RoundHalf(qh) {
+		panic(fmt.Sprintf("%v is beyond binary16", qh))
 	}
 	sp := pgvector.NewSparseVector(q)
 	sb, _ := sp.EncodeBinary(nil)
@@ -167,28 +172,4 @@ func forms(q []float32) (fs []form, qh []float32) {
 		{"halfvec text", "halfvec", router.Param{Data: []byte(pgvector.NewHalfVector(qh).String())}},
 		{"halfvec binary", "halfvec", router.Param{Data: hb, Binary: true}},
 	}, qh
-}
-
-// half rounds f to binary16 (nearest, ties to even; f within binary16's
-// normal range or zero) and returns its bits and its value.
-func half(f float32) (uint16, float32) {
-	u := math.Float32bits(f)
-	sign := uint16(u>>16) & 0x8000
-	exp := int(u>>23&0xff) - 127 + 15
-	if u&0x7fffffff == 0 || exp <= 0 {
-		return sign, float32(math.Copysign(0, float64(f)))
-	}
-	if exp >= 31 {
-		panic(fmt.Sprintf("half: %v is beyond binary16", f))
-	}
-	h := uint32(exp)<<10 | u>>13&0x3ff
-	rest := u & 0x1fff
-	if rest > 0x1000 || rest == 0x1000 && h&1 == 1 {
-		h++
-	}
-	hb := sign | uint16(h)
-	// Back to float32: exponent and mantissa of a normal binary16.
-	e, mant := int(hb>>10&0x1f), uint32(hb&0x3ff)
-	v := math.Float32frombits(uint32(sign)<<16 | uint32(e-15+127)<<23 | mant<<13)
-	return hb, v
 }

@@ -4,10 +4,10 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/pgvector/pgvector-go"
+	"github.com/vecshard/vecshard/internal/vecbin"
 )
 
 // param is one bound parameter as the test host sends it.
@@ -17,49 +17,16 @@ type param struct {
 	null   bool
 }
 
-func text(s string) param        { return param{data: []byte(s)} }
-func bin(b []byte) param         { return param{data: b, binary: true} }
-func null() param                { return param{null: true} }
-func int8bin(v int64) param      { return bin(binary.BigEndian.AppendUint64(nil, uint64(v))) }
-func int4bin(v int32) param      { return bin(binary.BigEndian.AppendUint32(nil, uint32(v))) }
-func int2bin(v int16) param      { return bin(binary.BigEndian.AppendUint16(nil, uint16(v))) }
-func vecText(v ...float32) param { return text(pgvector.NewVector(v).String()) }
-
-func vecBin(v ...float32) param {
-	b, err := pgvector.NewVector(v).EncodeBinary(nil)
-	if err != nil {
-		panic(err)
-	}
-	return bin(b)
-}
-
+func text(s string) param         { return param{data: []byte(s)} }
+func bin(b []byte) param          { return param{data: b, binary: true} }
+func null() param                 { return param{null: true} }
+func int8bin(v int64) param       { return bin(binary.BigEndian.AppendUint64(nil, uint64(v))) }
+func int4bin(v int32) param       { return bin(binary.BigEndian.AppendUint32(nil, uint32(v))) }
+func int2bin(v int16) param       { return bin(binary.BigEndian.AppendUint16(nil, uint16(v))) }
+func vecText(v ...float32) param  { return text(pgvector.NewVector(v).String()) }
+func vecBin(v ...float32) param   { return bin(vecbin.Vector(v...)) }
 func halfText(v ...float32) param { return text(pgvector.NewHalfVector(v).String()) }
-
-// halfBin encodes a halfvec in pgvector's binary format. pgvector-go has no
-// binary halfvec encoder, so this converts exactly-representable float32
-// values (the tests use only such) to binary16 by hand.
-func halfBin(v ...float32) param {
-	b := binary.BigEndian.AppendUint16(nil, uint16(len(v)))
-	b = binary.BigEndian.AppendUint16(b, 0)
-	for _, f := range v {
-		b = binary.BigEndian.AppendUint16(b, float16(f))
-	}
-	return bin(b)
-}
-
-func float16(f float32) uint16 {
-	bits := math.Float32bits(f)
-	sign := uint16(bits>>16) & 0x8000
-	if f == 0 {
-		return sign
-	}
-	exp := int(bits>>23&0xff) - 127 + 15
-	mant := bits & 0x7fffff
-	if exp <= 0 || exp >= 31 || mant&0x1fff != 0 {
-		panic(fmt.Sprintf("float16: %v is not exactly a normal binary16", f))
-	}
-	return sign | uint16(exp)<<10 | uint16(mant>>13)
-}
+func halfBin(v ...float32) param  { return bin(vecbin.Halfvec(v...)) }
 
 func sparseText(v ...float32) param { return text(pgvector.NewSparseVector(v).String()) }
 

@@ -379,94 +379,25 @@ func (p *problem) assignStep(s *state, first bool) (float64, int) {
 		clear(st)
 	}
 	forStripes(n, len(s.stripes), p.cfg.Workers, func(stripe, c, lo, hi int) {
-		var sum float64
-		mv := 0
+		var t chunkTally
 		full := make([]int, 0, hi-lo)
 		cand := make([]int, 0, k)
 		for i := lo; i < hi; i++ {
-			if first || !p.prune {
-				full = append(full, i)
-				continue
-			}
-			x := p.x.Row(i)
-			a := int(s.assign[i])
-			ub := s.ub[i*k : (i+1)*k]
-			xa := p.xabs[i] * (1 + 1e-5)
-			slack := p.xabs[i] * 1e-6
-			for j := range ub {
-				ub[j] += xa*s.delta[j] + s.dhalf[j] + slack
-			}
-			sa := s.score(dot(x, s.c.Row(a)), a)
-			ub[a] = sa
-			cand = cand[:0]
-			for j, u := range ub {
-				if u > sa && j != a {
-					cand = append(cand, j)
+			if !first && p.prune {
+				var scan bool
+				if cand, scan = p.assignBounded(s, i, cand, &t); !scan {
+					continue
 				}
 			}
-			if len(cand) > k/2 {
-				full = append(full, i)
-				continue
-			}
-			best, bv := a, sa
-			for _, j := range cand {
-				v := s.score(dot(x, s.c.Row(j)), j)
-				ub[j] = v
-				if v > bv || (v == bv && j < best) {
-					best, bv = j, v
-				}
-			}
-			if best != a {
-				mv++
-				s.assign[i] = int32(best)
-			}
-			cst := p.costOf(i, bv)
-			s.cost[i] = cst
-			sum += float64(cst)
+			full = append(full, i)
 		}
 		if len(full) > 0 {
-			var rows Matrix
-			if len(full) == hi-lo {
-				rows = Matrix{Rows: hi - lo, Dim: p.x.Dim, Data: p.x.Data[lo*p.x.Dim : hi*p.x.Dim]}
-			} else {
-				rows = NewMatrix(len(full), p.x.Dim)
-				for t, i := range full {
-					copy(rows.Row(t), p.x.Row(i))
-				}
-			}
-			block := make([]float32, len(full)*k)
-			dotBlock(rows, 0, rows.Rows, s.c, 0, k, block, k)
-			for t, i := range full {
-				sc := block[t*k : (t+1)*k]
-				best, bv := 0, float32(math.Inf(-1))
-				for j, v := range sc {
-					v = s.score(v, j)
-					sc[j] = v
-					if v > bv {
-						best, bv = j, v
-					}
-				}
-				if p.prune {
-					copy(s.ub[i*k:(i+1)*k], sc)
-				}
-				if first || int(s.assign[i]) != best {
-					mv++
-				}
-				s.assign[i] = int32(best)
-				cst := p.costOf(i, bv)
-				s.cost[i] = cst
-				sum += float64(cst)
-			}
+			p.assignFull(s, first, full, lo, hi, &t)
 		}
-		sums[c], moved[c] = sum, mv
+		sums[c], moved[c] = t.sum, t.moved
 		if s.stripes != nil {
 			// Sum the chunk's rows for the update while they are cached.
-			acc := s.stripes[stripe]
-			d := p.x.Dim
-			for i := lo; i < hi; i++ {
-				a := int(s.assign[i])
-				addTo(acc[a*d:(a+1)*d], p.x.Row(i))
-			}
+			p.sumRows(s, s.stripes[stripe], lo, hi)
 		}
 	})
 	var obj float64
@@ -476,6 +407,108 @@ func (p *problem) assignStep(s *state, first bool) (float64, int) {
 		total += moved[c]
 	}
 	return obj, total
+}
+
+// chunkTally is one chunk's part of an assignment step: the sum of its
+// rows' costs, added in the order the rows are assigned (bounded rows in
+// index order, then the scanned ones), and the number of rows that moved.
+type chunkTally struct {
+	sum   float64
+	moved int
+}
+
+// assignBounded assigns row i by its bounds: it loosens the row's upper
+// bounds by how far each centroid moved, scores exactly the row's current
+// centroid and then only the centroids whose bound beats that score. With
+// more than k/2 such candidates it leaves the row alone and reports scan:
+// the tile kernel scores all centroids faster. cand is scratch space,
+// returned for reuse.
+func (p *problem) assignBounded(s *state, i int, cand []int, t *chunkTally) (_ []int, scan bool) {
+	k := p.k
+	x := p.x.Row(i)
+	a := int(s.assign[i])
+	ub := s.ub[i*k : (i+1)*k]
+	xa := p.xabs[i] * (1 + 1e-5)
+	slack := p.xabs[i] * 1e-6
+	for j := range ub {
+		ub[j] += xa*s.delta[j] + s.dhalf[j] + slack
+	}
+	sa := s.score(dot(x, s.c.Row(a)), a)
+	ub[a] = sa
+	cand = cand[:0]
+	for j, u := range ub {
+		if u > sa && j != a {
+			cand = append(cand, j)
+		}
+	}
+	if len(cand) > k/2 {
+		return cand, true
+	}
+	best, bv := a, sa
+	for _, j := range cand {
+		v := s.score(dot(x, s.c.Row(j)), j)
+		ub[j] = v
+		if v > bv || (v == bv && j < best) {
+			best, bv = j, v
+		}
+	}
+	if best != a {
+		t.moved++
+		s.assign[i] = int32(best)
+	}
+	cst := p.costOf(i, bv)
+	s.cost[i] = cst
+	t.sum += float64(cst)
+	return cand, false
+}
+
+// assignFull assigns the rows full (of the chunk lo..hi) by scoring them
+// against every centroid with the tile kernel; with bounds, the scores
+// become the rows' exact bounds.
+func (p *problem) assignFull(s *state, first bool, full []int, lo, hi int, t *chunkTally) {
+	k := p.k
+	var rows Matrix
+	if len(full) == hi-lo {
+		rows = Matrix{Rows: hi - lo, Dim: p.x.Dim, Data: p.x.Data[lo*p.x.Dim : hi*p.x.Dim]}
+	} else {
+		rows = NewMatrix(len(full), p.x.Dim)
+		for r, i := range full {
+			copy(rows.Row(r), p.x.Row(i))
+		}
+	}
+	block := make([]float32, len(full)*k)
+	dotBlock(rows, 0, rows.Rows, s.c, 0, k, block, k)
+	for r, i := range full {
+		sc := block[r*k : (r+1)*k]
+		best, bv := 0, float32(math.Inf(-1))
+		for j, v := range sc {
+			v = s.score(v, j)
+			sc[j] = v
+			if v > bv {
+				best, bv = j, v
+			}
+		}
+		if p.prune {
+			copy(s.ub[i*k:(i+1)*k], sc)
+		}
+		if first || int(s.assign[i]) != best {
+			t.moved++
+		}
+		s.assign[i] = int32(best)
+		cst := p.costOf(i, bv)
+		s.cost[i] = cst
+		t.sum += float64(cst)
+	}
+}
+
+// sumRows adds the rows lo..hi into acc, k rows of Dim, each to its
+// centroid's row.
+func (p *problem) sumRows(s *state, acc []float64, lo, hi int) {
+	d := p.x.Dim
+	for i := lo; i < hi; i++ {
+		a := int(s.assign[i])
+		addTo(acc[a*d:(a+1)*d], p.x.Row(i))
+	}
 }
 
 // reseed gives every empty cluster the point farthest from its own
@@ -617,9 +650,26 @@ func seedSample(n, k int) int { return min(n, max(4096, 64*k)) }
 // rebalancing a better start (it converged in 57 rounds instead of
 // 117 and kept 1.7 points more recall@10 on Fashion-MNIST).
 func (p *problem) seed(rng *rand.Rand) Matrix {
-	n, k, d := p.x.Rows, p.k, p.x.Dim
-	m := seedSample(n, k)
-	// Partial Fisher-Yates shuffle; the sample is kept in index order.
+	x, xn := p.seedRows(rng)
+	g := newSeeder(x, xn, p.k, p.cfg.Workers, p.cfg.Balance == 0)
+	c := NewMatrix(p.k, x.Dim)
+	copy(c.Row(0), x.Row(rng.IntN(x.Rows)))
+	g.first(c.Row(0))
+	for j := 1; j < p.k; j++ {
+		g.draw(rng, g.weigh())
+		best := g.bestCandidate()
+		copy(c.Row(j), g.cand.Row(best))
+		g.keep(best)
+	}
+	return c
+}
+
+// seedRows draws seedSample(n, k) of the points uniformly without
+// replacement (a partial Fisher-Yates shuffle: one rng.IntN per drawn
+// point) and returns them in index order, with their squared norms.
+func (p *problem) seedRows(rng *rand.Rand) (Matrix, []float32) {
+	n, d := p.x.Rows, p.x.Dim
+	m := seedSample(n, p.k)
 	perm := make([]int32, n)
 	for i := range perm {
 		perm[i] = int32(i)
@@ -636,93 +686,137 @@ func (p *problem) seed(rng *rand.Rand) Matrix {
 		copy(x.Row(t), p.x.Row(int(i)))
 		xn[t] = p.xn[i]
 	}
-	c := NewMatrix(k, d)
-	minD := make([]float32, m)
-	weight := make([]float32, m)
-	nc := (m + chunkRows - 1) / chunkRows
-	// Greedy k-means++ (as in scikit-learn): draw 2 + ln k candidates
-	// and keep the one that lowers the total squared distance the most,
-	// which avoids seeding on outliers.
+	return x, xn
+}
+
+// seeder is greedy k-means++ over a sample (as in scikit-learn): for each
+// new centroid it draws 2 + ln k candidates and keeps the one that lowers
+// the total squared distance the most, which avoids seeding on outliers.
+type seeder struct {
+	x       Matrix    // the sample
+	xn      []float32 // its rows' squared norms
+	byDist  bool      // weigh rows by distance, not squared distance
+	workers int
+	trials  int       // candidates drawn per centroid
+	nc      int       // chunks of the sample
+	minD    []float32 // each row's squared distance to its nearest centroid so far
+	weight  []float32 // each row's weight in the draw
+	picks   []int     // the drawn candidates' rows
+	cand    Matrix    // the drawn candidates
+	candD   []float32 // squared distance of row i to candidate t at t*m+i
+	pots    []float64 // per chunk ch and candidate t, at ch*trials+t: the chunk's total squared distance with t added
+}
+
+func newSeeder(x Matrix, xn []float32, k, workers int, byDist bool) *seeder {
+	m := x.Rows
 	trials := 2 + int(math.Log(float64(k)))
-	cand := NewMatrix(trials, d)
-	candD := make([]float32, trials*m)
-	pots := make([]float64, nc*trials)
-	picks := make([]int, 0, trials)
-	first := rng.IntN(m)
-	copy(c.Row(0), x.Row(first))
-	cn := dot(c.Row(0), c.Row(0))
-	forChunks(m, p.cfg.Workers, func(ch, lo, hi int) {
+	nc := (m + chunkRows - 1) / chunkRows
+	return &seeder{
+		x: x, xn: xn, byDist: byDist, workers: workers, trials: trials, nc: nc,
+		minD: make([]float32, m), weight: make([]float32, m), picks: make([]int, 0, trials),
+		cand: NewMatrix(trials, x.Dim), candD: make([]float32, trials*m), pots: make([]float64, nc*trials),
+	}
+}
+
+// first sets every row's distance to the first centroid c0.
+func (g *seeder) first(c0 []float32) {
+	x, xn, minD := g.x, g.xn, g.minD
+	cn := dot(c0, c0)
+	forChunks(x.Rows, g.workers, func(ch, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			minD[i] = max(0, xn[i]+cn-2*dot(x.Row(i), c.Row(0)))
+			minD[i] = max(0, xn[i]+cn-2*dot(x.Row(i), c0))
 		}
 	})
-	for j := 1; j < k; j++ {
-		var total float64
-		for i, v := range minD {
-			w := v
-			if p.cfg.Balance == 0 {
-				w = float32(math.Sqrt(float64(v)))
-			}
-			weight[i] = w
-			total += float64(w)
+}
+
+// weigh sets every row's weight in the draw and returns their total.
+func (g *seeder) weigh() float64 {
+	var total float64
+	for i, v := range g.minD {
+		w := v
+		if g.byDist {
+			w = float32(math.Sqrt(float64(v)))
 		}
-		picks = picks[:0]
-		for t := 0; t < trials; t++ {
-			if total <= 0 {
-				picks = append(picks, rng.IntN(m)) // every point coincides with a centroid
-				continue
-			}
-			u := rng.Float64() * total
-			pick, last := -1, -1
-			for i, v := range weight {
-				if v > 0 {
-					last = i
-					if u -= float64(v); u < 0 {
-						pick = i
-						break
-					}
+		g.weight[i] = w
+		total += float64(w)
+	}
+	return total
+}
+
+// draw picks trials candidate rows with probability proportional to their
+// weight (uniformly when every weight is 0): one rng.Float64, or
+// rng.IntN, per candidate.
+func (g *seeder) draw(rng *rand.Rand, total float64) {
+	m := g.x.Rows
+	g.picks = g.picks[:0]
+	for t := 0; t < g.trials; t++ {
+		if total <= 0 {
+			g.picks = append(g.picks, rng.IntN(m)) // every point coincides with a centroid
+			continue
+		}
+		u := rng.Float64() * total
+		pick, last := -1, -1
+		for i, v := range g.weight {
+			if v > 0 {
+				last = i
+				if u -= float64(v); u < 0 {
+					pick = i
+					break
 				}
 			}
-			if pick < 0 {
-				pick = last // rounding left u just above the total
-			}
-			picks = append(picks, pick)
 		}
-		nt := len(picks)
-		cn := make([]float32, nt)
-		for t, i := range picks {
-			copy(cand.Row(t), x.Row(i))
-			cn[t] = xn[i]
+		if pick < 0 {
+			pick = last // rounding left u just above the total
 		}
-		forChunks(m, p.cfg.Workers, func(ch, lo, hi int) {
-			sc := make([]float32, nt)
-			pot := pots[ch*trials : ch*trials+nt]
-			clear(pot)
-			for i := lo; i < hi; i++ {
-				dotRows(x.Row(i), cand, 0, nt, sc)
-				for t, v := range sc {
-					d2 := max(0, xn[i]+cn[t]-2*v)
-					candD[t*m+i] = d2
-					pot[t] += float64(min(d2, minD[i]))
-				}
-			}
-		})
-		best, bestPot := 0, math.Inf(1)
-		for t := 0; t < nt; t++ {
-			var pt float64
-			for ch := 0; ch < nc; ch++ {
-				pt += pots[ch*trials+t]
-			}
-			if pt < bestPot {
-				best, bestPot = t, pt
+		g.picks = append(g.picks, pick)
+	}
+}
+
+// bestCandidate copies the drawn rows into cand, computes every row's
+// squared distance to each, and returns the candidate whose addition
+// leaves the smallest total squared distance (the first of equals).
+func (g *seeder) bestCandidate() int {
+	x, xn, minD, candD, cand := g.x, g.xn, g.minD, g.candD, g.cand
+	m, trials := x.Rows, g.trials
+	nt := len(g.picks)
+	cn := make([]float32, nt)
+	for t, i := range g.picks {
+		copy(cand.Row(t), x.Row(i))
+		cn[t] = xn[i]
+	}
+	forChunks(m, g.workers, func(ch, lo, hi int) {
+		sc := make([]float32, nt)
+		pot := g.pots[ch*trials : ch*trials+nt]
+		clear(pot)
+		for i := lo; i < hi; i++ {
+			dotRows(x.Row(i), cand, 0, nt, sc)
+			for t, v := range sc {
+				d2 := max(0, xn[i]+cn[t]-2*v)
+				candD[t*m+i] = d2
+				pot[t] += float64(min(d2, minD[i]))
 			}
 		}
-		copy(c.Row(j), cand.Row(best))
-		for i := range minD {
-			minD[i] = min(minD[i], candD[best*m+i])
+	})
+	best, bestPot := 0, math.Inf(1)
+	for t := 0; t < nt; t++ {
+		var pt float64
+		for ch := 0; ch < g.nc; ch++ {
+			pt += g.pots[ch*trials+t]
+		}
+		if pt < bestPot {
+			best, bestPot = t, pt
 		}
 	}
-	return c
+	return best
+}
+
+// keep lowers every row's distance to the nearest centroid by candidate
+// best's, now a centroid.
+func (g *seeder) keep(best int) {
+	m := g.x.Rows
+	for i := range g.minD {
+		g.minD[i] = min(g.minD[i], g.candD[best*m+i])
+	}
 }
 
 // Assign places every row of x in its cell, as the router does: by

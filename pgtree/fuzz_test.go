@@ -15,6 +15,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/vecshard/vecshard/internal/vecbin"
 	"github.com/vecshard/vecshard/pgtree"
 	"github.com/vecshard/vecshard/router"
 	"github.com/vecshard/vecshard/sqlir"
@@ -47,15 +48,6 @@ func fuzzSetup(f *testing.F) {
 	}
 }
 
-func vecBin(v ...float32) []byte {
-	b := binary.BigEndian.AppendUint16(nil, uint16(len(v)))
-	b = binary.BigEndian.AppendUint16(b, 0)
-	for _, x := range v {
-		b = binary.BigEndian.AppendUint32(b, math.Float32bits(x))
-	}
-	return b
-}
-
 // paramShapes are the parameter shapes the seeds rotate through.
 var paramShapes = []struct {
 	p1    []byte
@@ -63,7 +55,7 @@ var paramShapes = []struct {
 	p2    []byte
 }{
 	{[]byte("[1,0,0]"), false, []byte("7")},
-	{vecBin(1, 0, 0), true, []byte("42")},
+	{vecbin.Vector(1, 0, 0), true, []byte("42")},
 	{binary.BigEndian.AppendUint64(nil, 42), true, binary.BigEndian.AppendUint32(nil, 7)},
 	{[]byte("42"), false, nil},
 	{nil, false, []byte("[0,1,0]")},

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vecshard/vecshard/internal/vecbin"
 	"github.com/vecshard/vecshard/plugin/internal/pluginstate"
 )
 
@@ -67,15 +68,6 @@ func withPluginConfig(t testing.TB, cfg string) {
 	}
 }
 
-func vecBinary(v ...float32) []byte {
-	b := binary.BigEndian.AppendUint16(nil, uint16(len(v)))
-	b = binary.BigEndian.AppendUint16(b, 0)
-	for _, x := range v {
-		b = binary.BigEndian.AppendUint32(b, math.Float32bits(x))
-	}
-	return b
-}
-
 // TestRoute drives pgdog_route_query through the C ABI in-process: every
 // kind of answer, both parameter formats, NULL, and what fini leaves.
 func TestRoute(t *testing.T) {
@@ -92,9 +84,9 @@ func TestRoute(t *testing.T) {
 		code     string
 	}{
 		{"vector text", search, []hostParam{{data: []byte("[0.1,0.1,3]")}}, 4, forward, 2, read, ""},
-		{"vector binary", search, []hostParam{{data: vecBinary(0.1, 2, 0.1), binary: true}}, 4, forward, 1, read, ""},
+		{"vector binary", search, []hostParam{{data: vecbin.Vector(0.1, 2, 0.1), binary: true}}, 4, forward, 1, read, ""},
 		{"insert", "INSERT INTO items (id, embedding) VALUES ($1, $2)",
-			[]hostParam{{data: []byte("1")}, {data: vecBinary(-1, -1, -1), binary: true}}, 4, forward, 3, write, ""},
+			[]hostParam{{data: []byte("1")}, {data: vecbin.Vector(-1, -1, -1), binary: true}}, 4, forward, 3, write, ""},
 		{"bigint golden 42", "SELECT * FROM users WHERE id = $1", []hostParam{{data: []byte("42")}}, 4, forward, 0, read, ""},
 		{"bigint golden -1 binary", "DELETE FROM users WHERE id = $1",
 			[]hostParam{{data: binary.BigEndian.AppendUint64(nil, math.MaxUint64), binary: true}}, 4, forward, 2, write, ""},
@@ -190,7 +182,7 @@ func checkInvariants(t testing.TB, r routeResult, shards int) {
 // input gets the same answer twice (the second time from the plan cache).
 func FuzzRoute(f *testing.F) {
 	f.Add("SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 5", []byte("[1,0,0]"), false, 4)
-	f.Add("SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 5", vecBinary(0, 0, 1), true, 4)
+	f.Add("SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 5", vecbin.Vector(0, 0, 1), true, 4)
 	f.Add("INSERT INTO items (id, embedding) VALUES (1, $1)", []byte("[0,1,0]"), false, 4)
 	f.Add("SELECT * FROM users WHERE id = $1", binary.BigEndian.AppendUint32(nil, 1), true, 4)
 	f.Add("SELECT * FROM users WHERE id IN ($1, 2)", []byte("-1"), false, 4)
@@ -232,7 +224,7 @@ func TestRouteAllocs(t *testing.T) {
 	}{
 		{"no-params", "SELECT * FROM users WHERE id = 42", nil},
 		{"id-text", "SELECT * FROM users WHERE id = $1", []hostParam{{data: []byte("42")}}},
-		{"vector-binary", "SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 5", []hostParam{{data: vecBinary(1, 0, 0), binary: true}}},
+		{"vector-binary", "SELECT id FROM items ORDER BY embedding <=> $1 LIMIT 5", []hostParam{{data: vecbin.Vector(1, 0, 0), binary: true}}},
 		{"insert-two", "INSERT INTO items (id, embedding) VALUES ($1, $2)", []hostParam{{data: []byte("7")}, {data: []byte("[0,1,0]")}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/vecshard/vecshard/vecdecode"
 )
 
 func TestExplainVector(t *testing.T) {
@@ -146,8 +148,9 @@ func TestExplainScores(t *testing.T) {
 	}
 }
 
+// toHalfFloat is f rounded to binary16, as a halfvec column stores it.
 func toHalfFloat(f float32) float32 {
-	h := toHalf(f)
-	exp, mant := int(h>>10&0x1f), float64(h&0x3ff)
-	return float32(math.Ldexp(1+mant/1024, exp-15))
+	v := []float32{f}
+	vecdecode.RoundHalf(v)
+	return v[0]
 }

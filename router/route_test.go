@@ -6,10 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"math"
 	"strconv"
 
 	"github.com/pgvector/pgvector-go"
+	"github.com/vecshard/vecshard/internal/vecbin"
 )
 
 // The geometry of testdata/good.toml (see its comments):
@@ -32,46 +32,10 @@ func loadGood(t testing.TB) *Snapshot {
 }
 
 // Parameter makers.
-func txt(s string) Param { return Param{Data: []byte(s)} }
-func null() Param        { return Param{} }
-func vecBin(v ...float32) Param {
-	b, err := pgvector.NewVector(v).EncodeBinary(nil)
-	if err != nil {
-		panic(err)
-	}
-	return Param{Data: b, Binary: true}
-}
-
-// halfBin is halfvec's binary format (pgvector-go 0.3 encodes halfvec
-// only as text): int16 dim, int16 0, dim x binary16.
-func halfBin(v ...float32) Param {
-	b := binary.BigEndian.AppendUint16(nil, uint16(len(v)))
-	b = binary.BigEndian.AppendUint16(b, 0)
-	for _, f := range v {
-		b = binary.BigEndian.AppendUint16(b, toHalf(f))
-	}
-	return Param{Data: b, Binary: true}
-}
-
-// toHalf rounds a normal float32 (or zero) to binary16, nearest even.
-func toHalf(f float32) uint16 {
-	u := math.Float32bits(f)
-	sign := uint16(u>>16) & 0x8000
-	exp := int(u>>23&0xff) - 127 + 15
-	mant := u & 0x7fffff
-	if u&0x7fffffff == 0 {
-		return sign
-	}
-	if exp <= 0 || exp >= 31 {
-		panic("toHalf: value outside the normal binary16 range")
-	}
-	h := uint32(exp)<<10 | mant>>13
-	rest := mant & 0x1fff
-	if rest > 0x1000 || rest == 0x1000 && h&1 == 1 {
-		h++
-	}
-	return sign | uint16(h)
-}
+func txt(s string) Param         { return Param{Data: []byte(s)} }
+func null() Param                { return Param{} }
+func vecBin(v ...float32) Param  { return Param{Data: vecbin.Vector(v...), Binary: true} }
+func halfBin(v ...float32) Param { return Param{Data: vecbin.Halfvec(v...), Binary: true} }
 func sparseBin(dim int32, m map[int32]float32) Param {
 	b, err := pgvector.NewSparseVectorFromMap(m, dim).EncodeBinary(nil)
 	if err != nil {

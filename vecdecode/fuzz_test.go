@@ -55,7 +55,7 @@ func FuzzHalfvecText(f *testing.F) {
 			t.Fatalf("decoded %d elements", len(got))
 		}
 		for _, x := range got {
-			if halfToFloat32(float32ToHalf(x)) != x {
+			if halfToFloat32(Float16Bits(x)) != x {
 				t.Fatalf("%v is not a binary16 value", x)
 			}
 		}

@@ -2,11 +2,18 @@ package vecdecode
 
 import "math"
 
-// float32ToHalf rounds f to IEEE 754 binary16, to nearest with ties to even,
-// as pgvector's Float4ToHalfUnchecked does (F16C's vcvtps2ph with rounding
-// mode 0, _Float16 conversion, or its portable code, which agree).
-// Finite values of magnitude >= 65520 become infinities; NaN stays NaN.
-func float32ToHalf(f float32) uint16 {
+// Float16Bits returns the IEEE 754 binary16 bits nearest to f, ties to
+// even, as pgvector's Float4ToHalfUnchecked does (F16C's vcvtps2ph with
+// rounding mode 0, _Float16 conversion, or its portable code, which agree),
+// and as github.com/x448/float16's Fromfloat32, which pgvector-go's pgx
+// codec uses for halfvec's binary format. Values below 2^-14 in magnitude
+// become binary16 subnormals (or a signed zero below 2^-25, and at 2^-25
+// exactly, the tie going to even zero); finite values of magnitude >= 65520
+// become infinities; infinities stay infinities; NaN stays NaN, quieted,
+// with the top 10 bits of its payload. It is the only float32 -> binary16
+// encoder in this module: the decoders and every test that writes a halfvec
+// use it.
+func Float16Bits(f float32) uint16 {
 	b := math.Float32bits(f)
 	sign := uint16(b>>16) & 0x8000
 	exp := int(b>>23) & 0xff
@@ -69,7 +76,7 @@ func halfToFloat32(h uint16) float32 {
 // cast); v then holds the rounded prefix and the rest unchanged.
 func RoundHalf(v []float32) bool {
 	for i, f := range v {
-		h := float32ToHalf(f)
+		h := Float16Bits(f)
 		if !halfIsFinite(h) {
 			return false
 		}

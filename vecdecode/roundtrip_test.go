@@ -80,7 +80,7 @@ func TestHalfvecRoundTrip(t *testing.T) {
 		bin := binary.BigEndian.AppendUint16(nil, uint16(n))
 		bin = binary.BigEndian.AppendUint16(bin, 0)
 		for _, f := range v {
-			bin = binary.BigEndian.AppendUint16(bin, float32ToHalf(f))
+			bin = binary.BigEndian.AppendUint16(bin, Float16Bits(f))
 		}
 		if dst, err = HalfvecBinary(dst, bin); err != nil || !equalBits(dst, v) {
 			t.Fatalf("n=%d: binary round trip failed: %v", n, err)
@@ -316,8 +316,8 @@ func TestHalfConversions(t *testing.T) {
 		if math.Float32bits(f) != math.Float32bits(halfRef(uint16(h))) {
 			t.Fatalf("halfToFloat32(%04x) = %v, want %v", h, f, halfRef(uint16(h)))
 		}
-		if back := float32ToHalf(f); back != uint16(h) {
-			t.Fatalf("float32ToHalf(halfToFloat32(%04x)) = %04x", h, back)
+		if back := Float16Bits(f); back != uint16(h) {
+			t.Fatalf("Float16Bits(halfToFloat32(%04x)) = %04x", h, back)
 		}
 		// Around the midpoint to the next binary16 up: ties to even, and the
 		// float32 neighbours of the midpoint go their own way.
@@ -330,8 +330,8 @@ func TestHalfConversions(t *testing.T) {
 		}
 		mid := float32((float64(f) + float64(next)) / 2)
 		for _, x := range []float32{mid, math.Nextafter32(mid, 0), math.Nextafter32(mid, float32(math.Inf(1))), math.Nextafter32(mid, float32(math.Inf(-1)))} {
-			if got, want := float32ToHalf(x), halfRoundRef(x); got != want {
-				t.Fatalf("float32ToHalf(%v) = %04x, want %04x", x, got, want)
+			if got, want := Float16Bits(x), halfRoundRef(x); got != want {
+				t.Fatalf("Float16Bits(%v) = %04x, want %04x", x, got, want)
 			}
 		}
 	}
@@ -343,12 +343,12 @@ func TestHalfConversions(t *testing.T) {
 		{float32(math.Inf(1)), 0x7c00}, {1.0004883, 0x3c00}, {0x1p-25, 0}, {0x1.000002p-25, 1},
 		{0x1p-149, 0}, {-0x1p-26, 0x8000}, {0x1.ffcp-15, 0x0400}, {0x1.ff8p-15, 0x03ff},
 	} {
-		if got := float32ToHalf(c.f); got != c.h {
-			t.Errorf("float32ToHalf(%v) = %04x, want %04x", c.f, got, c.h)
+		if got := Float16Bits(c.f); got != c.h {
+			t.Errorf("Float16Bits(%v) = %04x, want %04x", c.f, got, c.h)
 		}
 	}
-	if h := float32ToHalf(float32(math.NaN())); halfIsFinite(h) || h&0x3ff == 0 {
-		t.Errorf("float32ToHalf(NaN) = %04x", h)
+	if h := Float16Bits(float32(math.NaN())); halfIsFinite(h) || h&0x3ff == 0 {
+		t.Errorf("Float16Bits(NaN) = %04x", h)
 	}
 }
 

@@ -52,7 +52,7 @@ func denseText(t Type, dst []float32, src []byte) ([]float32, error) {
 			return dst, errOutOfRange(t, src[i:end], i)
 		}
 		if t == Halfvec {
-			h := float32ToHalf(f)
+			h := Float16Bits(f)
 			if !halfIsFinite(h) {
 				if w := math.Float32bits(f); w&0x7f800000 != 0x7f800000 {
 					return dst, errOutOfRange(t, src[i:end], i)

@@ -62,7 +62,7 @@ func (o *evalOptions) run(stdout, stderr io.Writer) error {
 	for _, s := range strings.Split(o.probes, ",") {
 		p, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || p < 1 {
-			return cli.Usagef("--probes %s: %q is not a count (want e.g. --probes 1,2,4)", o.probes, s)
+			return &cli.UsageError{Err: cli.Wrapf(err, "--probes %s: %q is not a count (want e.g. --probes 1,2,4)", o.probes, s)}
 		}
 		ps = append(ps, p)
 	}

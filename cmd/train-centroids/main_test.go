@@ -367,7 +367,7 @@ func TestReshard(t *testing.T) {
 		t.Fatalf("plot: %v", err)
 	}
 	bare := filepath.Join(dir, "bare.json")
-	if err := centroids.SaveBare(bare, &centroids.File{Metric: a.Metric, Dim: a.Dim, Centroids: a.Centroids}); err != nil {
+	if err := saveBare(bare, &centroids.File{Metric: a.Metric, Dim: a.Dim, Centroids: a.Centroids}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {

@@ -142,7 +142,7 @@ func (o *reshardOptions) run(stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	if err := centroids.Save(o.out, &nf); err != nil {
+	if err := saveCentroids(o.out, &nf); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
 	if o.plot != "" {

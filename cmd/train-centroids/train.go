@@ -84,191 +84,251 @@ both. Every flag and output path is checked before training starts.`,
 	return c
 }
 
+// trainPlan is what validate makes of the flags, which it leaves as given:
+// a copy of them with k and shards resolved (--cells-per-shard; shards
+// defaults to k) and, for cells, the grouping's balance defaulted to 1.05;
+// the metric parsed and training.created fixed.
+type trainPlan struct {
+	trainOptions
+	m         centroids.Metric
+	createdAt string // training.created: RFC 3339, or empty
+	cells     bool   // more centroids than shards: cells grouped into shards
+}
+
 // validate checks every flag and output path, so that nothing is found
-// wrong after minutes of training.
-func (o *trainOptions) validate() (centroids.Metric, string, error) {
+// wrong after minutes of training, and returns the plan they make.
+func (o *trainOptions) validate() (*trainPlan, error) {
 	m, err := centroids.ParseMetric(o.metric)
 	if err != nil {
-		return 0, "", cli.Usagef("--metric %q: want cosine, l2 or inner_product", o.metric)
+		return nil, &cli.UsageError{Err: cli.Wrapf(err, "--metric %q: want cosine, l2 or inner_product", o.metric)}
 	}
-	if err := o.in.validate(); err != nil {
-		return 0, "", err
+	p := &trainPlan{trainOptions: *o, m: m}
+	if err := p.resolve(); err != nil {
+		return nil, err
 	}
-	if o.cellsPerShard != 0 {
+	return p, nil
+}
+
+// resolve fills in the plan's k, shards, balance and createdAt, checking
+// the flags on the way.
+func (p *trainPlan) resolve() error {
+	if err := p.in.validate(); err != nil {
+		return err
+	}
+	if p.cellsPerShard != 0 {
 		switch {
-		case o.cellsPerShard < 1:
-			return 0, "", cli.Usagef("--cells-per-shard %d: want at least 1 (e.g. 16 or 32)", o.cellsPerShard)
-		case o.shards < 1:
-			return 0, "", cli.Usagef("--cells-per-shard needs --shards: the cells are cells-per-shard x shards")
-		case o.k != 0 && o.k != o.cellsPerShard*o.shards:
-			return 0, "", cli.Usagef("--k %d disagrees with --cells-per-shard %d x --shards %d = %d: give one of --k and --cells-per-shard", o.k, o.cellsPerShard, o.shards, o.cellsPerShard*o.shards)
+		case p.cellsPerShard < 1:
+			return cli.Usagef("--cells-per-shard %d: want at least 1 (e.g. 16 or 32)", p.cellsPerShard)
+		case p.shards < 1:
+			return cli.Usagef("--cells-per-shard needs --shards: the cells are cells-per-shard x shards")
+		case p.k != 0 && p.k != p.cellsPerShard*p.shards:
+			return cli.Usagef("--k %d disagrees with --cells-per-shard %d x --shards %d = %d: give one of --k and --cells-per-shard", p.k, p.cellsPerShard, p.shards, p.cellsPerShard*p.shards)
 		}
-		o.k = o.cellsPerShard * o.shards
+		p.k = p.cellsPerShard * p.shards
 	}
 	switch {
-	case o.k < 1:
-		return 0, "", cli.Usagef("--k is required: the number of centroids (at least the number of shards; e.g. --shards 16 --cells-per-shard 32, or --k 64 --shards 16)")
-	case o.shards < 0:
-		return 0, "", cli.Usagef("--shards %d: want at least 1 (or leave it out: k)", o.shards)
+	case p.k < 1:
+		return cli.Usagef("--k is required: the number of centroids (at least the number of shards; e.g. --shards 16 --cells-per-shard 32, or --k 64 --shards 16)")
+	case p.shards < 0:
+		return cli.Usagef("--shards %d: want at least 1 (or leave it out: k)", p.shards)
 	}
-	if o.shards == 0 {
-		o.shards = o.k
+	if p.shards == 0 {
+		p.shards = p.k
 	}
 	switch {
-	case o.k < o.shards:
-		return 0, "", cli.Usagef("--k %d is less than --shards %d: every shard needs at least one centroid", o.k, o.shards)
-	case o.pgdogOut != "" && o.k%o.shards != 0:
-		return 0, "", cli.Usagef("--pgdog-out: PgDog's bare array puts centroid i on shard i %% shards, so every shard owns the same number of centroids; %d centroids cannot be spread evenly over %d shards (use --cells-per-shard, or a k that is a multiple of %d)", o.k, o.shards, o.shards)
-	case o.out == "" && o.pgdogOut == "" && !o.dryRun:
-		return 0, "", cli.Usagef("no output: give --out FILE (and/or --pgdog-out FILE), or --dry-run to train without writing")
-	case o.dryRun && (o.out != "" || o.pgdogOut != ""):
-		return 0, "", cli.Usagef("--dry-run writes no centroid file: drop it, or drop --out/--pgdog-out")
-	case o.refine < 1:
-		return 0, "", cli.Usagef("--refine %d: want at least 1", o.refine)
-	case o.iters < 0 || o.restarts < 0 || o.tol < 0:
-		return 0, "", cli.Usagef("--iters, --restarts and --tol must not be negative")
-	case o.balance != 0 && o.balance < 1:
-		return 0, "", cli.Usagef("--balance %v: want 0 (off) or at least 1 (a shard may hold F times the mean)", o.balance)
+	case p.k < p.shards:
+		return cli.Usagef("--k %d is less than --shards %d: every shard needs at least one centroid", p.k, p.shards)
+	case p.pgdogOut != "" && p.k%p.shards != 0:
+		return cli.Usagef("--pgdog-out: PgDog's bare array puts centroid i on shard i %% shards, so every shard owns the same number of centroids; %d centroids cannot be spread evenly over %d shards (use --cells-per-shard, or a k that is a multiple of %d)", p.k, p.shards, p.shards)
+	case p.out == "" && p.pgdogOut == "" && !p.dryRun:
+		return cli.Usagef("no output: give --out FILE (and/or --pgdog-out FILE), or --dry-run to train without writing")
+	case p.dryRun && (p.out != "" || p.pgdogOut != ""):
+		return cli.Usagef("--dry-run writes no centroid file: drop it, or drop --out/--pgdog-out")
+	case p.refine < 1:
+		return cli.Usagef("--refine %d: want at least 1", p.refine)
+	case p.iters < 0 || p.restarts < 0 || p.tol < 0:
+		return cli.Usagef("--iters, --restarts and --tol must not be negative")
+	case p.balance != 0 && p.balance < 1:
+		return cli.Usagef("--balance %v: want 0 (off) or at least 1 (a shard may hold F times the mean)", p.balance)
 	}
-	created := o.created
+	created := p.created
 	if created == "now" {
 		created = time.Now().UTC().Format(time.RFC3339)
 	} else if created != "" {
 		if _, err := time.Parse(time.RFC3339, created); err != nil {
-			return 0, "", cli.Usagef("--created %q: want an RFC 3339 time such as 2026-01-02T15:04:05Z, or now", created)
+			return &cli.UsageError{Err: cli.Wrapf(err, "--created %q: want an RFC 3339 time such as 2026-01-02T15:04:05Z, or now", created)}
 		}
 	}
-	if o.queries != "" {
-		if _, err := o.in.formatOf(o.queries); err != nil {
-			return 0, "", err
+	if p.queries != "" {
+		if _, err := p.in.formatOf(p.queries); err != nil {
+			return err
 		}
 	}
-	for _, p := range []struct{ flag, path string }{{"--out", o.out}, {"--pgdog-out", o.pgdogOut}, {"--plot", o.plot}} {
-		if p.path == "" {
+	for _, f := range []struct{ flag, path string }{{"--out", p.out}, {"--pgdog-out", p.pgdogOut}, {"--plot", p.plot}} {
+		if f.path == "" {
 			continue
 		}
-		if err := atomicfile.CheckDir(p.path); err != nil {
-			return 0, "", fmt.Errorf("%s: %w", p.flag, err)
+		if err := atomicfile.CheckDir(f.path); err != nil {
+			return fmt.Errorf("%s: %w", f.flag, err)
 		}
 	}
-	return m, created, nil
+	p.createdAt = created
+	p.cells = p.k > p.shards
+	if p.cells && p.balance == 0 {
+		p.balance = 1.05 // the grouping's default window
+	}
+	return nil
 }
 
 func (o *trainOptions) run(stdout, stderr io.Writer) error {
-	m, createdAt, err := o.validate()
+	p, err := o.validate()
 	if err != nil {
 		return err
 	}
+	return p.run(stdout, stderr)
+}
+
+// run reads the input, trains, groups cells into shards, evaluates, writes
+// the outputs and prints the summary.
+func (p *trainPlan) run(stdout, stderr io.Writer) error {
 	start := time.Now()
-	x, st, source, err := o.in.read(o.in.input, o.seed, o.in.sample, o.quiet, stderr)
+	x, st, source, err := p.in.read(p.in.input, p.seed, p.in.sample, p.quiet, stderr)
 	if err != nil {
 		return err
 	}
 	readTime := time.Since(start)
-
-	cells := o.k > o.shards
-	cfg := kmeans.Config{
-		K: o.k, Metric: m, Iters: o.iters, Tol: o.tol, Restarts: o.restarts, Seed: o.seed,
-		Shards: o.shards, Balance: o.balance, Workers: o.threads,
-	}
-	if cells {
-		// Plain k-means for the cells; the balance is the grouping's.
-		cfg.Balance = 0
-		if o.balance == 0 {
-			o.balance = 1.05
-		}
-	}
-	if bar := cli.NewProgress(stderr, o.quiet, int64(max(1, o.restarts)*(o.iters+1)), "training", false); bar != nil {
-		cfg.Progress = func(r, it int, obj float64) {
-			bar.Describe(fmt.Sprintf("restart %d, objective %.6g", r+1, obj))
-			bar.Set(r*(o.iters+1) + it + 1)
-		}
-		defer bar.Finish()
-	}
-	var res *kmeans.Result
-	if cells && !o.flatCells {
-		res, err = kmeans.TrainCells(x, cfg, o.refine)
-	} else {
-		res, err = kmeans.Train(x, cfg)
-	}
+	cfg := p.kmeansConfig()
+	res, err := p.train(x, cfg, stderr)
 	if err != nil {
 		return err
 	}
 	trainTime := time.Since(start) - readTime
 
-	file := &centroids.File{
-		Metric: m, Dim: x.Dim, Shards: o.shards, ShardOf: res.ShardOf,
-		Centroids: make([][]float32, o.k),
-		Training: &centroids.Training{
-			Points: x.Rows, Iterations: res.Iterations, Seed: o.seed,
-			Objective: res.RoutedObjective, Sizes: res.RoutedSizes,
-			Source: source, Created: createdAt,
-		},
-	}
-	for j := range file.Centroids {
-		file.Centroids[j] = res.Centroids.Row(j)
-	}
+	file := p.file(x, res, source)
 	shardSizes := res.ShardSizes
 	var g *kmeans.Grouping
-	if cells {
-		set, err := centroids.New(kmeans.FileOf(res.Centroids, m, o.k, nil))
-		if err != nil {
+	if p.cells {
+		if g, err = p.group(x, res); err != nil {
 			return err
 		}
-		g, err = kmeans.Group(x, set, kmeans.GroupConfig{
-			Shards: o.shards, Balance: o.balance, Seed: o.seed, Workers: o.threads, SwapOnly: o.pgdogOut != "",
-		})
-		if errors.Is(err, partition.ErrWindow) {
-			return fmt.Errorf("grouping %d cells into %d shards (--balance %g): %w; more cells (--cells-per-shard), more training rows or a wider --balance (e.g. 1.2) would help", o.k, o.shards, o.balance, err)
-		}
-		if err != nil {
-			return fmt.Errorf("grouping %d cells into %d shards: %w", o.k, o.shards, err)
-		}
 		file.ShardOf, file.Training.Sizes, shardSizes = g.ShardOf, g.Sizes, g.Loads
-	}
-	if o.pgdogOut != "" && o.k > o.shards {
-		if err := pgdogOrder(file); err != nil {
-			return fmt.Errorf("--pgdog-out: %w", err)
+		if p.pgdogOut != "" {
+			if err := pgdogOrder(file); err != nil {
+				return fmt.Errorf("--pgdog-out: %w", err)
+			}
 		}
 	}
 	elapsed := time.Since(start)
 	var ev *heldOut
-	if o.queries != "" {
-		if ev, err = o.evalHeldOut(x, file, stderr); err != nil {
+	if p.queries != "" {
+		if ev, err = p.evalHeldOut(x, file, stderr); err != nil {
 			return err
 		}
 	}
-	if o.out != "" {
-		if err := centroids.Save(o.out, file); err != nil {
-			return fmt.Errorf("--out: %w", err)
-		}
+	if err := p.write(file, shardSizes); err != nil {
+		return err
 	}
-	if o.pgdogOut != "" {
-		bare := *file
-		bare.ShardOf, bare.Shards = nil, 0
-		if err := centroids.SaveBare(o.pgdogOut, &bare); err != nil {
-			return fmt.Errorf("--pgdog-out: %w", err)
-		}
-	}
-	if o.plot != "" {
-		if err := writePlot(o.plot, shardSizes, file.Training.Sizes); err != nil {
-			return fmt.Errorf("--plot: %w", err)
-		}
-	}
-	if cells {
-		how := fmt.Sprintf("two-level: %d coarse clusters, then cells inside each (%d iterations each level), then %d iterations over all cells", o.shards, cfg.Iters, o.refine)
-		if o.flatCells {
+	if p.cells {
+		how := fmt.Sprintf("two-level: %d coarse clusters, then cells inside each (%d iterations each level), then %d iterations over all cells", p.shards, cfg.Iters, p.refine)
+		if p.flatCells {
 			how = fmt.Sprintf("flat k-means over all cells, %d iterations", res.Iterations)
 		}
-		cellSummary(stdout, x, st, cfg, o.balance, how, res, g, readTime, trainTime, elapsed)
+		cellSummary(stdout, x, st, cfg, p.balance, how, res, g, readTime, trainTime, elapsed)
 	} else {
 		summary(stdout, x, st, cfg, res, readTime, elapsed)
 	}
 	if ev != nil {
 		ev.print(stdout)
 	}
-	if o.dryRun {
+	if p.dryRun {
 		fmt.Fprintln(stdout, "dry run     no file written (give --out FILE to write the centroids)")
+	}
+	return nil
+}
+
+// kmeansConfig is the clustering's configuration: for cells plain k-means
+// (the balance is the grouping's), else k-means with --balance's cap.
+func (p *trainPlan) kmeansConfig() kmeans.Config {
+	cfg := kmeans.Config{
+		K: p.k, Metric: p.m, Iters: p.iters, Tol: p.tol, Restarts: p.restarts, Seed: p.seed,
+		Shards: p.shards, Balance: p.balance, Workers: p.threads,
+	}
+	if p.cells {
+		cfg.Balance = 0
+	}
+	return cfg
+}
+
+// train clusters x, two-level for cells unless --flat-cells, with a
+// progress bar on a terminal.
+func (p *trainPlan) train(x kmeans.Matrix, cfg kmeans.Config, stderr io.Writer) (*kmeans.Result, error) {
+	if bar := cli.NewProgress(stderr, p.quiet, int64(max(1, p.restarts)*(p.iters+1)), "training", false); bar != nil {
+		cfg.Progress = func(r, it int, obj float64) {
+			bar.Describe(fmt.Sprintf("restart %d, objective %.6g", r+1, obj))
+			bar.Set(r*(p.iters+1) + it + 1)
+		}
+		defer bar.Finish()
+	}
+	if p.cells && !p.flatCells {
+		return kmeans.TrainCells(x, cfg, p.refine)
+	}
+	return kmeans.Train(x, cfg)
+}
+
+// file is the centroid file of a clustering, before any grouping.
+func (p *trainPlan) file(x kmeans.Matrix, res *kmeans.Result, source string) *centroids.File {
+	f := &centroids.File{
+		Metric: p.m, Dim: x.Dim, Shards: p.shards, ShardOf: res.ShardOf,
+		Centroids: make([][]float32, p.k),
+		Training: &centroids.Training{
+			Points: x.Rows, Iterations: res.Iterations, Seed: p.seed,
+			Objective: res.RoutedObjective, Sizes: res.RoutedSizes,
+			Source: source, Created: p.createdAt,
+		},
+	}
+	for j := range f.Centroids {
+		f.Centroids[j] = res.Centroids.Row(j)
+	}
+	return f
+}
+
+// group places the cells of res into shards (--pgdog-out: by swaps only,
+// which keep every shard's cell count).
+func (p *trainPlan) group(x kmeans.Matrix, res *kmeans.Result) (*kmeans.Grouping, error) {
+	set, err := centroids.New(kmeans.FileOf(res.Centroids, p.m, p.k, nil))
+	if err != nil {
+		return nil, err
+	}
+	g, err := kmeans.Group(x, set, kmeans.GroupConfig{
+		Shards: p.shards, Balance: p.balance, Seed: p.seed, Workers: p.threads, SwapOnly: p.pgdogOut != "",
+	})
+	if errors.Is(err, partition.ErrWindow) {
+		return nil, fmt.Errorf("grouping %d cells into %d shards (--balance %g): %w; more cells (--cells-per-shard), more training rows or a wider --balance (e.g. 1.2) would help", p.k, p.shards, p.balance, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("grouping %d cells into %d shards: %w", p.k, p.shards, err)
+	}
+	return g, nil
+}
+
+// write writes --out, --pgdog-out and --plot, those given.
+func (p *trainPlan) write(file *centroids.File, shardSizes []int) error {
+	if p.out != "" {
+		if err := saveCentroids(p.out, file); err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
+	}
+	if p.pgdogOut != "" {
+		bare := *file
+		bare.ShardOf, bare.Shards = nil, 0
+		if err := saveBare(p.pgdogOut, &bare); err != nil {
+			return fmt.Errorf("--pgdog-out: %w", err)
+		}
+	}
+	if p.plot != "" {
+		if err := writePlot(p.plot, shardSizes, file.Training.Sizes); err != nil {
+			return fmt.Errorf("--plot: %w", err)
+		}
 	}
 	return nil
 }

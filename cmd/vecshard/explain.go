@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/vecshard/vecshard/cmd/internal/cli"
 	"io"
-	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	pgvector "github.com/pgvector/pgvector-go"
 
 	"github.com/vecshard/vecshard/idkey"
+	"github.com/vecshard/vecshard/internal/vecbin"
 	"github.com/vecshard/vecshard/router"
 	"github.com/vecshard/vecshard/vecdecode"
 )
@@ -249,12 +249,7 @@ func encodeParam(typ, cast, text string) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		buf := binary.BigEndian.AppendUint16(nil, uint16(len(v)))
-		buf = binary.BigEndian.AppendUint16(buf, 0)
-		for _, f := range v {
-			buf = binary.BigEndian.AppendUint16(buf, halfBits(f))
-		}
-		return buf, nil
+		return vecbin.Halfvec(v...), nil
 	case "bigint", "int8", "int4", "integer", "int", "int2", "smallint":
 		v, err := idkey.ParseBigint([]byte(text))
 		if err != nil {
@@ -446,22 +441,4 @@ func scoreName(t *router.Table) string {
 		return "inner product"
 	}
 	return "score"
-}
-
-// halfBits returns the IEEE binary16 bits of f, which must be exactly
-// representable in binary16 (as every element HalfvecText returns is): the
-// conversion only moves bits, it never rounds.
-func halfBits(f float32) uint16 {
-	b := math.Float32bits(f)
-	sign := uint16(b>>16) & 0x8000
-	exp := int(b>>23&0xff) - 127
-	mant := b & 0x7fffff
-	switch {
-	case b&0x7fffffff == 0:
-		return sign
-	case exp >= -14: // normal: rebias the exponent, keep the top 10 mantissa bits
-		return sign | uint16(exp+15)<<10 | uint16(mant>>13)
-	}
-	// Subnormal: the value is frac * 2^-24 with frac = 1.mant * 2^(exp+24).
-	return sign | uint16((mant|1<<23)>>uint(-1-exp))
 }

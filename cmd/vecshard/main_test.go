@@ -15,7 +15,6 @@ import (
 	"github.com/vecshard/vecshard/cmd/vecshard/internal/copyfmt"
 	"github.com/vecshard/vecshard/router"
 	"github.com/vecshard/vecshard/sqltext"
-	"github.com/vecshard/vecshard/vecdecode"
 )
 
 const (
@@ -598,24 +597,6 @@ func TestSplitStdin(t *testing.T) {
 		t.Fatalf("status %d\n%s%s", status, stdout, stderr)
 	}
 	checkSplit(t, dir+"users.txt", out, "users", copyfmt.Options{}, "txt", 4, splitCases[2].shards)
-}
-
-// TestHalfBits checks the binary16 encoding of explain --binary against
-// the decoder: every finite binary16 value survives decode then encode.
-func TestHalfBits(t *testing.T) {
-	for h := 0; h < 1<<16; h++ {
-		if h&0x7c00 == 0x7c00 {
-			continue // Inf and NaN: not pgvector values
-		}
-		src := []byte{0, 1, 0, 0, byte(h >> 8), byte(h)}
-		v, err := vecdecode.HalfvecBinary(nil, src)
-		if err != nil {
-			t.Fatalf("%#04x: %v", h, err)
-		}
-		if got := halfBits(v[0]); got != uint16(h) {
-			t.Fatalf("halfBits(%g) = %#04x, want %#04x", v[0], got, h)
-		}
-	}
 }
 
 // split writes its files with the user's umask (it used os.CreateTemp's

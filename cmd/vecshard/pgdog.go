@@ -17,6 +17,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/vecshard/vecshard/centroids"
+	"github.com/vecshard/vecshard/cmd/internal/cli"
 	"github.com/vecshard/vecshard/idkey"
 	"github.com/vecshard/vecshard/router"
 )
@@ -93,7 +94,7 @@ func loadPgDog(path string) (*pgdogFile, error) {
 	if _, err := toml.Decode(string(data), f); err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("%s:%d: %s (PgDog would not start with this file)", path, pe.Position.Line, pe.Message)
+			return nil, cli.Wrapf(err, "%s:%d: %s (PgDog would not start with this file)", path, pe.Position.Line, pe.Message)
 		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

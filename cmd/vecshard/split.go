@@ -357,16 +357,65 @@ type shardFile struct {
 
 // run splits the input and returns the number of data rows.
 func (s *splitter) run() (rows int, err error) {
-	var src io.Reader
+	src, closeInput, err := s.openInput()
+	if err != nil {
+		return 0, err
+	}
+	defer closeInput()
+	r, err := copyfmt.NewReader(src, s.opt)
+	if err != nil {
+		return 0, err
+	}
+	p := &splitPass{splitter: s, name: displayName(s.input), keyCol: -1, idCol: -1}
+	defer func() {
+		// On failure remove every partial output.
+		if err != nil {
+			p.abort()
+		}
+	}()
+	if err := p.createOutputs(); err != nil {
+		return 0, err
+	}
+	if err := p.columnsFromFlag(); err != nil {
+		return 0, err
+	}
+	for {
+		row, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", p.name, err)
+		}
+		if row.N == 0 {
+			err = p.header(row)
+		} else {
+			err = p.place(row)
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	if err := p.commit(); err != nil {
+		return 0, err
+	}
+	return p.rows, nil
+}
+
+// openInput opens the input (- is standard input) and, for a regular file
+// big enough to be worth it, a progress bar on stderr counting its bytes.
+// done finishes the bar and closes the file.
+func (s *splitter) openInput() (src io.Reader, done func(), err error) {
 	var size int64 = -1
+	var closers []func()
 	if s.input == "-" {
 		src = os.Stdin
 	} else {
 		f, err := os.Open(s.input)
 		if err != nil {
-			return 0, err
+			return nil, nil, err
 		}
-		defer f.Close()
+		closers = append(closers, func() { f.Close() })
 		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 			size = st.Size()
 		}
@@ -374,165 +423,196 @@ func (s *splitter) run() (rows int, err error) {
 	}
 	if size >= progressMin {
 		bar := cli.NewProgress(s.stderr, s.quiet, size, "splitting "+s.input, true)
-		defer bar.Finish()
+		closers = append(closers, bar.Finish)
 		src = bar.Reader(src)
 	}
-	r, err := copyfmt.NewReader(src, s.opt)
+	return src, func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}, nil
+}
+
+// splitPass is the state of one pass of a splitter over its input.
+type splitPass struct {
+	*splitter
+	name  string       // the input as messages name it
+	files []*shardFile // every output, for the cleanup on failure and the commit at the end
+	out   []*shardFile // the rows for each shard (moving to it, with --from)
+	dels  []*shardFile // with --from: the ids leaving each old shard
+	// Field indexes of the key and of the id (which --from's delete files
+	// list), -1 until --columns or the header names them; ncols is the
+	// number of fields every row must have.
+	keyCol, idCol, ncols int
+	rows                 int // data rows read
+}
+
+// createOutputs creates the output directory and every output file under
+// a temporary name: one per shard, and with --from one delete file per
+// old shard.
+func (p *splitPass) createOutputs() error {
+	if err := os.MkdirAll(p.outDir, 0o755); err != nil {
+		return err
+	}
+	p.out = make([]*shardFile, p.shards)
+	for i := range p.out {
+		o, err := p.create(p.outName(i), 256<<10)
+		if err != nil {
+			return err
+		}
+		p.out[i] = o
+	}
+	p.counts = make([]int, p.shards)
+	if p.from == nil {
+		return nil
+	}
+	p.dels = make([]*shardFile, p.fromShards)
+	for i := range p.dels {
+		o, err := p.create(deleteName(i), 64<<10)
+		if err != nil {
+			return err
+		}
+		p.dels[i] = o
+	}
+	p.deletes = make([]int, p.fromShards)
+	return nil
+}
+
+func (p *splitPass) create(name string, bufSize int) (*shardFile, error) {
+	f, err := atomicfile.Create(filepath.Join(p.outDir, name))
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	name := displayName(s.input)
+	o := &shardFile{f: f, w: bufio.NewWriterSize(f, bufSize)}
+	p.files = append(p.files, o)
+	return o, nil
+}
 
-	if err := os.MkdirAll(s.outDir, 0o755); err != nil {
-		return 0, err
+// columnsFromFlag finds the id (with --from) and key fields in --columns,
+// if given.
+func (p *splitPass) columnsFromFlag() error {
+	if p.columns == nil {
+		return nil
 	}
-	// Every output, for the cleanup on failure and the commit at the end.
-	var files []*shardFile
-	defer func() {
-		// On failure remove every partial output.
-		if err != nil {
-			for _, o := range files {
-				o.f.Abort()
-			}
-		}
-	}()
-	create := func(name string, size int) (*shardFile, error) {
-		f, err := atomicfile.Create(filepath.Join(s.outDir, name))
-		if err != nil {
-			return nil, err
-		}
-		o := &shardFile{f: f, w: bufio.NewWriterSize(f, size)}
-		files = append(files, o)
-		return o, nil
-	}
-	out := make([]*shardFile, s.shards)
-	for i := range out {
-		if out[i], err = create(s.outName(i), 256<<10); err != nil {
-			return 0, err
+	if p.from != nil {
+		if p.idCol = indexOf(p.columns, p.table.IDColumn); p.idCol < 0 {
+			return fmt.Errorf("--columns %s does not include %s's id column %s, which the delete files list", strings.Join(p.columns, ","), p.table.Name, p.table.IDColumn)
 		}
 	}
-	s.counts = make([]int, s.shards)
-	var dels []*shardFile
-	idCol := -1
-	if s.from != nil {
-		dels = make([]*shardFile, s.fromShards)
-		for i := range dels {
-			if dels[i], err = create(deleteName(i), 64<<10); err != nil {
-				return 0, err
-			}
-		}
-		s.deletes = make([]int, s.fromShards)
-		if s.columns != nil {
-			if idCol = indexOf(s.columns, s.table.IDColumn); idCol < 0 {
-				return 0, fmt.Errorf("--columns %s does not include %s's id column %s, which the delete files list", strings.Join(s.columns, ","), s.table.Name, s.table.IDColumn)
-			}
-		}
+	if p.keyCol = indexOf(p.columns, p.table.KeyColumn()); p.keyCol < 0 {
+		return fmt.Errorf("--columns %s does not include %s's key column %s", strings.Join(p.columns, ","), p.table.Name, p.table.KeyColumn())
 	}
+	p.ncols = len(p.columns)
+	return nil
+}
 
-	keyCol := -1
-	if s.columns != nil {
-		if keyCol = indexOf(s.columns, s.table.KeyColumn()); keyCol < 0 {
-			return 0, fmt.Errorf("--columns %s does not include %s's key column %s", strings.Join(s.columns, ","), s.table.Name, s.table.KeyColumn())
+// header reads the header row: it names the columns unless --columns did
+// (then it must have as many), and it goes to every shard's file.
+func (p *splitPass) header(row *copyfmt.Row) error {
+	if p.keyCol < 0 {
+		names, _ := row.Fields()
+		if p.keyCol = indexOf(names, p.table.KeyColumn()); p.keyCol < 0 {
+			return fmt.Errorf("%s: line %d (header): no column %s (%s's key column) among %s%s", p.name, row.Line, p.table.KeyColumn(), p.table.Name, quoteList(names), p.formatHint(names))
+		}
+		p.ncols = len(names)
+	} else if p.ncols != row.NumFields() {
+		return fmt.Errorf("%s: line %d (header): %d columns, but --columns names %d", p.name, row.Line, row.NumFields(), p.ncols)
+	}
+	if p.from != nil && p.idCol < 0 {
+		names, _ := row.Fields()
+		if p.idCol = indexOf(names, p.table.IDColumn); p.idCol < 0 {
+			return fmt.Errorf("%s: line %d (header): no column %s (%s's id column, which the delete files list) among %s", p.name, row.Line, p.table.IDColumn, p.table.Name, quoteList(names))
 		}
 	}
-	ncols := len(s.columns)
+	for _, o := range p.out {
+		if _, err := o.w.Write(row.Raw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
-	for {
-		row, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return 0, fmt.Errorf("%s: %w", name, err)
-		}
-		at := fmt.Sprintf("%s: line %d (row %d)", name, row.Line, row.N)
-		if row.N == 0 {
-			// The header: names the columns unless --columns did.
-			if keyCol < 0 {
-				names, _ := row.Fields()
-				if keyCol = indexOf(names, s.table.KeyColumn()); keyCol < 0 {
-					return 0, fmt.Errorf("%s: line %d (header): no column %s (%s's key column) among %s%s", name, row.Line, s.table.KeyColumn(), s.table.Name, quoteList(names), s.formatHint(names))
-				}
-				ncols = len(names)
-			} else if ncols != row.NumFields() {
-				return 0, fmt.Errorf("%s: line %d (header): %d columns, but --columns names %d", name, row.Line, row.NumFields(), ncols)
-			}
-			if s.from != nil && idCol < 0 {
-				names, _ := row.Fields()
-				if idCol = indexOf(names, s.table.IDColumn); idCol < 0 {
-					return 0, fmt.Errorf("%s: line %d (header): no column %s (%s's id column, which the delete files list) among %s", name, row.Line, s.table.IDColumn, s.table.Name, quoteList(names))
-				}
-			}
-			for _, o := range out {
-				if _, err := o.w.Write(row.Raw); err != nil {
-					return 0, err
-				}
-			}
-			continue
-		}
-		if keyCol < 0 {
-			return 0, fmt.Errorf("%s: cannot tell which field is %s: give --columns (the file's column list) or --header", name, s.table.KeyColumn())
-		}
-		if row.NumFields() != ncols {
-			return 0, fmt.Errorf("%s: %d fields, want %d (the columns %s)", at, row.NumFields(), ncols, s.columnsText())
-		}
-		// Place the row as an INSERT of its key would be placed, with the
-		// key as a text parameter: the router's rule, errors included.
-		key, null := row.Field(keyCol)
-		param := router.Param{Data: key}
-		if null {
-			param.Data = nil
-		}
-		shard, err := s.snap.Place(s.table, param, s.shards)
-		if err != nil {
-			return 0, fmt.Errorf("%s: %s = %s: %w", at, s.table.KeyColumn(), clip(key, null), err)
-		}
-		if shard < 0 || shard >= s.shards {
-			return 0, fmt.Errorf("%s: the router chose shard %d of %d", at, shard, s.shards)
-		}
-		if s.from != nil {
-			old, err := s.from.Place(s.fromTable, param, s.fromShards)
-			if err != nil {
-				return 0, fmt.Errorf("%s: %s = %s under --from: %w", at, s.table.KeyColumn(), clip(key, null), err)
-			}
-			rows++
-			if old == shard {
-				continue
-			}
-			if idCol < 0 {
-				return 0, fmt.Errorf("%s: cannot tell which field is %s: give --columns (the file's column list) or --header", name, s.table.IDColumn)
-			}
-			id, idNull := row.Field(idCol)
-			if idNull {
-				return 0, fmt.Errorf("%s: %s is NULL: a moved row is deleted from shard %d by its id; give every row an id", at, s.table.IDColumn, old)
-			}
-			if _, err := dels[old].w.Write(appendCopyText(nil, id)); err != nil {
-				return 0, err
-			}
-			s.deletes[old]++
-			if _, err := out[shard].w.Write(row.Raw); err != nil {
-				return 0, err
-			}
-			s.counts[shard]++
-			continue
-		}
-		if _, err := out[shard].w.Write(row.Raw); err != nil {
-			return 0, err
-		}
-		s.counts[shard]++
-		rows++
+// place writes a data row to its shard's file, as an INSERT of its key
+// would be placed: the key as a text parameter, the router's rule, errors
+// included. With --from only a row whose shard changes is written, and
+// its id goes to its old shard's delete file.
+func (p *splitPass) place(row *copyfmt.Row) error {
+	at := fmt.Sprintf("%s: line %d (row %d)", p.name, row.Line, row.N)
+	if p.keyCol < 0 {
+		return fmt.Errorf("%s: cannot tell which field is %s: give --columns (the file's column list) or --header", p.name, p.table.KeyColumn())
 	}
-	for _, o := range files {
+	if row.NumFields() != p.ncols {
+		return fmt.Errorf("%s: %d fields, want %d (the columns %s)", at, row.NumFields(), p.ncols, p.columnsText())
+	}
+	key, null := row.Field(p.keyCol)
+	param := router.Param{Data: key}
+	if null {
+		param.Data = nil
+	}
+	shard, err := p.snap.Place(p.table, param, p.shards)
+	if err != nil {
+		return fmt.Errorf("%s: %s = %s: %w", at, p.table.KeyColumn(), clip(key, null), err)
+	}
+	if shard < 0 || shard >= p.shards {
+		return fmt.Errorf("%s: the router chose shard %d of %d", at, shard, p.shards)
+	}
+	p.rows++
+	if p.from != nil {
+		old, err := p.from.Place(p.fromTable, param, p.fromShards)
+		if err != nil {
+			return fmt.Errorf("%s: %s = %s under --from: %w", at, p.table.KeyColumn(), clip(key, null), err)
+		}
+		if old == shard {
+			return nil
+		}
+		if err := p.deleteFrom(old, row, at); err != nil {
+			return err
+		}
+	}
+	if _, err := p.out[shard].w.Write(row.Raw); err != nil {
+		return err
+	}
+	p.counts[shard]++
+	return nil
+}
+
+// deleteFrom lists the id of a row leaving shard old in old's delete file.
+func (p *splitPass) deleteFrom(old int, row *copyfmt.Row, at string) error {
+	if p.idCol < 0 {
+		return fmt.Errorf("%s: cannot tell which field is %s: give --columns (the file's column list) or --header", p.name, p.table.IDColumn)
+	}
+	id, idNull := row.Field(p.idCol)
+	if idNull {
+		return fmt.Errorf("%s: %s is NULL: a moved row is deleted from shard %d by its id; give every row an id", at, p.table.IDColumn, old)
+	}
+	if _, err := p.dels[old].w.Write(appendCopyText(nil, id)); err != nil {
+		return err
+	}
+	p.deletes[old]++
+	return nil
+}
+
+// commit flushes every output, then renames each to its name.
+func (p *splitPass) commit() error {
+	for _, o := range p.files {
 		if err := o.w.Flush(); err != nil {
-			return 0, fmt.Errorf("write %s: %w", o.f.Path(), err)
+			return fmt.Errorf("write %s: %w", o.f.Path(), err)
 		}
 	}
-	for _, o := range files {
+	for _, o := range p.files {
 		if err := o.f.Commit(); err != nil {
-			return 0, err
+			return err
 		}
 	}
-	return rows, nil
+	return nil
+}
+
+// abort removes every output not yet committed (on a failed commit, the
+// outputs already renamed stay: each is complete).
+func (p *splitPass) abort() {
+	for _, o := range p.files {
+		o.f.Abort()
+	}
 }
 
 // appendCopyText appends v as one field of COPY's text format and a

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/vecshard/vecshard/internal/vecbin"
 )
 
 // PostgreSQL type OIDs used in binary arrays.
@@ -45,49 +47,11 @@ func vecText(v ...float32) string {
 	return sb.String()
 }
 
-// vecBin is a vector in pgvector's binary format: int16 dim, int16 0, dim x float4.
-func vecBin(v ...float32) Param {
-	b := make([]byte, 0, 4+4*len(v))
-	b = binary.BigEndian.AppendUint16(b, uint16(len(v)))
-	b = binary.BigEndian.AppendUint16(b, 0)
-	for _, f := range v {
-		b = binary.BigEndian.AppendUint32(b, math.Float32bits(f))
-	}
-	return bin(b)
-}
+// vecBin is a vector in pgvector's binary format.
+func vecBin(v ...float32) Param { return bin(vecbin.Vector(v...)) }
 
-// halfBin is a halfvec in binary format: int16 dim, int16 0, dim x binary16.
-// The values must be zero or normal binary16 numbers.
-func halfBin(v ...float32) Param {
-	b := make([]byte, 0, 4+2*len(v))
-	b = binary.BigEndian.AppendUint16(b, uint16(len(v)))
-	b = binary.BigEndian.AppendUint16(b, 0)
-	for _, f := range v {
-		b = binary.BigEndian.AppendUint16(b, half(f))
-	}
-	return bin(b)
-}
-
-// half converts f to IEEE binary16, rounding to nearest even; f must be
-// zero or within binary16's normal range.
-func half(f float32) uint16 {
-	bits := math.Float32bits(f)
-	sign := uint16(bits>>31) << 15
-	if bits&0x7fffffff == 0 {
-		return sign
-	}
-	e := int(bits>>23&0xff) - 127
-	if e < -14 || e > 15 {
-		panic("corpus: value outside binary16's normal range")
-	}
-	frac := bits & 0x7fffff
-	out := uint32(e+15)<<10 | frac>>13
-	low := frac & 0x1fff
-	if low > 0x1000 || (low == 0x1000 && out&1 == 1) {
-		out++ // a carry into the exponent is the correct rounding
-	}
-	return sign | uint16(out)
-}
+// halfBin is a halfvec in binary format, each value rounded to binary16.
+func halfBin(v ...float32) Param { return bin(vecbin.Halfvec(v...)) }
 
 // sparseBin is a sparsevec in binary format: int32 dim, int32 nnz, int32 0,
 // the 0-based indices, then the values.

@@ -57,7 +57,11 @@ func Write(dir string, planCache int) (*Fixture, error) {
 	for range K {
 		f.Centroids = append(f.Centroids, vec())
 	}
-	if err := centroids.Save(filepath.Join(dir, "centroids.json"), f); err != nil {
+	b, err := f.Marshal()
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, "centroids.json"), b, 0o644)
+	}
+	if err != nil {
 		return nil, err
 	}
 	cache := ""
@@ -95,7 +99,6 @@ id_type = "uuid"
 	if err := os.WriteFile(fx.Config, []byte(conf), 0o644); err != nil {
 		return nil, err
 	}
-	var err error
 	if fx.QueryBin, err = pgvector.NewVector(fx.Query).EncodeBinary(nil); err != nil {
 		return nil, err
 	}

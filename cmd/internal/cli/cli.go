@@ -43,6 +43,22 @@ func Usagef(format string, args ...any) error {
 	return &UsageError{Err: fmt.Errorf(format, args...)}
 }
 
+// Wrapf returns an error whose text is the formatted message alone and
+// whose cause (errors.Is, errors.As) is cause: for messages that already
+// say in the user's terms what cause's own text would repeat (a flag value
+// strconv rejects, say). Wrap it in a UsageError for a usage error.
+func Wrapf(cause error, format string, args ...any) error {
+	return &wrapped{msg: fmt.Sprintf(format, args...), cause: cause}
+}
+
+type wrapped struct {
+	msg   string
+	cause error
+}
+
+func (e *wrapped) Error() string { return e.msg }
+func (e *wrapped) Unwrap() error { return e.cause }
+
 // ProblemError is a problem that the command has already reported on its
 // output; Run exits with ExitProblem without printing it again.
 type ProblemError struct{ Err error }
@@ -97,9 +113,16 @@ func Version() string {
 }
 
 // Setup prepares a command tree built by a constructor: output streams,
-// --version on the root, usage errors for bad flags, no usage dump after
-// an error (the error says what to fix and names --help), and a help
-// command. Call it on the root once its subcommands are added.
+// --version on the root, no usage dump after an error (the error says what
+// to fix and names --help), and a help command. Call it on the root once
+// its subcommands are added.
+//
+// Usage errors are typed where cobra makes them, never recognised by their
+// text: a flag that does not parse goes through cobra's flag error hook
+// (SetFlagErrorFunc), and every command's Args validator, cobra's own
+// (cobra.NoArgs, cobra.ExactArgs, ...) included, is wrapped so that what it
+// rejects becomes a *UsageError. Commands must not use cobra's required or
+// grouped flags, whose errors have no hook; they call Require instead.
 func Setup(root *cobra.Command, stdout, stderr io.Writer) {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -111,17 +134,42 @@ func Setup(root *cobra.Command, stdout, stderr io.Writer) {
 		return &UsageError{Err: fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
 	})
 	root.SuggestionsMinimumDistance = 2
-	// Flags are sorted in the order they were added: they are grouped by
-	// meaning there, which alphabetical order would scatter.
+	if root.Args == nil && root.HasSubCommands() {
+		// cobra's default for such a root rejects any argument that is not
+		// a command, with a plain error; NoArgs does so with a usage error.
+		root.Args = NoArgs
+	}
+	// Execute would add these on its first run; adding them now lets the
+	// walk below reach them.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
+		// Flags are sorted in the order they were added: they are grouped
+		// by meaning there, which alphabetical order would scatter.
 		c.Flags().SortFlags = false
 		c.PersistentFlags().SortFlags = false
+		if c.Args != nil {
+			c.Args = usageArgs(c.Args)
+		}
 		for _, s := range c.Commands() {
 			walk(s)
 		}
 	}
 	walk(root)
+}
+
+// usageArgs wraps an Args validator so that what it rejects is a
+// *UsageError naming --help (a validator's own *UsageError passes as is).
+func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		err := check(c, args)
+		var ue *UsageError
+		if err == nil || errors.As(err, &ue) {
+			return err
+		}
+		return &UsageError{Err: fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
+	}
 }
 
 // Run executes root with args and returns the exit status. An error is
@@ -137,23 +185,14 @@ func Run(root *cobra.Command, args []string) int {
 		return ExitProblem
 	}
 	fmt.Fprintf(root.ErrOrStderr(), "%s: %s\n", root.Name(), Clean(err.Error()))
+	// Only a *UsageError (made by Setup's hooks, Usagef or Require) is a
+	// usage error: a problem's text may read like one (EINVAL is "invalid
+	// argument").
 	var ue *UsageError
-	if errors.As(err, &ue) || isCobraUsage(err) {
+	if errors.As(err, &ue) {
 		return ExitUsage
 	}
 	return ExitProblem
-}
-
-// isCobraUsage recognises the usage errors cobra makes itself (unknown
-// commands, argument counts), which are plain errors.
-func isCobraUsage(err error) bool {
-	s := err.Error()
-	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires at most", "unknown flag", "unknown shorthand", "invalid argument", "flag needs an argument", "required flag"} {
-		if strings.Contains(s, p) {
-			return true
-		}
-	}
-	return false
 }
 
 // Clean makes an error message fit one line: newlines become "; ", runs

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -60,5 +61,52 @@ func TestRun(t *testing.T) {
 	Setup(c, &out, &errb)
 	if status := Run(c, []string{"--version"}); status != ExitOK || !strings.HasPrefix(out.String(), "tool github.com/vecshard/vecshard") && !strings.HasPrefix(out.String(), "tool ") {
 		t.Errorf("--version: %d %q", status, out.String())
+	}
+}
+
+// Exit status 2 is for usage errors as cobra and pflag report them through
+// Setup's hooks, not for any error whose text reads like one: EINVAL's
+// "invalid argument" from a write is a problem (1).
+func TestUsageByType(t *testing.T) {
+	einval := &fs.PathError{Op: "write", Path: "out.json", Err: syscall.EINVAL}
+	newRoot := func() *cobra.Command {
+		root := &cobra.Command{Use: "tool", Args: NoArgs, RunE: func(c *cobra.Command, _ []string) error { return c.Help() }}
+		var n int
+		one := &cobra.Command{Use: "one ARG", Args: cobra.ExactArgs(1), RunE: func(*cobra.Command, []string) error { return nil }}
+		one.Flags().IntVar(&n, "n", 0, "a number")
+		io := &cobra.Command{Use: "io", Args: cobra.NoArgs, RunE: func(*cobra.Command, []string) error { return fmt.Errorf("--out: %w", einval) }}
+		root.AddCommand(one, io)
+		return root
+	}
+	for _, tt := range []struct {
+		args   []string
+		status int
+		stderr string
+	}{
+		{[]string{"io"}, ExitProblem, "tool: --out: write out.json: invalid argument\n"},
+		{[]string{"one", "a"}, ExitOK, ""},
+		{[]string{"one", "a", "--n", "x"}, ExitUsage, `tool: invalid argument "x" for "--n" flag: strconv.ParseInt: parsing "x": invalid syntax (see tool one --help)` + "\n"},
+		{[]string{"one", "a", "--m", "1"}, ExitUsage, "tool: unknown flag: --m (see tool one --help)\n"},
+		{[]string{"one"}, ExitUsage, "tool: accepts 1 arg(s), received 0 (see tool one --help)\n"},
+		{[]string{"one", "a", "b"}, ExitUsage, "tool: accepts 1 arg(s), received 2 (see tool one --help)\n"},
+		{[]string{"io", "extra"}, ExitUsage, "tool: unknown command \"extra\" for \"tool io\" (see tool io --help)\n"},
+		{[]string{"completion", "bash", "extra"}, ExitUsage, ""},
+		{[]string{"tow"}, ExitUsage, ""},
+	} {
+		var out, errb bytes.Buffer
+		root := newRoot()
+		Setup(root, &out, &errb)
+		status := Run(root, tt.args)
+		if status != tt.status || tt.stderr != "" && errb.String() != tt.stderr || tt.stderr == "" && tt.status == ExitOK && errb.Len() > 0 {
+			t.Errorf("%q: status %d, stderr %q; want %d, %q", tt.args, status, errb.String(), tt.status, tt.stderr)
+		}
+	}
+}
+
+// Wrapf reads as its message alone and keeps its cause.
+func TestWrapf(t *testing.T) {
+	err := error(&UsageError{Err: Wrapf(fs.ErrInvalid, "--n %q: want a count", "x")})
+	if err.Error() != `--n "x": want a count` || !errors.Is(err, fs.ErrInvalid) {
+		t.Errorf("%q: the text or the cause is wrong", err)
 	}
 }
