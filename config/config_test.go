@@ -67,28 +67,32 @@ func TestLoadGood(t *testing.T) {
 	}
 }
 
-// TestRankingPolicyField: a cross_shard_ranking that is not a policy is
-// the field's error, and its cause is the policy's parse error.
-func TestRankingPolicyField(t *testing.T) {
+// TestLoadBadRankingPolicy: a cross_shard_ranking that is not a policy is
+// the configuration's error, with the policies' spelling help.
+func TestLoadBadRankingPolicy(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "c3k4.json"), mustRead(t, filepath.Join(testdata, "c3k4.json")), 0o644); err != nil {
+	b, err := os.ReadFile(filepath.Join(testdata, "c3k4.json"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, "vecshard.toml")
-	if err := os.WriteFile(path, []byte(goodItems+"cross_shard_ranking = \"alll\"\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "c3k4.json"), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Load(path)
-	_, perr := ParseRankingPolicy("alll")
-	var ce *Error
-	if perr == nil || !errors.As(err, &ce) || ce.Table != "items" || ce.Field != "cross_shard_ranking" || !strings.Contains(err.Error(), perr.Error()) {
-		t.Errorf("Load = %v; want the field's error with %v", err, perr)
-	}
-	if err := os.WriteFile(path, []byte(goodItems+"cross_shard_ranking = \"all\"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if c, err := Load(path); err != nil || c.Tables[0].CrossShard != RankAll {
-		t.Errorf("Load = %v; want cross_shard_ranking all", err)
+	const items = "[[tables]]\nname = \"items\"\nkey = \"vector\"\nvector_column = \"embedding\"\ncentroids = \"c3k4.json\"\n"
+	for _, tt := range []struct{ name, value, want string }{
+		{"bad-cross-shard", "always", `table "items": cross_shard_ranking: "always" is not "mergeable" or "all"`},
+		{"misspelt-cross-shard", "mergable", `table "items": cross_shard_ranking: "mergable" is not "mergeable" or "all"; did you mean "mergeable"?`},
+		{"cross-shard-upper", "ALL", `table "items": cross_shard_ranking: "ALL" is not "mergeable" or "all"; did you mean "all"?`},
+	} {
+		path := filepath.Join(dir, tt.name+".toml")
+		if err := os.WriteFile(path, []byte(items+"cross_shard_ranking = \""+tt.value+"\"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(path)
+		var ce *Error
+		if !errors.As(err, &ce) || err.Error() != path+": "+tt.want {
+			t.Errorf("%s:\n got %v\nwant %s: %s", tt.name, err, path, tt.want)
+		}
 	}
 }
 

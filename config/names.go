@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/vecshard/vecshard/internal/pgident"
 )
 
 // splitName splits a configured table name into schema and relation. Names
@@ -24,28 +26,17 @@ func splitName(name string) (schema, rel string, err error) {
 	return "", "", fmt.Errorf("%q: want table or schema.table", name)
 }
 
+// splitIdent splits a dotted name into its identifiers; quoted ones keep
+// their case, unquoted ones are taken as written.
 func splitIdent(s string) ([]string, error) {
 	var parts []string
 	for {
 		var part string
 		if strings.HasPrefix(s, `"`) {
-			end := 1
-			var b strings.Builder
-			for {
-				i := strings.IndexByte(s[end:], '"')
-				if i < 0 {
-					return nil, errors.New("unterminated quoted identifier")
-				}
-				b.WriteString(s[end : end+i])
-				end += i + 1
-				if strings.HasPrefix(s[end:], `"`) {
-					b.WriteByte('"')
-					end++
-					continue
-				}
-				break
+			var err error
+			if part, s, err = pgident.Quoted(s); err != nil {
+				return nil, err
 			}
-			part, s = b.String(), s[end:]
 		} else {
 			i := strings.IndexByte(s, '.')
 			if i < 0 {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/vecshard/vecshard/cmd/internal/cli"
 	"github.com/vecshard/vecshard/internal/atomicfile"
+	"github.com/vecshard/vecshard/internal/pgident"
 
 	"github.com/vecshard/vecshard/cmd/vecshard/internal/copyfmt"
 	"github.com/vecshard/vecshard/router"
@@ -269,23 +270,11 @@ func parseColumns(s string) ([]string, error) {
 		s = strings.TrimLeft(s, " \t")
 		var col string
 		if strings.HasPrefix(s, `"`) {
-			var b strings.Builder
-			i := 1
-			for {
-				j := strings.IndexByte(s[i:], '"')
-				if j < 0 {
-					return nil, errors.New("unterminated quoted identifier")
-				}
-				b.WriteString(s[i : i+j])
-				i += j + 1
-				if strings.HasPrefix(s[i:], `"`) {
-					b.WriteByte('"')
-					i++
-					continue
-				}
-				break
+			var err error
+			if col, s, err = pgident.Quoted(s); err != nil {
+				return nil, err
 			}
-			col, s = b.String(), strings.TrimLeft(s[i:], " \t")
+			s = strings.TrimLeft(s, " \t")
 		} else {
 			i := strings.IndexByte(s, ',')
 			if i < 0 {
