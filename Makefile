@@ -14,11 +14,15 @@ BUILD   := build
 FUZZTIME ?= 3s
 
 # PostgreSQL 18's headers and libpg_query's static raw parser (Debian
-# unstable's libpg-query-dev and postgresql-server-dev-18), fetched into the
-# build directory without touching the system: the layout check and the
-# test hosts' parser need them; building the plugin does not.
+# unstable's libpg-query-dev and postgresql-server-dev-18, pinned by version
+# and SHA256 in scripts/pg18-deps.pins), fetched into the build directory
+# without touching the system: the layout check and the test hosts' parser
+# need them; building the plugin does not. The same directory is
+# scripts/pg18-deps.sh's default, which the other scripts ask for theirs.
 PG18_DEPS ?= $(BUILD)/deps/pg18
 PG18_ROOT := $(PG18_DEPS)/root
+# Where Debian puts libpg_query.a for this machine (x86_64-linux-gnu on amd64).
+MULTIARCH := $(shell $(CC) -print-multiarch)
 
 # Packages without cgo of their own; tested with the race detector.
 PUREGO_PKGS := ./vecdecode/... ./idkey/... ./centroids/... ./router/... ./kmeans/... ./cmd/... \
@@ -59,10 +63,11 @@ $(BUILD)/vecshard: FORCE
 
 FORCE:
 
-deps: $(PG18_ROOT)/usr/include/pg_query.h
+deps: $(PG18_DEPS)/pins.unpacked
 
-$(PG18_ROOT)/usr/include/pg_query.h:
-	@echo "== fetching PostgreSQL 18 headers and libpg_query into $(PG18_DEPS) (first build only)"
+# The script does nothing when the pinned packages are already unpacked.
+$(PG18_DEPS)/pins.unpacked: scripts/pg18-deps.pins scripts/pg18-deps.sh
+	@echo "== fetching PostgreSQL 18 headers and libpg_query (scripts/pg18-deps.pins) into $(PG18_DEPS)"
 	scripts/pg18-deps.sh $(PG18_DEPS) >/dev/null
 
 # The PgDog-like hosts (Rust and C) link libpg_query's raw parser.
@@ -75,7 +80,7 @@ $(BUILD)/pgdog-host-c: $(VTABLEHOST_SRC) | deps
 
 $(BUILD)/pg18json: internal/pg18json/pg18json.c plugin/vtablehost/pgparse.c | deps
 	$(CC) -O2 -Wall -Werror -I$(PG18_ROOT)/usr/include -I$(PG18_ROOT)/usr/include/pg_query \
-		-I$(PG18_ROOT)/usr/include/pg_query/postgres -o $@ $^ $(PG18_ROOT)/usr/lib/x86_64-linux-gnu/libpg_query.a -lpthread
+		-I$(PG18_ROOT)/usr/include/pg_query/postgres -o $@ $^ $(PG18_ROOT)/usr/lib/$(MULTIARCH)/libpg_query.a -lpthread
 
 test: vet layout-check unit alloc e2e fuzz-smoke
 

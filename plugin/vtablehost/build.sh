@@ -3,17 +3,18 @@
 #   OUTDIR/pgdog-host    Rust host (plugin/vtablehost/host.rs), when rustc exists
 #   OUTDIR/pgdog-host-c  C twin (plugin/vtablehost/host.c)
 # DEPSROOT holds libpg_query's static library and headers, Debian layout:
-#   DEPSROOT/usr/lib/x86_64-linux-gnu/libpg_query.a, DEPSROOT/usr/include/pg_query...
-# (default /tmp/apt-unstable/root). The rustc version both hosts expect is
+#   DEPSROOT/usr/lib/MULTIARCH/libpg_query.a, DEPSROOT/usr/include/pg_query...
+# (default: the root scripts/pg18-deps.sh prints, fetching the pinned
+# packages first if needed). The rustc version both hosts expect is
 # $RUSTC_VERSION if set, else `rustc --version`.
 # Env: CC (default gcc), RUSTC (default rustc).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-build}
-deps=${2:-/tmp/apt-unstable/root}
+deps=${2:-$("$here/../../scripts/pg18-deps.sh")}
 CC=${CC:-gcc}
 RUSTC=${RUSTC:-rustc}
-lib=$deps/usr/lib/x86_64-linux-gnu
+lib=$deps/usr/lib/$("$CC" -print-multiarch)
 inc=$deps/usr/include
 
 if [ ! -f "$lib/libpg_query.a" ]; then

@@ -31,7 +31,7 @@
  *
  * Build: gcc -O2 -c -I$DEPS/usr/include -I$DEPS/usr/include/pg_query \
  *            -I$DEPS/usr/include/pg_query/postgres pgparse.c
- * and link with $DEPS/usr/lib/x86_64-linux-gnu/libpg_query.a.
+ * and link with $DEPS/usr/lib/$(gcc -print-multiarch)/libpg_query.a.
  */
 #include "pg_query.h"
 #include "pg_query_internal.h"

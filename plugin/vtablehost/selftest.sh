@@ -6,10 +6,10 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-build/vtablehost-selftest}
-deps=${2:-/tmp/apt-unstable/root}
+deps=${2:-} # default: build.sh's
 CC=${CC:-gcc}
 
-"$here/build.sh" "$out" "$deps" || { echo "selftest: build failed"; exit 1; }
+"$here/build.sh" "$out" ${deps:+"$deps"} || { echo "selftest: build failed"; exit 1; }
 out=$(cd "$out" && pwd)
 st=$out/stubs
 mkdir -p "$st"
