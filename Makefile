@@ -5,7 +5,6 @@
 #   build/libvecshard.so        today's PgDog (>= v0.1.54): the pgdog-plugin 0.4 vtable ABI
 #   build/libvecshard_c2025.so  PgDog commit cd054b36 (January 2025): the C ABI
 #   build/pgdog-host            a std-only Rust host that loads a plugin as today's PgDog does
-#   build/pgdog-host-c          the same host in C (for machines without rustc)
 #   build/vecshard-host         the C host of the January 2025 C ABI
 
 GO      ?= go
@@ -75,12 +74,12 @@ $(PG18_DEPS)/pins.unpacked: scripts/pg18-deps.pins scripts/pg18-deps.sh
 	@echo "== fetching PostgreSQL 18 headers and libpg_query (scripts/pg18-deps.pins) into $(PG18_DEPS)"
 	scripts/pg18-deps.sh $(PG18_DEPS) >/dev/null
 
-# The PgDog-like hosts (Rust and C) link libpg_query's raw parser.
-hosts: $(BUILD)/pgdog-host-c
+# The PgDog-like host (Rust, std only) links libpg_query's raw parser.
+hosts: $(BUILD)/pgdog-host
 
 VTABLEHOST_SRC := $(wildcard plugin/vtablehost/*.rs plugin/vtablehost/*.c plugin/vtablehost/*.sh)
-$(BUILD)/pgdog-host-c: $(VTABLEHOST_SRC) | deps
-	@echo "== building the PgDog-like hosts $(BUILD)/pgdog-host (Rust) and $@ (C)"
+$(BUILD)/pgdog-host: $(VTABLEHOST_SRC) | deps
+	@echo "== building the PgDog-like host $@ (Rust)"
 	plugin/vtablehost/build.sh $(BUILD) $(PG18_ROOT)
 
 $(BUILD)/pg18json: internal/pg18json/pg18json.c plugin/vtablehost/pgparse.c | deps

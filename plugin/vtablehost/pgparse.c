@@ -1,5 +1,5 @@
 /*
- * pgparse.c: the parse step of the vtable test hosts (host.rs, host.c).
+ * pgparse.c: the parse step of the vtable test host (host.rs).
  *
  * Parses SQL with PostgreSQL 18's grammar through libpg_query's raw parser
  * (the static libpg_query.a of Debian unstable's libpg-query-dev) and hands
