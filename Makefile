@@ -48,7 +48,7 @@ $(BUILD)/libvecshard.so: FORCE
 $(BUILD)/libvecshard_c2025.so: FORCE
 	@mkdir -p $(BUILD)
 	@echo "== building $@ (C ABI of January 2025, with pg_query: the first build compiles its C parser, ~2 minutes)"
-	$(GO) build -buildmode=c-shared -o $@ ./plugin
+	$(GO) build -buildmode=c-shared -o $@ ./plugin/c2025
 
 $(BUILD)/vecshard-host: plugin/hosttest/host.c $(wildcard plugin/include/*.h)
 	@mkdir -p $(BUILD)
@@ -115,7 +115,7 @@ unit: $(BUILD)/pg18json $(SHARDS_BUILD)
 	$(GO) test -race -count=1 $(PUREGO_PKGS)
 	$(GO) test -count=1 -tags purego $(FALLBACK_PKGS)
 	PG18JSON=$(CURDIR)/$(BUILD)/pg18json $(GO) test -count=1 -run TestFrontEndsAgree ./pgtree
-	$(GO) test -count=1 ./plugin ./plugin/vtable
+	$(GO) test -count=1 ./plugin/c2025 ./plugin/vtable
 	$(GO) test -race -count=1 -run 'Kernel' ./plugin/vtable
 	VECSHARD_BENCH_BUILD=$(CURDIR)/$(BUILD) VECSHARD_BENCH_ROWS=10000 VECSHARD_BENCH_QUERIES=100 \
 		$(GO) test -count=1 -bench . -benchtime 1x ./bench
