@@ -169,7 +169,7 @@ func TestVtableConfig(t *testing.T) {
 	}
 }
 
-// corpusCases writes the corpus as the hosts' case file, each statement
+// corpusCases writes the corpus as the host's case file, each statement
 // twice: as PgDog passes a read (write_override false) and as it passes a
 // statement its own parser saw as a write (true); always a Bind (the
 // hosts' default message kind) on a cluster with a primary and replicas
@@ -257,13 +257,13 @@ func pgdogHandles(sql string) bool {
 	return false
 }
 
-// escapeDetail is the hosts' one-line form of an ErrorResponse detail.
+// escapeDetail is the host's one-line form of an ErrorResponse detail.
 func escapeDetail(s string) string {
 	return strings.NewReplacer("\\", "\\\\", "\t", "\\t", "\n", "\\n", "\r", "\\r").Replace(s)
 }
 
 // TestVtableCorpus routes the whole corpus through the real library in
-// both hosts, from PostgreSQL 18 trees that libpg_query's raw parser made,
+// the PgDog-like host, from PostgreSQL 18 trees that libpg_query's raw parser made,
 // and requires, statement by statement, the decision the SQL-text front end
 // makes under PgDog's merge rules (vecshard explain's default). Comment
 // hints are the host's under this ABI; PostgreSQL 17/18-only syntax has no

@@ -1,7 +1,7 @@
 //! pgdog-host: loads a PgDog vtable plugin (pgdog-plugin 0.4 ABI) the way
 //! today's PgDog does and calls it. std only: the libc functions and structs
 //! it needs are declared below for x86-64 glibc Linux. It is the project's
-//! only host of this ABI (docs/PGDOG.md says why there is no C twin).
+//! only host of this ABI (docs/ARCHITECTURE.md says why there is no C twin).
 //!
 //! Build (plugin/vtablehost/build.sh does this):
 //!   RUSTC_VERSION="$(rustc --version)" rustc --edition 2021 -O \
