@@ -5,7 +5,6 @@
 #   build/libvecshard.so        today's PgDog (>= v0.1.54): the pgdog-plugin 0.4 vtable ABI
 #   build/libvecshard_c2025.so  PgDog commit cd054b36 (January 2025): the C ABI
 #   build/pgdog-host            a std-only Rust host that loads a plugin as today's PgDog does
-#   build/pgdog-host-c          the same host in C (for machines without rustc)
 #   build/vecshard-host         the C host of the January 2025 C ABI
 
 GO      ?= go
@@ -14,15 +13,24 @@ BUILD   := build
 FUZZTIME ?= 3s
 
 # PostgreSQL 18's headers and libpg_query's static raw parser (Debian
-# unstable's libpg-query-dev and postgresql-server-dev-18), fetched into the
-# build directory without touching the system: the layout check and the
-# test hosts' parser need them; building the plugin does not.
+# unstable's libpg-query-dev and postgresql-server-dev-18, pinned by version
+# and SHA256 in scripts/pg18-deps.pins), fetched into the build directory
+# without touching the system: the layout check and the test hosts' parser
+# need them; building the plugin does not. The same directory is
+# scripts/pg18-deps.sh's default, which the other scripts ask for theirs.
 PG18_DEPS ?= $(BUILD)/deps/pg18
 PG18_ROOT := $(PG18_DEPS)/root
+# Where Debian puts libpg_query.a for this machine (x86_64-linux-gnu on amd64).
+MULTIARCH := $(shell $(CC) -print-multiarch)
 
 # Packages without cgo of their own; tested with the race detector.
 PUREGO_PKGS := ./vecdecode/... ./idkey/... ./centroids/... ./router/... ./kmeans/... ./cmd/... \
 	./sqlir/... ./sqltext/... ./pgtree/... ./internal/corpus/... ./plugin/internal/...
+
+# Packages with an amd64 assembly or SIMD path and a pure-Go fallback
+# (//go:build !amd64 || purego): tested again with -tags purego so that the
+# fallback other architectures run is compiled and checked on amd64 CI too.
+FALLBACK_PKGS := ./centroids/... ./kmeans/... ./pgtree/... ./bench
 
 .PHONY: all build test vet unit alloc e2e shards fuzz-smoke fuzz bench bench-shards bench-pgdog demo clean deps layout-check layout-gen \
 	corpus-json vtablehost-selftest hosts
@@ -40,7 +48,7 @@ $(BUILD)/libvecshard.so: FORCE
 $(BUILD)/libvecshard_c2025.so: FORCE
 	@mkdir -p $(BUILD)
 	@echo "== building $@ (C ABI of January 2025, with pg_query: the first build compiles its C parser, ~2 minutes)"
-	$(GO) build -buildmode=c-shared -o $@ ./plugin
+	$(GO) build -buildmode=c-shared -o $@ ./plugin/c2025
 
 $(BUILD)/vecshard-host: plugin/hosttest/host.c $(wildcard plugin/include/*.h)
 	@mkdir -p $(BUILD)
@@ -59,23 +67,24 @@ $(BUILD)/vecshard: FORCE
 
 FORCE:
 
-deps: $(PG18_ROOT)/usr/include/pg_query.h
+deps: $(PG18_DEPS)/pins.unpacked
 
-$(PG18_ROOT)/usr/include/pg_query.h:
-	@echo "== fetching PostgreSQL 18 headers and libpg_query into $(PG18_DEPS) (first build only)"
+# The script does nothing when the pinned packages are already unpacked.
+$(PG18_DEPS)/pins.unpacked: scripts/pg18-deps.pins scripts/pg18-deps.sh
+	@echo "== fetching PostgreSQL 18 headers and libpg_query (scripts/pg18-deps.pins) into $(PG18_DEPS)"
 	scripts/pg18-deps.sh $(PG18_DEPS) >/dev/null
 
-# The PgDog-like hosts (Rust and C) link libpg_query's raw parser.
-hosts: $(BUILD)/pgdog-host-c
+# The PgDog-like host (Rust, std only) links libpg_query's raw parser.
+hosts: $(BUILD)/pgdog-host
 
 VTABLEHOST_SRC := $(wildcard plugin/vtablehost/*.rs plugin/vtablehost/*.c plugin/vtablehost/*.sh)
-$(BUILD)/pgdog-host-c: $(VTABLEHOST_SRC) | deps
-	@echo "== building the PgDog-like hosts $(BUILD)/pgdog-host (Rust) and $@ (C)"
+$(BUILD)/pgdog-host: $(VTABLEHOST_SRC) | deps
+	@echo "== building the PgDog-like host $@ (Rust)"
 	plugin/vtablehost/build.sh $(BUILD) $(PG18_ROOT)
 
 $(BUILD)/pg18json: internal/pg18json/pg18json.c plugin/vtablehost/pgparse.c | deps
 	$(CC) -O2 -Wall -Werror -I$(PG18_ROOT)/usr/include -I$(PG18_ROOT)/usr/include/pg_query \
-		-I$(PG18_ROOT)/usr/include/pg_query/postgres -o $@ $^ $(PG18_ROOT)/usr/lib/x86_64-linux-gnu/libpg_query.a -lpthread
+		-I$(PG18_ROOT)/usr/include/pg_query/postgres -o $@ $^ $(PG18_ROOT)/usr/lib/$(MULTIARCH)/libpg_query.a -lpthread
 
 test: vet layout-check unit alloc e2e fuzz-smoke
 
@@ -104,9 +113,9 @@ SHARDS_BUILD := $(BUILD)/libvecshard.so $(BUILD)/train-centroids $(BUILD)/vecsha
 # rows, 100 queries; it skips without root, Fashion-MNIST or the hosts).
 unit: $(BUILD)/pg18json $(SHARDS_BUILD)
 	$(GO) test -race -count=1 $(PUREGO_PKGS)
-	$(GO) test -count=1 -tags purego ./centroids/...
+	$(GO) test -count=1 -tags purego $(FALLBACK_PKGS)
 	PG18JSON=$(CURDIR)/$(BUILD)/pg18json $(GO) test -count=1 -run TestFrontEndsAgree ./pgtree
-	$(GO) test -count=1 ./plugin ./plugin/vtable
+	$(GO) test -count=1 ./plugin/c2025 ./plugin/vtable
 	$(GO) test -race -count=1 -run 'Kernel' ./plugin/vtable
 	VECSHARD_BENCH_BUILD=$(CURDIR)/$(BUILD) VECSHARD_BENCH_ROWS=10000 VECSHARD_BENCH_QUERIES=100 \
 		$(GO) test -count=1 -bench . -benchtime 1x ./bench

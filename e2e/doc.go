@@ -5,9 +5,9 @@
 //
 // Today's ABI (vtable_test.go): build/libvecshard.so in build/pgdog-host, a
 // std-only Rust program that loads, checks versions and calls a plugin as
-// PgDog >= v0.1.54 does, and in its C twin build/pgdog-host-c. The hosts
-// parse each statement with PostgreSQL 18's own grammar (libpg_query's raw
-// parser) and pass the tree, as PgDog does. Those tests need the build
+// PgDog >= v0.1.54 does. The host parses each statement with PostgreSQL
+// 18's own grammar (libpg_query's raw parser) and passes the tree, as PgDog
+// does. Those tests need the build
 // directory of `make e2e` (VECSHARD_E2E_BUILD; a relative path is taken
 // from the module root); without it they skip, loudly.
 //

@@ -70,7 +70,7 @@ func moduleRoot() (string, error) {
 // buildArtifacts builds the plugin and the host exactly as the Makefile does.
 func buildArtifacts(root, dir string) error {
 	cmds := [][]string{
-		{"go", "build", "-buildmode=c-shared", "-o", filepath.Join(dir, "libvecshard_c2025.so"), "./plugin"},
+		{"go", "build", "-buildmode=c-shared", "-o", filepath.Join(dir, "libvecshard_c2025.so"), "./plugin/c2025"},
 		{"go", "build", "-buildmode=c-shared", "-o", filepath.Join(dir, "libvecshard.so"), "./plugin/vtable"},
 		{"gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread", "-o", filepath.Join(dir, "vecshard-host"),
 			"plugin/hosttest/host.c", "-ldl"},
@@ -358,7 +358,7 @@ func valgrindLib(t *testing.T) (valgrind, lib string) {
 	}
 	vgLib.once.Do(func() {
 		vgLib.path = filepath.Join(build.scratch, "libvecshard-valgrind.so")
-		cmd := exec.Command("go", "build", "-tags", "valgrind", "-buildmode=c-shared", "-o", vgLib.path, "./plugin")
+		cmd := exec.Command("go", "build", "-tags", "valgrind", "-buildmode=c-shared", "-o", vgLib.path, "./plugin/c2025")
 		cmd.Dir = build.root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			vgLib.err = fmt.Errorf("%v: %v\n%s", cmd.Args, err, out)

@@ -1,11 +1,11 @@
 #!/bin/sh
 # demo.sh: train centroids on testdata/demo/sample.txt, write a plugin
 # config, load build/libvecshard.so into a host that loads and calls it as
-# today's PgDog does (build/pgdog-host, Rust; its C twin where rustc is
-# missing), and route testdata/demo/statements.tsv: similarity searches,
-# inserts, id lookups and statements vecshard refuses, each parsed with
-# PostgreSQL 18's grammar as PgDog does. Every decision is checked against
-# one the demo computes without the router (internal/cmd/demo).
+# today's PgDog does (build/pgdog-host), and route
+# testdata/demo/statements.tsv: similarity searches, inserts, id lookups and
+# statements vecshard refuses, each parsed with PostgreSQL 18's grammar as
+# PgDog does. Every decision is checked against one the demo computes
+# without the router (internal/cmd/demo).
 #
 # Run from the repository root: make demo builds what it needs first.
 # BUILD=dir overrides build/; KEEP=1 keeps the work directory.
@@ -18,15 +18,10 @@ K=8
 
 [ -f "$SAMPLE" ] || { echo "demo: run from the repository root ($SAMPLE not found)" >&2; exit 2; }
 
-for f in libvecshard.so pgdog-host-c; do
+for f in libvecshard.so pgdog-host; do
 	[ -e "$BUILD/$f" ] || { echo "demo: $BUILD/$f is missing: run make demo" >&2; exit 2; }
 done
-if [ -x "$BUILD/pgdog-host" ]; then
-	HOST="$BUILD/pgdog-host"
-else
-	echo "demo: rustc is not installed, so there is no Rust host: using $BUILD/pgdog-host-c, the C build of the same host"
-	HOST="$BUILD/pgdog-host-c"
-fi
+HOST="$BUILD/pgdog-host"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/vecshard-demo.XXXXXX")
 if [ "${KEEP:-0}" = 1 ]; then

@@ -9,22 +9,16 @@
 #   2. re-runs the generator into a temporary directory and requires
 #      byte-identical output, so the committed files are up to date and the
 #      generator deterministic.
-#   scripts/pg18-layout-check.sh [DEPS_DIR]   (default build/deps/pg18;
-#   fetched with scripts/pg18-deps.sh when its headers are missing)
+#   scripts/pg18-layout-check.sh [DEPS_DIR]   (default: scripts/pg18-deps.sh's,
+#   which fetches the pinned packages there when they are not unpacked yet)
 # Exits non-zero, with the compiler's message or a diff, on any mismatch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-deps=${1:-build/deps/pg18}
 CC=${CC:-gcc}
 GO=${GO:-go}
 
-if [ -f "$deps/root/usr/include/pg_query/postgres/nodes/parsenodes.h" ] &&
-	[ -f "$deps/root/usr/include/postgresql/18/server/nodes/parsenodes.h" ]; then
-	root=$(cd "$deps/root" && pwd)
-else
-	root=$(scripts/pg18-deps.sh "$deps")
-fi
+root=$(scripts/pg18-deps.sh ${1:+"$1"})
 pgq=$root/usr/include/pg_query/postgres
 srv=$root/usr/include/postgresql/18/server
 

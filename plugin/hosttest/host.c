@@ -3,7 +3,7 @@
  * does and drives it from a script, from many threads, or in a load loop.
  *
  * Build (the Makefile's rules):
- *   go build -buildmode=c-shared -o build/libvecshard.so ./plugin
+ *   go build -buildmode=c-shared -o build/libvecshard_c2025.so ./plugin/c2025
  *   gcc -O2 -Wall -Wextra -pthread -o build/vecshard-host plugin/hosttest/host.c -ldl
  * (plain C99: -std=c99 -pedantic compiles it too; the header is found by
  * its path relative to this file, so no -I is needed).

@@ -1,7 +1,7 @@
 //! pgdog-host: loads a PgDog vtable plugin (pgdog-plugin 0.4 ABI) the way
 //! today's PgDog does and calls it. std only: the libc functions and structs
-//! it needs are declared below for x86-64 glibc Linux. host.c is its C twin
-//! and behaves identically.
+//! it needs are declared below for x86-64 glibc Linux. It is the project's
+//! only host of this ABI (docs/ARCHITECTURE.md says why there is no C twin).
 //!
 //! Build (plugin/vtablehost/build.sh does this):
 //!   RUSTC_VERSION="$(rustc --version)" rustc --edition 2021 -O \
@@ -12,7 +12,7 @@
 //! pgdog-plugin's build.rs bakes `rustc --version` into PgDog; rustc itself
 //! writes "rustc version ..." into this binary's .comment section.
 //!
-//! The serve protocol (`pgdog-host [options] serve`; host.c has no serve):
+//! The serve protocol (`pgdog-host [options] serve`):
 //! the plugin is loaded once; then each stdin line that is not blank and
 //! does not start with '#' is a case line (format below and in USAGE) and
 //! gets exactly one stdout line, flushed at once:
@@ -64,11 +64,10 @@ modes:
   signals CASEFILE   N routing threads (default 4) for D seconds (default 3)
                      while a storm thread sends SIGHUP (process- and
                      thread-directed) and now and then SIGINT/SIGTERM
-  serve              (pgdog-host only; pgdog-host-c exits 2) load the plugin
-                     once, then read case lines on stdin; for each one write
-                     one line to stdout and flush; blank and '#' lines get
-                     none. The answer is what PgDog acts on, after its own
-                     overrides (one shard: shard 0):
+  serve              load the plugin once, then read case lines on stdin;
+                     for each one write one line to stdout and flush; blank
+                     and '#' lines get none. The answer is what PgDog acts
+                     on, after its own overrides (one shard: shard 0):
                        <id>\t<shard>\t<rw>   shard: an integer >= 0, ALL or
                                           UNKNOWN; rw: read, write, unknown
                        <id>\tBLOCKED\t<rw>\t42601 query is blocked by plugin "NAME"
@@ -348,7 +347,7 @@ fn usage_exit(msg: Option<&str>) -> ! {
 }
 
 fn parse_long(name: &str, v: &str, min: i64) -> i64 {
-    // strtol(v, &end, 10) with errno, end == v and *end checks, as host.c
+    // what strtol(v, &end, 10) accepts with errno, end == v and *end checks
     let t = v.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
     let ok = {
         let d = t.strip_prefix(['+', '-']).unwrap_or(t);
@@ -1093,7 +1092,7 @@ fn read_cases(o: &Opts) -> Vec<Case> {
         Err(e) => {
             let e = std::io::Error::from_raw_os_error(e.raw_os_error().unwrap_or(0));
             let msg = e.to_string();
-            // strerror text, as host.c prints it
+            // strerror's text, without Rust's " (os error N)"
             let msg = msg.split(" (os error").next().unwrap_or(&msg).to_string();
             log("ERROR", &format!("{path}: {msg}"));
             exit(EX_CASES);

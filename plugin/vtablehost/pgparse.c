@@ -1,5 +1,5 @@
 /*
- * pgparse.c: the parse step of the vtable test hosts (host.rs, host.c).
+ * pgparse.c: the parse step of the vtable test host (host.rs).
  *
  * Parses SQL with PostgreSQL 18's grammar through libpg_query's raw parser
  * (the static libpg_query.a of Debian unstable's libpg-query-dev) and hands
@@ -31,7 +31,7 @@
  *
  * Build: gcc -O2 -c -I$DEPS/usr/include -I$DEPS/usr/include/pg_query \
  *            -I$DEPS/usr/include/pg_query/postgres pgparse.c
- * and link with $DEPS/usr/lib/x86_64-linux-gnu/libpg_query.a.
+ * and link with $DEPS/usr/lib/$(gcc -print-multiarch)/libpg_query.a.
  */
 #include "pg_query.h"
 #include "pg_query_internal.h"

@@ -1,11 +1,11 @@
 // Command plugin is vecshard's plugin for the PgDog of January 2025 (commit
 // cd054b36): built with
 //
-//	go build -buildmode=c-shared -o build/libvecshard_c2025.so ./plugin
+//	go build -buildmode=c-shared -o build/libvecshard_c2025.so ./plugin/c2025
 //
 // it exports the C ABI of PgDog's January 2025 plugin interface
 // (pgdog_init, pgdog_route_query, pgdog_fini; layouts in
-// include/vecshard_pgdog.h) and answers each statement with the decision of
+// plugin/include/vecshard_pgdog.h) and answers each statement with the decision of
 // package router.
 //
 // Environment:
@@ -21,7 +21,7 @@
 package main
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/include
+#cgo CFLAGS: -I${SRCDIR}/../include
 #include <string.h>
 #include "vecshard_pgdog.h"
 */
