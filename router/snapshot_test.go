@@ -38,4 +38,3 @@ func TestLoadGood(t *testing.T) {
 		t.Errorf("all1: %+v", all)
 	}
 }
-
