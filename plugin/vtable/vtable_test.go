@@ -3,13 +3,11 @@ package main
 import (
 	"bufio"
 	"encoding/binary"
-	"io"
 	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unsafe"
@@ -17,6 +15,7 @@ import (
 	"github.com/pgvector/pgvector-go"
 
 	"github.com/vecshard/vecshard/internal/corpus"
+	"github.com/vecshard/vecshard/internal/pgdogproc"
 	"github.com/vecshard/vecshard/internal/routefixture"
 	"github.com/vecshard/vecshard/pgtree"
 	"github.com/vecshard/vecshard/vecdecode"
@@ -382,8 +381,8 @@ func TestConfigTwice(t *testing.T) {
 // alias form PgDog merges goes to ALL.
 func TestRankingPolicy(t *testing.T) {
 	snap := corpusSnapshot(t)
-	var log strings.Builder
-	global.SetLogger(slog.New(slog.NewTextHandler(&syncWriter{w: &log}, nil)))
+	var log pgdogproc.Log // safe for the handler's concurrent writes
+	global.SetLogger(slog.New(slog.NewTextHandler(&log, nil)))
 	for _, l := range []*rateLimit{&global.warn, &global.advice} {
 		l.window.Store(0) // a new window: earlier tests' refusals do not count
 		l.n.Store(0)
@@ -429,17 +428,4 @@ func TestRankingPolicy(t *testing.T) {
 	if !strings.Contains(out, "statement blocked") || !strings.Contains(out, "ORDER BY distance DESC LIMIT 5") {
 		t.Errorf("the refusal names no rewrite:\n%s", out)
 	}
-}
-
-// syncWriter serializes writes to w (the log handler may be called from
-// several goroutines).
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
