@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/binary"
 	"log/slog"
 	"math"
@@ -43,18 +42,14 @@ func cTree(t testing.TB, js string) unsafe.Pointer {
 
 func corpusTrees(t testing.TB) map[string]string {
 	t.Helper()
-	f, err := os.Open("../../pgtree/testdata/corpus18.txt")
+	parses, err := corpus.ReadParses("../../pgtree/testdata/corpus18.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
 	m := map[string]string{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 64<<20)
-	for sc.Scan() {
-		parts := strings.SplitN(sc.Text(), "\t", 3)
-		if len(parts) == 3 && parts[1] == "JSON" {
-			m[parts[0]] = parts[2]
+	for name, p := range parses {
+		if p.Kind == "JSON" {
+			m[name] = p.Body
 		}
 	}
 	return m
