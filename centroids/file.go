@@ -306,6 +306,21 @@ func skipSpace(b []byte, p int) int {
 	return p
 }
 
+// afterElem reads what follows an array element ending at p: a ',' (more
+// is true) or the closing ']' (more is false), skipping white space around
+// either, and returns where the next token starts. ok is false for
+// anything else, which then starts at p.
+func afterElem(b []byte, p int) (next int, more, ok bool) {
+	p = skipSpace(b, p)
+	if p < len(b) && b[p] == ',' {
+		return skipSpace(b, p+1), true, true
+	}
+	if p < len(b) && b[p] == ']' {
+		return p + 1, false, true
+	}
+	return p, false, false
+}
+
 // parseRows parses a JSON array of arrays of numbers into rows sharing one
 // backing array. want is the required row length, or 0 to take the first
 // row's. It returns the rows and their length; trailing data is an error.
@@ -335,16 +350,13 @@ func parseRows(b []byte, want int) ([][]float32, int, error) {
 						return nil, 0, rowsErr(p, "row %d: number %d: %w", row, len(flat)-start, err)
 					}
 					flat = append(flat, x)
-					p = skipSpace(b, e)
-					if p < len(b) && b[p] == ',' {
-						p = skipSpace(b, p+1)
-						continue
+					var more, ok bool
+					if p, more, ok = afterElem(b, e); !ok {
+						return nil, 0, rowsErr(p, "row %d: after number %d: want ',' or ']'", row, len(flat)-start-1)
 					}
-					if p < len(b) && b[p] == ']' {
-						p++
+					if !more {
 						break
 					}
-					return nil, 0, rowsErr(p, "row %d: after number %d: want ',' or ']'", row, len(flat)-start-1)
 				}
 			}
 			n := len(flat) - start
@@ -359,16 +371,13 @@ func parseRows(b []byte, want int) ([][]float32, int, error) {
 				return nil, 0, rowsErr(rowEnd, "row %d: has %d numbers, want %d", row, n, want)
 			}
 			ends = append(ends, len(flat))
-			p = skipSpace(b, p)
-			if p < len(b) && b[p] == ',' {
-				p = skipSpace(b, p+1)
-				continue
+			var more, ok bool
+			if p, more, ok = afterElem(b, p); !ok {
+				return nil, 0, rowsErr(p, "after row %d: want ',' or ']'", row)
 			}
-			if p < len(b) && b[p] == ']' {
-				p++
+			if !more {
 				break
 			}
-			return nil, 0, rowsErr(p, "after row %d: want ',' or ']'", row)
 		}
 	}
 	if p = skipSpace(b, p); p != len(b) {

@@ -9,21 +9,29 @@ import (
 	"github.com/vecshard/vecshard/partition"
 )
 
+// trainCells trains cfg.K cells on x and loads them as a set in which every
+// cell is its own shard.
+func trainCells(t *testing.T, x Matrix, cfg Config) (*Result, *centroids.Set) {
+	t.Helper()
+	res, err := Train(x, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := centroids.New(FileOf(res.Centroids, cfg.Metric, cfg.K, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, set
+}
+
 // TestNeighbourGraphExact: probing every cell finds the exact neighbours,
 // so the graph equals one built from brute-force ExactTopK.
 func TestNeighbourGraphExact(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 2))
 	x := randMatrix(rng, 400, 9)
 	for _, m := range []centroids.Metric{centroids.Cosine, centroids.L2, centroids.InnerProduct} {
-		res, err := Train(x, Config{K: 12, Metric: m, Seed: 3})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res, set := trainCells(t, x, Config{K: 12, Metric: m, Seed: 3})
 		cellOf := res.Routed
-		set, err := centroids.New(FileOf(res.Centroids, m, 12, nil))
-		if err != nil {
-			t.Fatal(err)
-		}
 		const n = 5
 		got := NeighbourGraph(x, set, cellOf, n, 12, 3)
 		if err := got.Validate(); err != nil {
@@ -60,14 +68,7 @@ func TestNeighbourGraphExact(t *testing.T) {
 // counted, and SwapOnly giving every shard the same number of cells.
 func TestGroup(t *testing.T) {
 	x, _ := blobs(8, 16, 0.3, 300, 250, 400, 350, 200, 500)
-	res, err := Train(x, Config{K: 48, Metric: centroids.Cosine, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := centroids.New(FileOf(res.Centroids, centroids.Cosine, 48, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, set := trainCells(t, x, Config{K: 48, Metric: centroids.Cosine, Seed: 1})
 	for _, swap := range []bool{false, true} {
 		var first *Grouping
 		for _, w := range []int{1, 3} {
@@ -111,14 +112,7 @@ func TestGroup(t *testing.T) {
 // within the budget, the old layout reported.
 func TestReshard(t *testing.T) {
 	x, _ := blobs(9, 16, 0.3, 400, 300, 350, 450, 500, 250, 350, 400)
-	res, err := Train(x, Config{K: 48, Metric: centroids.Cosine, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := centroids.New(FileOf(res.Centroids, centroids.Cosine, 48, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, set := trainCells(t, x, Config{K: 48, Metric: centroids.Cosine, Seed: 1})
 	g, err := Group(x, set, GroupConfig{Shards: 4, Balance: 1.05, Seed: 2, Steps: 100_000})
 	if err != nil {
 		t.Fatal(err)

@@ -70,27 +70,7 @@ func workers(w int) int {
 // on up to w goroutines (0: GOMAXPROCS).
 func forChunks(n, w int, fn func(c, lo, hi int)) {
 	nc := (n + chunkRows - 1) / chunkRows
-	w = min(workers(w), nc)
-	if w <= 1 {
-		for c := 0; c < nc; c++ {
-			fn(c, c*chunkRows, min(n, (c+1)*chunkRows))
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range w {
-		wg.Go(func() {
-			for {
-				c := int(next.Add(1) - 1)
-				if c >= nc {
-					return
-				}
-				fn(c, c*chunkRows, min(n, (c+1)*chunkRows))
-			}
-		})
-	}
-	wg.Wait()
+	forEach(nc, w, func(c int) { fn(c, c*chunkRows, min(n, (c+1)*chunkRows)) })
 }
 
 // forEach calls fn(i) for every i in [0, n) on up to w goroutines.

@@ -38,8 +38,8 @@ func fuzzSetup(f *testing.F) {
 		}
 		sort.Strings(names)
 		for _, n := range names {
-			if kind, body, _ := strings.Cut(js[n], "\t"); kind == "JSON" {
-				fuzzJSONs = append(fuzzJSONs, body)
+			if p := js[n]; p.Kind == "JSON" {
+				fuzzJSONs = append(fuzzJSONs, p.Body)
 			}
 		}
 	})

@@ -279,20 +279,10 @@ func commandOf(n *sqlir.Node) string {
 
 // stmt dispatches one statement (top level, CTE body, subquery).
 func (a *analyzer) stmt(n *sqlir.Node) {
-	if n == nil {
+	if n == nil || a.dml(n) {
 		return
 	}
 	switch n.Kind {
-	case sqlir.SelectStmt:
-		a.selectStmt(n)
-	case sqlir.InsertStmt:
-		a.insertStmt(n)
-	case sqlir.UpdateStmt:
-		a.updateStmt(n)
-	case sqlir.DeleteStmt:
-		a.deleteStmt(n)
-	case sqlir.MergeStmt:
-		a.mergeStmt(n)
 	case sqlir.CopyStmt:
 		a.copyStmt(n)
 	case sqlir.ExplainStmt, sqlir.DeclareCursorStmt:
@@ -313,6 +303,27 @@ func (a *analyzer) stmt(n *sqlir.Node) {
 		// fails closed.
 		a.findUnknown(n)
 	}
+}
+
+// dml analyses n if it is a SELECT, INSERT, UPDATE, DELETE or MERGE, the
+// statements that can stand at the top or nest in an expression, and
+// reports whether it was one.
+func (a *analyzer) dml(n *sqlir.Node) bool {
+	switch n.Kind {
+	case sqlir.SelectStmt:
+		a.selectStmt(n)
+	case sqlir.InsertStmt:
+		a.insertStmt(n)
+	case sqlir.UpdateStmt:
+		a.updateStmt(n)
+	case sqlir.DeleteStmt:
+		a.deleteStmt(n)
+	case sqlir.MergeStmt:
+		a.mergeStmt(n)
+	default:
+		return false
+	}
+	return true
 }
 
 func (a *analyzer) sawUnknown(n *sqlir.Node) {
@@ -891,25 +902,10 @@ func (a *analyzer) walkAll(lists ...[]*sqlir.Node) {
 // (sublinks, CTEs in subqueries, ...) and any table reference the scope
 // analysis did not see, which then counts as a reference without a key.
 func (a *analyzer) walk(n *sqlir.Node) {
-	if n == nil {
+	if n == nil || a.dml(n) {
 		return
 	}
 	switch n.Kind {
-	case sqlir.SelectStmt:
-		a.selectStmt(n)
-		return
-	case sqlir.InsertStmt:
-		a.insertStmt(n)
-		return
-	case sqlir.UpdateStmt:
-		a.updateStmt(n)
-		return
-	case sqlir.DeleteStmt:
-		a.deleteStmt(n)
-		return
-	case sqlir.MergeStmt:
-		a.mergeStmt(n)
-		return
 	case sqlir.LockingClause:
 		a.walkAll(rest(n)) // FOR UPDATE OF names range entries, not tables
 		return

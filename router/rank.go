@@ -86,6 +86,24 @@ func signOf(f float64) int {
 	return 0
 }
 
+// arithSign is the sign (as rank.sign) of d op c when rankLeft, else of
+// c op d, for a distance d of the given sign, op one of + - * / and c the
+// other operand: 0 unless c is a numeric constant.
+func arithSign(sign int, op string, other *sqlir.Node, rankLeft bool) int {
+	c, isConst := numConst(other)
+	switch {
+	case !isConst:
+		return 0
+	case op == "*", op == "/" && rankLeft:
+		return sign * signOf(c)
+	case op == "/":
+		return 0 // c / d is not monotonic across d = 0
+	case op == "-" && !rankLeft:
+		return -sign
+	}
+	return sign
+}
+
 // rankOf finds a distance in n: a distance operator or function, also
 // inside arithmetic with constants (1 - (vec <=> q), (vec <#> q) * -1) and
 // casts, up to 4 levels. sign says how n orders rows relative to nearness.
@@ -119,27 +137,11 @@ func (a *analyzer) rankOf(sc *scope, n *sqlir.Node, depth int) (rank, bool) {
 			return rk, ok
 		}
 		if rk, ok := a.rankOf(sc, l, depth+1); ok {
-			c, isConst := numConst(r)
-			switch {
-			case !isConst:
-				rk.sign = 0
-			case op == "*" || op == "/":
-				rk.sign *= signOf(c)
-			}
+			rk.sign = arithSign(rk.sign, op, r, true)
 			return rk, true
 		}
 		if rk, ok := a.rankOf(sc, r, depth+1); ok {
-			c, isConst := numConst(l)
-			switch {
-			case !isConst:
-				rk.sign = 0
-			case op == "-":
-				rk.sign = -rk.sign
-			case op == "*":
-				rk.sign *= signOf(c)
-			case op == "/":
-				rk.sign = 0 // c / d is not monotonic across d = 0
-			}
+			rk.sign = arithSign(rk.sign, op, l, false)
 			return rk, true
 		}
 	case sqlir.FuncCall:

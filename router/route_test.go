@@ -74,41 +74,18 @@ func uuidBin(s string) Param {
 	return Param{Data: b, Binary: true}
 }
 
-// int8Array is PostgreSQL's binary array format for int8[]; nil elements are NULL.
+// int8Array is a binary int8[]; nil elements are NULL.
 func int8Array(vals ...*int64) Param {
-	b := binary.BigEndian.AppendUint32(nil, 1) // ndim
-	hasNull := uint32(0)
-	for _, v := range vals {
-		if v == nil {
-			hasNull = 1
-		}
-	}
-	b = binary.BigEndian.AppendUint32(b, hasNull)
-	b = binary.BigEndian.AppendUint32(b, oidInt8)
-	b = binary.BigEndian.AppendUint32(b, uint32(len(vals)))
-	b = binary.BigEndian.AppendUint32(b, 1) // lower bound
-	for _, v := range vals {
-		if v == nil {
-			b = binary.BigEndian.AppendUint32(b, 0xffffffff)
-			continue
-		}
-		b = binary.BigEndian.AppendUint32(b, 8)
-		b = binary.BigEndian.AppendUint64(b, uint64(*v))
-	}
-	return Param{Data: b, Binary: true}
+	return Param{Data: vecbin.Int8Array(vals...), Binary: true}
 }
 
+// textArrayBin is a binary array of element type oid holding the strings.
 func textArrayBin(oid uint32, vals ...string) Param {
-	b := binary.BigEndian.AppendUint32(nil, 1)
-	b = binary.BigEndian.AppendUint32(b, 0)
-	b = binary.BigEndian.AppendUint32(b, oid)
-	b = binary.BigEndian.AppendUint32(b, uint32(len(vals)))
-	b = binary.BigEndian.AppendUint32(b, 1)
+	var elems [][]byte
 	for _, v := range vals {
-		b = binary.BigEndian.AppendUint32(b, uint32(len(v)))
-		b = append(b, v...)
+		elems = append(elems, []byte(v))
 	}
-	return Param{Data: b, Binary: true}
+	return Param{Data: vecbin.Array(oid, elems...), Binary: true}
 }
 
 func p64(v int64) *int64 { return &v }

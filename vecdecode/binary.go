@@ -15,36 +15,7 @@ import (
 // (checked in order, before a missing element is noticed), too few bytes,
 // then bytes left over. A non-nil error is an *Error.
 func VectorBinary(dst []float32, src []byte) ([]float32, error) {
-	const t = Vector
-	dst = dst[:0]
-	dim, err := denseHeader(t, src)
-	if err != nil {
-		return dst, err
-	}
-	body := src[4:]
-	if len(body) < 4*dim {
-		// The server reads element by element: report a bad element that is
-		// there before the missing one.
-		n := len(body) / 4
-		for j := 0; j < n; j++ {
-			if w := binary.BigEndian.Uint32(body[4*j:]); w&0x7f800000 == 0x7f800000 {
-				return dst, errNotFinite(t, w&0x7fffff != 0, 4+4*j)
-			}
-		}
-		return dst, errShort(t, 4+4*n)
-	}
-	if cap(dst) < dim {
-		dst = make([]float32, 0, dim)
-	}
-	out := dst[:dim]
-	if j := decodeFloat4(out, body); j >= 0 {
-		w := binary.BigEndian.Uint32(body[4*j:])
-		return dst, errNotFinite(t, w&0x7fffff != 0, 4+4*j)
-	}
-	if len(body) != 4*dim {
-		return dst, errExtra(t, 4+4*dim)
-	}
-	return out, nil
+	return denseBinary(Vector, dst, src)
 }
 
 // HalfvecBinary decodes the binary form of a halfvec (big-endian uint16
@@ -52,34 +23,65 @@ func VectorBinary(dst []float32, src []byte) ([]float32, error) {
 // element to float32 exactly (subnormals included). Errors are as for
 // VectorBinary.
 func HalfvecBinary(dst []float32, src []byte) ([]float32, error) {
-	const t = Halfvec
+	return denseBinary(Halfvec, dst, src)
+}
+
+// denseBinary decodes a vector (float4 elements) or a halfvec (binary16
+// elements), t saying which; the element size is the one difference.
+func denseBinary(t Type, dst []float32, src []byte) ([]float32, error) {
 	dst = dst[:0]
 	dim, err := denseHeader(t, src)
 	if err != nil {
 		return dst, err
 	}
+	size := 4
+	if t == Halfvec {
+		size = 2
+	}
 	body := src[4:]
-	if len(body) < 2*dim {
-		n := len(body) / 2
+	if len(body) < size*dim {
+		// The server reads element by element: report a bad element that is
+		// there before the missing one.
+		n := len(body) / size
 		for j := 0; j < n; j++ {
-			if h := binary.BigEndian.Uint16(body[2*j:]); !halfIsFinite(h) {
-				return dst, errNotFinite(t, h&0x3ff != 0, 4+2*j)
+			if err := elemNotFinite(t, body, j); err != nil {
+				return dst, err
 			}
 		}
-		return dst, errShort(t, 4+2*n)
+		return dst, errShort(t, 4+size*n)
 	}
 	if cap(dst) < dim {
 		dst = make([]float32, 0, dim)
 	}
 	out := dst[:dim]
-	if j := decodeHalf(out, body); j >= 0 {
-		h := binary.BigEndian.Uint16(body[2*j:])
-		return dst, errNotFinite(t, h&0x3ff != 0, 4+2*j)
+	var j int
+	if t == Halfvec {
+		j = decodeHalf(out, body)
+	} else {
+		j = decodeFloat4(out, body)
 	}
-	if len(body) != 2*dim {
-		return dst, errExtra(t, 4+2*dim)
+	if j >= 0 {
+		return dst, elemNotFinite(t, body, j)
+	}
+	if len(body) != size*dim {
+		return dst, errExtra(t, 4+size*dim)
 	}
 	return out, nil
+}
+
+// elemNotFinite is the error for element j of a vector or halfvec body (at
+// byte 4 + size*j of the value) when it is a NaN or an infinity, else nil.
+func elemNotFinite(t Type, body []byte, j int) error {
+	if t == Halfvec {
+		if h := binary.BigEndian.Uint16(body[2*j:]); !halfIsFinite(h) {
+			return errNotFinite(t, h&0x3ff != 0, 4+2*j)
+		}
+		return nil
+	}
+	if w := binary.BigEndian.Uint32(body[4*j:]); w&0x7f800000 == 0x7f800000 {
+		return errNotFinite(t, w&0x7fffff != 0, 4+4*j)
+	}
+	return nil
 }
 
 // denseHeader reads and checks the 4-byte header of vector and halfvec.

@@ -123,23 +123,7 @@ func parseFloat(s []byte, start int) (float32, int, numKind) {
 	digEnd := i
 	exp := 0
 	if i < len(s) && s[i]|0x20 == 'e' {
-		j := i + 1
-		eneg := false
-		if j < len(s) && (s[j] == '+' || s[j] == '-') {
-			eneg = s[j] == '-'
-			j++
-		}
-		if j < len(s) && s[j]-'0' <= 9 {
-			for ; j < len(s) && s[j]-'0' <= 9; j++ {
-				if exp < expCap {
-					exp = exp*10 + int(s[j]-'0')
-				}
-			}
-			if eneg {
-				exp = -exp
-			}
-			i = j
-		}
+		exp, i = exponent(s, i)
 	}
 	var f float32
 	var k numKind
@@ -152,6 +136,32 @@ func parseFloat(s []byte, start int) (float32, int, numKind) {
 		f = -f
 	}
 	return f, i, k
+}
+
+// exponent reads the exponent whose marker ('e' of a decimal, 'p' of a hex
+// float) is at s[i]: an optional sign and decimal digits, the magnitude
+// capped at expCap. It returns the exponent and the end of it, or 0 and i
+// when no digit follows: the marker is then not part of the number.
+func exponent(s []byte, i int) (int, int) {
+	j := i + 1
+	neg := false
+	if j < len(s) && (s[j] == '+' || s[j] == '-') {
+		neg = s[j] == '-'
+		j++
+	}
+	if j >= len(s) || s[j]-'0' > 9 {
+		return 0, i
+	}
+	e := 0
+	for ; j < len(s) && s[j]-'0' <= 9; j++ {
+		if e < expCap {
+			e = e*10 + int(s[j]-'0')
+		}
+	}
+	if neg {
+		e = -e
+	}
+	return e, j
 }
 
 // eightDigits returns the value of the eight ASCII digits in v, the first
@@ -331,25 +341,9 @@ digitsDone:
 		return 0, 0, numNone
 	}
 	if i < len(s) && s[i]|0x20 == 'p' {
-		j := i + 1
-		eneg := false
-		if j < len(s) && (s[j] == '+' || s[j] == '-') {
-			eneg = s[j] == '-'
-			j++
-		}
-		if j < len(s) && s[j]-'0' <= 9 {
-			e := 0
-			for ; j < len(s) && s[j]-'0' <= 9; j++ {
-				if e < expCap {
-					e = e*10 + int(s[j]-'0')
-				}
-			}
-			if eneg {
-				e = -e
-			}
-			exp2 += e
-			i = j
-		}
+		var e int
+		e, i = exponent(s, i)
+		exp2 += e
 	}
 	f, k := roundBinary(mant, exp2, sticky)
 	return f, i, k

@@ -134,21 +134,32 @@ var vectorTextCases = []denseCase{
 	{in: "[" + strings.Repeat("1,", MaxDim) + "x", code: CodeLimit, msg: "vector cannot have more than 16000 dimensions"},
 }
 
-func TestVectorText(t *testing.T) {
-	for _, c := range vectorTextCases {
-		got, err := VectorText(nil, []byte(c.in))
-		name := c.in
-		if len(name) > 60 {
-			name = name[:60] + "..."
-		}
+// checkDense decodes every case with decode, named fn in failures.
+func checkDense(t *testing.T, fn string, decode func([]float32, []byte) ([]float32, error), cases []denseCase) {
+	t.Helper()
+	for _, c := range cases {
+		got, err := decode(nil, []byte(c.in))
+		name := shortName(c.in)
 		if c.want == nil {
 			checkErr(t, name, err, c.code, c.msg)
 			continue
 		}
 		if err != nil || !sameBits(got, c.want) {
-			t.Errorf("VectorText(%q) = %08x, %v; want %08x", name, bitsOf(got), err, c.want)
+			t.Errorf("%s(%q) = %08x, %v; want %08x", fn, name, bitsOf(got), err, c.want)
 		}
 	}
+}
+
+// shortName is the input in as a failure names it: its first 60 bytes.
+func shortName(in string) string {
+	if len(in) > 60 {
+		return in[:60] + "..."
+	}
+	return in
+}
+
+func TestVectorText(t *testing.T) {
+	checkDense(t, "VectorText", VectorText, vectorTextCases)
 	// 16000 elements is the limit, not beyond it.
 	got, err := VectorText(nil, []byte("["+strings.Repeat("1,", MaxDim-1)+"1]"))
 	if err != nil || len(got) != MaxDim {
@@ -212,20 +223,7 @@ var halfvecTextCases = []denseCase{
 }
 
 func TestHalfvecText(t *testing.T) {
-	for _, c := range halfvecTextCases {
-		got, err := HalfvecText(nil, []byte(c.in))
-		name := c.in
-		if len(name) > 60 {
-			name = name[:60] + "..."
-		}
-		if c.want == nil {
-			checkErr(t, name, err, c.code, c.msg)
-			continue
-		}
-		if err != nil || !sameBits(got, c.want) {
-			t.Errorf("HalfvecText(%q) = %08x, %v; want %08x", name, bitsOf(got), err, c.want)
-		}
-	}
+	checkDense(t, "HalfvecText", HalfvecText, halfvecTextCases)
 }
 
 type sparseCase struct {
@@ -290,10 +288,7 @@ func TestSparsevecText(t *testing.T) {
 	var s Sparse
 	for _, c := range sparsevecTextCases {
 		err := SparsevecText(&s, []byte(c.in))
-		name := c.in
-		if len(name) > 60 {
-			name = name[:60] + "..."
-		}
+		name := shortName(c.in)
 		if c.code != "" {
 			checkErr(t, name, err, c.code, c.msg)
 			continue

@@ -11,7 +11,6 @@ import (
 
 // PostgreSQL type OIDs used in binary arrays.
 const (
-	oidInt8 = 20
 	oidInt2 = 21
 	oidInt4 = 23
 	oidText = 25
@@ -112,43 +111,12 @@ func uuidBytes(s string) []byte {
 // uuidBin is a binary uuid.
 func uuidBin(s string) Param { return bin(uuidBytes(s)) }
 
-// arrayBin is a one-dimensional array in PostgreSQL's binary format with
-// element type oid; a nil element is NULL.
-func arrayBin(oid uint32, elems ...[]byte) Param {
-	hasNull := uint32(0)
-	for _, e := range elems {
-		if e == nil {
-			hasNull = 1
-		}
-	}
-	b := binary.BigEndian.AppendUint32(nil, 1) // ndim
-	b = binary.BigEndian.AppendUint32(b, hasNull)
-	b = binary.BigEndian.AppendUint32(b, oid)
-	b = binary.BigEndian.AppendUint32(b, uint32(len(elems)))
-	b = binary.BigEndian.AppendUint32(b, 1) // lower bound
-	for _, e := range elems {
-		if e == nil {
-			b = binary.BigEndian.AppendUint32(b, 0xffffffff)
-			continue
-		}
-		b = binary.BigEndian.AppendUint32(b, uint32(len(e)))
-		b = append(b, e...)
-	}
-	return bin(b)
-}
+// arrayBin is a binary one-dimensional array with element type oid; a nil
+// element is NULL.
+func arrayBin(oid uint32, elems ...[]byte) Param { return bin(vecbin.Array(oid, elems...)) }
 
 // int8Array is a binary int8[]; nil is a NULL element.
-func int8Array(vals ...*int64) Param {
-	var elems [][]byte
-	for _, v := range vals {
-		if v == nil {
-			elems = append(elems, nil)
-			continue
-		}
-		elems = append(elems, binary.BigEndian.AppendUint64(nil, uint64(*v)))
-	}
-	return arrayBin(oidInt8, elems...)
-}
+func int8Array(vals ...*int64) Param { return bin(vecbin.Int8Array(vals...)) }
 
 // int4Array is a binary int4[].
 func int4Array(vals ...int32) Param {

@@ -79,7 +79,8 @@ func (c Config) Toml() (string, error) {
 // "app", connecting to the servers as postgres.
 const Users = "[[users]]\nname = \"vecshard\"\ndatabase = \"app\"\npassword = \"vecshard\"\nserver_user = \"postgres\"\n"
 
-// Log collects PgDog's output.
+// Log collects PgDog's output, or a plugin's log in its unit tests: Write
+// and String are safe for concurrent use.
 type Log struct {
 	mu sync.Mutex
 	b  strings.Builder

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"encoding/binary"
-	"io"
 	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unsafe"
@@ -17,6 +14,7 @@ import (
 	"github.com/pgvector/pgvector-go"
 
 	"github.com/vecshard/vecshard/internal/corpus"
+	"github.com/vecshard/vecshard/internal/pgdogproc"
 	"github.com/vecshard/vecshard/internal/routefixture"
 	"github.com/vecshard/vecshard/pgtree"
 	"github.com/vecshard/vecshard/vecdecode"
@@ -44,18 +42,14 @@ func cTree(t testing.TB, js string) unsafe.Pointer {
 
 func corpusTrees(t testing.TB) map[string]string {
 	t.Helper()
-	f, err := os.Open("../../pgtree/testdata/corpus18.txt")
+	parses, err := corpus.ReadParses("../../pgtree/testdata/corpus18.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
 	m := map[string]string{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 64<<20)
-	for sc.Scan() {
-		parts := strings.SplitN(sc.Text(), "\t", 3)
-		if len(parts) == 3 && parts[1] == "JSON" {
-			m[parts[0]] = parts[2]
+	for name, p := range parses {
+		if p.Kind == "JSON" {
+			m[name] = p.Body
 		}
 	}
 	return m
@@ -382,8 +376,8 @@ func TestConfigTwice(t *testing.T) {
 // alias form PgDog merges goes to ALL.
 func TestRankingPolicy(t *testing.T) {
 	snap := corpusSnapshot(t)
-	var log strings.Builder
-	global.SetLogger(slog.New(slog.NewTextHandler(&syncWriter{w: &log}, nil)))
+	var log pgdogproc.Log // safe for the handler's concurrent writes
+	global.SetLogger(slog.New(slog.NewTextHandler(&log, nil)))
 	for _, l := range []*rateLimit{&global.warn, &global.advice} {
 		l.window.Store(0) // a new window: earlier tests' refusals do not count
 		l.n.Store(0)
@@ -429,17 +423,4 @@ func TestRankingPolicy(t *testing.T) {
 	if !strings.Contains(out, "statement blocked") || !strings.Contains(out, "ORDER BY distance DESC LIMIT 5") {
 		t.Errorf("the refusal names no rewrite:\n%s", out)
 	}
-}
-
-// syncWriter serializes writes to w (the log handler may be called from
-// several goroutines).
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }

@@ -339,6 +339,22 @@ func (r *Reader) rawByte(f *field, c byte) {
 	}
 }
 
+// copyUntil appends to row.dec the buffered bytes from the read position up
+// to the first a, b, '\n' or '\r' (or the end of the chunk) and consumes
+// them: a run of bytes that need no look is copied in one go, not a getc
+// each.
+func (r *Reader) copyUntil(row *Row, a, b byte) {
+	buf, i := r.buf[:r.end], r.pos
+	for i < len(buf) {
+		if c := buf[i]; c == a || c == b || c == '\n' || c == '\r' {
+			break
+		}
+		i++
+	}
+	row.dec = append(row.dec, buf[r.pos:i]...)
+	r.pos = i
+}
+
 func (r *Reader) endField(row *Row, f *field) {
 	row.ends = append(row.ends, len(row.dec))
 	row.nulls = append(row.nulls, !f.quoted && f.nullMatch == len(r.opt.Null))
@@ -418,16 +434,7 @@ func (r *Reader) readText(row *Row) error {
 			r.rawByte(&f, c)
 			row.dec = append(row.dec, c)
 			if f.nullMatch < 0 {
-				// Copy the plain bytes that follow in one go.
-				buf, i := r.buf[:r.end], r.pos
-				for i < len(buf) {
-					if b := buf[i]; b == delim || b == '\\' || b == '\n' || b == '\r' {
-						break
-					}
-					i++
-				}
-				row.dec = append(row.dec, buf[r.pos:i]...)
-				r.pos = i
+				r.copyUntil(row, delim, '\\')
 			}
 		}
 	}
@@ -534,16 +541,7 @@ func (r *Reader) readCSV(row *Row) error {
 		if c != quote {
 			row.dec = append(row.dec, c)
 			if f.nullMatch < 0 {
-				// Copy the plain bytes that follow in one go.
-				buf, i := r.buf[:r.end], r.pos
-				for i < len(buf) {
-					if b := buf[i]; b == delim || b == quote || b == '\n' || b == '\r' {
-						break
-					}
-					i++
-				}
-				row.dec = append(row.dec, buf[r.pos:i]...)
-				r.pos = i
+				r.copyUntil(row, delim, quote)
 			}
 			continue
 		}
@@ -591,17 +589,7 @@ func (r *Reader) readCSV(row *Row) error {
 			default:
 				row.dec = append(row.dec, c)
 				if !lineStart {
-					// Copy the quoted bytes that follow in one go, up to
-					// the next byte that needs a look.
-					buf, i := r.buf[:r.end], r.pos
-					for i < len(buf) {
-						if b := buf[i]; b == quote || b == esc || b == '\n' || b == '\r' {
-							break
-						}
-						i++
-					}
-					row.dec = append(row.dec, buf[r.pos:i]...)
-					r.pos = i
+					r.copyUntil(row, quote, esc)
 				}
 			}
 		}
