@@ -93,152 +93,236 @@ func (p *problem) assignBalanced(s *state) float64 {
 // fixed.
 func (p *problem) rebalanceRouted(s *state) {
 	const maxRounds = 150
-	n, k := p.x.Rows, p.k
-	limit := max((n+k-1)/k, int(math.Floor(p.cfg.Balance*float64(n)/float64(k))))
-	// Keep half a percent of headroom so that another implementation's
-	// rounding at cell boundaries does not tip a full cell over.
-	limit = max((n+k-1)/k, limit-limit/200)
-	mean := n / k
-	scores := make([]float32, n*k)
-	first := make([]float32, n)  // best score
-	best := make([]int32, n)     // best centroid
-	second := make([]float32, n) // best score among the other centroids
-	secIdx := make([]int32, n)
-	// The step bound of an overfull cell grows while it stays overfull
-	// round after round (far from its goal).
-	step := make([]float64, k)
-	last := make([]int, k)
-	for j := range step {
-		step[j] = maxStep
-	}
-	// scores holds x_i . c_j for every point and centroid. The first round
-	// computes all of them; later rounds only the columns of the centroids
-	// the previous round moved (the others are unchanged, and the kernel
-	// computes a pair's product the same way in any column subset), so a
-	// round costs the moved centroids, not every point against every
-	// centroid.
-	moved := make([]bool, k)
-	for j := range moved {
-		moved[j] = true
-	}
-	var cols []int
-	var sub Matrix
+	r := newRebalancer(p, s)
 	for round := 0; round < maxRounds; round++ {
-		cols = cols[:0]
-		for j, m := range moved {
-			if m {
-				cols = append(cols, j)
-			}
-		}
-		if len(cols) == k {
-			sub = s.c
-		} else {
-			sub = NewMatrix(len(cols), p.x.Dim)
-			for t, j := range cols {
-				copy(sub.Row(t), s.c.Row(j))
-			}
-		}
-		forChunks(n, p.cfg.Workers, func(_, lo, hi int) {
-			if len(cols) == k {
-				dotBlock(p.x, lo, hi, s.c, 0, k, scores[lo*k:hi*k], k)
-			} else if len(cols) > 0 {
-				m := len(cols)
-				block := make([]float32, (hi-lo)*m)
-				dotBlock(p.x, lo, hi, sub, 0, m, block, m)
-				for i := lo; i < hi; i++ {
-					row := block[(i-lo)*m : (i-lo+1)*m]
-					sc := scores[i*k : (i+1)*k]
-					for t, j := range cols {
-						sc[j] = row[t]
-					}
-				}
-			}
-			for i := lo; i < hi; i++ {
-				sc := scores[i*k : (i+1)*k]
-				b, b2i, b1, b2 := 0, 0, float32(math.Inf(-1)), float32(math.Inf(-1))
-				for j := range sc {
-					v := s.score(sc[j], j)
-					if v > b1 {
-						b, b2i, b1, b2 = j, b, v, b1
-					} else if v > b2 {
-						b2i, b2 = j, v
-					}
-				}
-				best[i], first[i], second[i], secIdx[i] = int32(b), b1, b2, int32(b2i)
-			}
-		})
-		members := make([][]int32, k)
-		runnersUp := make([][]int32, k)
-		for i, b := range best {
-			members[b] = append(members[b], int32(i))
-			runnersUp[secIdx[i]] = append(runnersUp[secIdx[i]], int32(i))
-		}
-		over := false
-		for j := range members {
-			if len(members[j]) > limit {
-				over = true
-			}
-		}
-		if !over {
+		r.rescore()
+		if !r.group() {
 			if debugBalance {
 				println("rebalanced in", round, "rounds")
 			}
 			return
 		}
-		clear(moved)
-		forEach(k, p.cfg.Workers, func(j int) {
-			before := slices.Clone(s.c.Row(j))
-			defer func() { moved[j] = !slices.Equal(before, s.c.Row(j)) }()
-			m := members[j]
-			dir := 0
-			switch {
-			case len(m) > limit:
-				dir = -1
-			case len(m) < mean && len(runnersUp[j]) > 0:
-				dir = +1
-			}
-			switch {
-			case dir != -1:
-				// Pulls stay small: growing cells distort the most.
-				step[j] = maxStep
-			case dir == last[j]:
-				step[j] = min(step[j]*1.5, maxGrownStep)
-			default:
-				step[j] = max(maxStep, step[j]/2)
-			}
-			last[j] = dir
-			switch {
-			case len(m) > limit:
-				// Aim a little below the limit: neighbours moving in the
-				// same round push points into this cell.
-				excess := min(len(m)-1, len(m)-limit+limit/50)
-				// Prefer the points whose runner-up cell has room, so the
-				// move does not just overfill a neighbour.
-				gap := func(i int32) float32 {
-					g := first[i] - second[i]
-					if len(members[secIdx[i]]) >= limit {
-						g += 1e3
-					}
-					return g
-				}
-				p.moveCentroid(s, j, m, gap, excess, -1, step[j], func(i int32, v float64) bool { return v < float64(second[i]) })
-			case len(m) < mean:
-				r := runnersUp[j]
-				if len(r) == 0 {
-					return
-				}
-				// Take only points of overfull cells.
-				r = slices.DeleteFunc(r, func(i int32) bool { return len(members[best[i]]) <= limit })
-				if len(r) == 0 {
-					return
-				}
-				gap := func(i int32) float32 { return first[i] - second[i] }
-				want := min(len(r), (mean-len(m)+1)/2)
-				p.moveCentroid(s, j, r, gap, want, +1, step[j], func(i int32, v float64) bool { return v > float64(first[i]) })
-			}
-		})
+		clear(r.moved)
+		forEach(p.k, p.cfg.Workers, r.move)
 		p.refresh(s)
 	}
+}
+
+// rebalancer is the state rebalanceRouted carries from round to round.
+type rebalancer struct {
+	p *problem
+	s *state
+	// limit is the most points a cell may hold, mean the fewest a cell
+	// is pulled up to.
+	limit, mean int
+	// scores holds x_i . c_j for every point and centroid, row-major.
+	scores []float32
+	first  []float32 // best score
+	best   []int32   // best centroid
+	second []float32 // best score among the other centroids
+	secIdx []int32
+	// The step bound of an overfull cell grows while it stays overfull
+	// round after round (far from its goal): step is the bound, last the
+	// direction of the centroid's last move.
+	step []float64
+	last []int
+	// moved marks the centroids the last round moved, whose columns of
+	// scores are stale; cols lists them.
+	moved []bool
+	cols  []int
+	// members are the points of every cell, runnersUp the points that
+	// rank every centroid second.
+	members, runnersUp [][]int32
+}
+
+func newRebalancer(p *problem, s *state) *rebalancer {
+	n, k := p.x.Rows, p.k
+	limit := max((n+k-1)/k, int(math.Floor(p.cfg.Balance*float64(n)/float64(k))))
+	// Keep half a percent of headroom so that another implementation's
+	// rounding at cell boundaries does not tip a full cell over.
+	limit = max((n+k-1)/k, limit-limit/200)
+	r := &rebalancer{
+		p: p, s: s, limit: limit, mean: n / k,
+		scores: make([]float32, n*k),
+		first:  make([]float32, n),
+		best:   make([]int32, n),
+		second: make([]float32, n),
+		secIdx: make([]int32, n),
+		step:   make([]float64, k),
+		last:   make([]int, k),
+		moved:  make([]bool, k),
+	}
+	for j := range r.step {
+		r.step[j] = maxStep
+	}
+	for j := range r.moved {
+		r.moved[j] = true
+	}
+	return r
+}
+
+// rescore brings scores up to date and ranks every point's centroids. The
+// first round computes every column; later rounds only the columns of the
+// centroids the previous round moved (the others are unchanged, and the
+// kernel computes a pair's product the same way in any column subset), so
+// a round costs the moved centroids, not every point against every
+// centroid.
+func (r *rebalancer) rescore() {
+	p, s, k := r.p, r.s, r.p.k
+	r.cols = r.cols[:0]
+	for j, m := range r.moved {
+		if m {
+			r.cols = append(r.cols, j)
+		}
+	}
+	cols := r.cols
+	var sub Matrix
+	if len(cols) == k {
+		sub = s.c
+	} else {
+		sub = NewMatrix(len(cols), p.x.Dim)
+		for t, j := range cols {
+			copy(sub.Row(t), s.c.Row(j))
+		}
+	}
+	forChunks(p.x.Rows, p.cfg.Workers, func(_, lo, hi int) {
+		if len(cols) == k {
+			dotBlock(p.x, lo, hi, s.c, 0, k, r.scores[lo*k:hi*k], k)
+		} else if len(cols) > 0 {
+			r.scoreColumns(sub, lo, hi)
+		}
+		r.rank(lo, hi)
+	})
+}
+
+// scoreColumns scores the points lo..hi against sub, the moved centroids
+// (cols), and writes the products into their columns of scores.
+func (r *rebalancer) scoreColumns(sub Matrix, lo, hi int) {
+	k, cols := r.p.k, r.cols
+	m := len(cols)
+	block := make([]float32, (hi-lo)*m)
+	dotBlock(r.p.x, lo, hi, sub, 0, m, block, m)
+	for i := lo; i < hi; i++ {
+		row := block[(i-lo)*m : (i-lo+1)*m]
+		sc := r.scores[i*k : (i+1)*k]
+		for t, j := range cols {
+			sc[j] = row[t]
+		}
+	}
+}
+
+// rank finds the best and the second-best centroid of the points lo..hi.
+func (r *rebalancer) rank(lo, hi int) {
+	k, s := r.p.k, r.s
+	for i := lo; i < hi; i++ {
+		sc := r.scores[i*k : (i+1)*k]
+		b, b2i, b1, b2 := 0, 0, float32(math.Inf(-1)), float32(math.Inf(-1))
+		for j := range sc {
+			v := s.score(sc[j], j)
+			if v > b1 {
+				b, b2i, b1, b2 = j, b, v, b1
+			} else if v > b2 {
+				b2i, b2 = j, v
+			}
+		}
+		r.best[i], r.first[i], r.second[i], r.secIdx[i] = int32(b), b1, b2, int32(b2i)
+	}
+}
+
+// group fills members and runnersUp from the ranking and reports whether
+// any cell holds more than limit points.
+func (r *rebalancer) group() (over bool) {
+	k := r.p.k
+	r.members = make([][]int32, k)
+	r.runnersUp = make([][]int32, k)
+	for i, b := range r.best {
+		r.members[b] = append(r.members[b], int32(i))
+		r.runnersUp[r.secIdx[i]] = append(r.runnersUp[r.secIdx[i]], int32(i))
+	}
+	for j := range r.members {
+		if len(r.members[j]) > r.limit {
+			over = true
+		}
+	}
+	return over
+}
+
+// move moves centroid j for this round: away from its lowest-margin
+// points if its cell is overfull, towards the runner-up points of
+// overfull cells if its cell is below the mean. It marks j moved if its
+// row changed. It touches only centroid j's row and step, so the rounds
+// run it for every centroid concurrently.
+func (r *rebalancer) move(j int) {
+	c := r.s.c.Row(j)
+	before := slices.Clone(c)
+	defer func() { r.moved[j] = !slices.Equal(before, c) }()
+	m := r.members[j]
+	r.adjustStep(j, len(m))
+	switch {
+	case len(m) > r.limit:
+		r.shrink(j, m)
+	case len(m) < r.mean:
+		r.grow(j, len(m))
+	}
+}
+
+// adjustStep sets the step bound of centroid j, whose cell holds size
+// points, from the direction it moves this round and the last.
+func (r *rebalancer) adjustStep(j, size int) {
+	dir := 0
+	switch {
+	case size > r.limit:
+		dir = -1
+	case size < r.mean && len(r.runnersUp[j]) > 0:
+		dir = +1
+	}
+	switch {
+	case dir != -1:
+		// Pulls stay small: growing cells distort the most.
+		r.step[j] = maxStep
+	case dir == r.last[j]:
+		r.step[j] = min(r.step[j]*1.5, maxGrownStep)
+	default:
+		r.step[j] = max(maxStep, r.step[j]/2)
+	}
+	r.last[j] = dir
+}
+
+// shrink moves centroid j, whose cell m is overfull, away from the points
+// of m nearest another cell until enough of them leave.
+func (r *rebalancer) shrink(j int, m []int32) {
+	limit := r.limit
+	// Aim a little below the limit: neighbours moving in the
+	// same round push points into this cell.
+	excess := min(len(m)-1, len(m)-limit+limit/50)
+	// Prefer the points whose runner-up cell has room, so the
+	// move does not just overfill a neighbour.
+	gap := func(i int32) float32 {
+		g := r.first[i] - r.second[i]
+		if len(r.members[r.secIdx[i]]) >= limit {
+			g += 1e3
+		}
+		return g
+	}
+	r.p.moveCentroid(r.s, j, m, gap, excess, -1, r.step[j], func(i int32, v float64) bool { return v < float64(r.second[i]) })
+}
+
+// grow moves centroid j, whose cell of size points is below the mean,
+// towards the points of overfull cells that rank it second, until about
+// half its shortfall of them join.
+func (r *rebalancer) grow(j, size int) {
+	pts := r.runnersUp[j]
+	if len(pts) == 0 {
+		return
+	}
+	// Take only points of overfull cells.
+	pts = slices.DeleteFunc(pts, func(i int32) bool { return len(r.members[r.best[i]]) <= r.limit })
+	if len(pts) == 0 {
+		return
+	}
+	gap := func(i int32) float32 { return r.first[i] - r.second[i] }
+	want := min(len(pts), (r.mean-size+1)/2)
+	r.p.moveCentroid(r.s, j, pts, gap, want, +1, r.step[j], func(i int32, v float64) bool { return v > float64(r.first[i]) })
 }
 
 // maxStep is the initial bound on one move: radians on the sphere, else a
@@ -256,25 +340,43 @@ func (p *problem) moveCentroid(s *state, j int, pts []int32, gap func(int32) flo
 	if want <= 0 {
 		return
 	}
-	d := p.x.Dim
 	slices.SortFunc(pts, func(a, b int32) int {
 		if c := cmp.Compare(gap(a), gap(b)); c != 0 {
 			return c
 		}
 		return cmp.Compare(a, b)
 	})
+	c := s.c.Row(j)
+	w, ok := p.moveDirection(c, pts[:want])
+	if !ok {
+		return
+	}
+	l := p.newMoveLine(c, w, pts, float64(s.half[j]), dir, moved)
+	// Small steps only: the search is first-order in the other cells.
+	hi := maxStep
+	if p.cfg.Metric != centroids.Cosine {
+		hi = maxStep * math.Sqrt(float64(dot(c, c)))
+	}
+	p.stepCentroid(c, w, l.smallestStep(hi, want)*float64(dir))
+}
+
+// moveDirection is the unit direction from centroid c towards the mean of
+// the points near: on the sphere its tangent component at c (a rotation
+// keeps |c| = 1), otherwise the straight line. ok is false when c is
+// already at the mean (there is no direction).
+func (p *problem) moveDirection(c []float32, near []int32) (w []float32, ok bool) {
+	d := p.x.Dim
 	u := make([]float64, d)
-	for _, i := range pts[:want] {
+	for _, i := range near {
 		addTo(u, p.x.Row(int(i)))
 	}
-	c := s.c.Row(j)
 	cosine := p.cfg.Metric == centroids.Cosine
 	var cu float64
 	for t := range u {
-		u[t] /= float64(want)
+		u[t] /= float64(len(near))
 		cu += float64(c[t]) * u[t]
 	}
-	w := make([]float32, d)
+	w = make([]float32, d)
 	var wn float64
 	for t := range u {
 		v := u[t] - float64(c[t])
@@ -285,13 +387,29 @@ func (p *problem) moveCentroid(s *state, j int, pts []int32, gap func(int32) flo
 		w[t] = float32(v)
 	}
 	if wn == 0 {
-		return
+		return nil, false
 	}
 	for t := range w {
 		w[t] = float32(float64(w[t]) / math.Sqrt(wn))
 	}
-	// Per point: a = x.c, b = x.w; the new score for a step th along w
-	// (negative: away) has a closed form.
+	return w, true
+}
+
+// moveLine scores the points pts against a centroid c stepping th along
+// the unit direction w (towards for dir +1, away for -1). Per point
+// a = x.c and b = x.w, so the new score has a closed form in th and the
+// search needs no more products.
+type moveLine struct {
+	metric centroids.Metric
+	pts    []int32
+	a, b   []float32
+	cw     float64 // c.w
+	half   float64 // |c|^2 / 2 (0 for inner product)
+	dir    int
+	moved  func(int32, float64) bool
+}
+
+func (p *problem) newMoveLine(c, w []float32, pts []int32, half float64, dir int, moved func(int32, float64) bool) *moveLine {
 	a := make([]float32, len(pts))
 	b := make([]float32, len(pts))
 	for t, i := range pts {
@@ -299,42 +417,49 @@ func (p *problem) moveCentroid(s *state, j int, pts []int32, gap func(int32) flo
 		a[t] = dot(x, c)
 		b[t] = dot(x, w)
 	}
-	cw := float64(dot(c, w))
-	half := float64(s.half[j])
-	count := func(th float64) int {
-		th *= float64(dir)
-		cnt := 0
-		for t, i := range pts {
-			var v float64
-			switch p.cfg.Metric {
-			case centroids.Cosine:
-				v = math.Cos(th)*float64(a[t]) + math.Sin(th)*float64(b[t]) - half
-			case centroids.L2:
-				v = float64(a[t]) + th*float64(b[t]) - (half + th*cw + th*th/2)
-			default:
-				v = float64(a[t]) + th*float64(b[t])
-			}
-			if moved(i, v) {
-				cnt++
-			}
+	return &moveLine{metric: p.cfg.Metric, pts: pts, a: a, b: b, cw: float64(dot(c, w)), half: half, dir: dir, moved: moved}
+}
+
+// count is the number of points for which moved holds after a step th.
+func (l *moveLine) count(th float64) int {
+	th *= float64(l.dir)
+	cnt := 0
+	for t, i := range l.pts {
+		var v float64
+		switch l.metric {
+		case centroids.Cosine:
+			v = math.Cos(th)*float64(l.a[t]) + math.Sin(th)*float64(l.b[t]) - l.half
+		case centroids.L2:
+			v = float64(l.a[t]) + th*float64(l.b[t]) - (l.half + th*l.cw + th*th/2)
+		default:
+			v = float64(l.a[t]) + th*float64(l.b[t])
 		}
-		return cnt
+		if l.moved(i, v) {
+			cnt++
+		}
 	}
-	// Small steps only: the search is first-order in the other cells.
-	hi := maxStep
-	if !cosine {
-		hi = maxStep * math.Sqrt(float64(dot(c, c)))
-	}
+	return cnt
+}
+
+// smallestStep bisects 0..hi (30 halvings) for the smallest step that
+// moves want points; hi itself when no smaller one does.
+func (l *moveLine) smallestStep(hi float64, want int) float64 {
 	lo := 0.0
 	for it := 0; it < 30; it++ {
 		mid := (lo + hi) / 2
-		if count(mid) >= want {
+		if l.count(mid) >= want {
 			hi = mid
 		} else {
 			lo = mid
 		}
 	}
-	th := hi * float64(dir)
+	return hi
+}
+
+// stepCentroid moves c by th along w: a rotation on the sphere (then
+// renormalised against rounding), otherwise a straight step.
+func (p *problem) stepCentroid(c, w []float32, th float64) {
+	cosine := p.cfg.Metric == centroids.Cosine
 	for t := range c {
 		if cosine {
 			c[t] = float32(math.Cos(th)*float64(c[t]) + math.Sin(th)*float64(w[t]))
