@@ -64,6 +64,42 @@ Then move the rows: vecshard split --from OLD-CONFIG (see vecshard split
 }
 
 func (o *reshardOptions) run(stdout, stderr io.Writer) error {
+	if err := o.check(); err != nil {
+		return err
+	}
+	old, err := o.loadOld()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	x, source, err := o.readSample(old, stderr)
+	if err != nil {
+		return err
+	}
+	readTime := time.Since(start)
+	r, err := o.reshard(x, old)
+	if err != nil {
+		return err
+	}
+	nf := reshardedFile(old, o.shards, r, x.Rows, source)
+	var before, after *heldOut
+	if o.queries != "" {
+		if before, after, err = o.evalBoth(x, old, nf, stderr); err != nil {
+			return err
+		}
+	}
+	if err := o.write(nf, r); err != nil {
+		return err
+	}
+	o.report(stdout, old, x.Rows, r, before, after)
+	fmt.Fprintf(stdout, "time        %.3fs: reading %.3fs, placing rows %.3fs, neighbour graph %.3fs, moving cells %.3fs (%d threads)\n",
+		time.Since(start).Seconds(), readTime.Seconds(), r.PlaceTime.Seconds(), r.GraphTime.Seconds(), r.GroupTime.Seconds(), runtime.GOMAXPROCS(0))
+	return nil
+}
+
+// check checks the flags and that the output paths can be written before
+// anything is read, so a typo does not cost a read of the sample.
+func (o *reshardOptions) check() error {
 	switch {
 	case o.centroids == "":
 		return cli.Usagef("reshard needs --centroids OLD: the centroid file the shards use now")
@@ -94,55 +130,86 @@ func (o *reshardOptions) run(stdout, stderr io.Writer) error {
 			return fmt.Errorf("%s: %w", p.flag, err)
 		}
 	}
+	return nil
+}
+
+// loadOld loads --centroids and checks that it can grow to --shards by
+// moving whole cells.
+func (o *reshardOptions) loadOld() (*centroids.File, error) {
 	old, err := centroids.Load(o.centroids)
 	if err != nil {
-		return fmt.Errorf("--centroids: %w", err)
+		return nil, fmt.Errorf("--centroids: %w", err)
 	}
 	switch {
 	case old.Shards == 0:
-		return fmt.Errorf("--centroids %s is PgDog's bare array: it puts centroid i on shard i %% n for every n, so adding a shard moves nearly every row; train a vecshard-centroids/1 file (--out) to reshard", o.centroids)
+		return nil, fmt.Errorf("--centroids %s is PgDog's bare array: it puts centroid i on shard i %% n for every n, so adding a shard moves nearly every row; train a vecshard-centroids/1 file (--out) to reshard", o.centroids)
 	case o.shards <= old.Shards:
-		return cli.Usagef("--shards %d: %s already has %d shards; reshard adds shards (give more than %d)", o.shards, o.centroids, old.Shards, old.Shards)
+		return nil, cli.Usagef("--shards %d: %s already has %d shards; reshard adds shards (give more than %d)", o.shards, o.centroids, old.Shards, old.Shards)
 	case o.shards > len(old.Centroids):
-		return fmt.Errorf("--shards %d: %s has only %d cells, and every shard needs one; retrain with more cells (--cells-per-shard)", o.shards, o.centroids, len(old.Centroids))
+		return nil, fmt.Errorf("--shards %d: %s has only %d cells, and every shard needs one; retrain with more cells (--cells-per-shard)", o.shards, o.centroids, len(old.Centroids))
 	}
-	start := time.Now()
+	return old, nil
+}
+
+// readSample reads the sample that weighs the cells; it must have old's
+// dimensions.
+func (o *reshardOptions) readSample(old *centroids.File, stderr io.Writer) (kmeans.Matrix, string, error) {
 	x, _, source, err := o.in.read(o.in.input, o.seed, o.in.sample, o.quiet, stderr)
 	if err != nil {
-		return err
+		return kmeans.Matrix{}, "", err
 	}
 	if x.Dim != old.Dim {
-		return fmt.Errorf("--input: %d dimensions, %s has %d", x.Dim, o.centroids, old.Dim)
+		return kmeans.Matrix{}, "", fmt.Errorf("--input: %d dimensions, %s has %d", x.Dim, o.centroids, old.Dim)
 	}
-	readTime := time.Since(start)
+	return x, source, nil
+}
+
+// reshard moves old's cells onto --shards shards, saying which flags
+// would help when no layout fits the window.
+func (o *reshardOptions) reshard(x kmeans.Matrix, old *centroids.File) (*kmeans.Resharding, error) {
 	r, err := kmeans.Reshard(x, old, kmeans.ReshardConfig{
 		Shards: o.shards, Balance: o.balance, MaxMove: o.maxMove, MoveCost: o.moveCost, Seed: o.seed, Workers: o.threads,
 	})
 	if errors.Is(err, partition.ErrWindow) {
-		return fmt.Errorf("resharding %d cells onto %d shards (--balance %g): %w; a larger --max-move, a wider --balance or more cells would help", len(old.Centroids), o.shards, o.balance, err)
+		return nil, fmt.Errorf("resharding %d cells onto %d shards (--balance %g): %w; a larger --max-move, a wider --balance or more cells would help", len(old.Centroids), o.shards, o.balance, err)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
+	return r, nil
+}
+
+// reshardedFile is old with the new shards: the same centroids, r's
+// shard of every cell, and the training record of the sample (points,
+// sizes, source) that placed them.
+func reshardedFile(old *centroids.File, shards int, r *kmeans.Resharding, points int, source string) *centroids.File {
 	nf := *old
-	nf.Shards, nf.ShardOf = o.shards, r.ShardOf
+	nf.Shards, nf.ShardOf = shards, r.ShardOf
 	tr := centroids.Training{}
 	if old.Training != nil {
 		tr = *old.Training
 	}
-	tr.Points, tr.Sizes, tr.Source = x.Rows, r.Sizes, source
+	tr.Points, tr.Sizes, tr.Source = points, r.Sizes, source
 	nf.Training = &tr
-	var before, after *heldOut
-	if o.queries != "" {
-		t := trainOptions{in: o.in, queries: o.queries, threads: o.threads, quiet: o.quiet}
-		if before, err = t.evalHeldOut(x, old, stderr); err != nil {
-			return err
-		}
-		if after, err = t.evalHeldOut(x, &nf, stderr); err != nil {
-			return err
-		}
+	return &nf
+}
+
+// evalBoth measures the old and the new layout on --queries.
+func (o *reshardOptions) evalBoth(x kmeans.Matrix, old, nf *centroids.File, stderr io.Writer) (before, after *heldOut, err error) {
+	t := trainOptions{in: o.in, queries: o.queries, threads: o.threads, quiet: o.quiet}
+	if before, err = t.evalHeldOut(x, old, stderr); err != nil {
+		return nil, nil, err
 	}
-	if err := saveCentroids(o.out, &nf); err != nil {
+	if after, err = t.evalHeldOut(x, nf, stderr); err != nil {
+		return nil, nil, err
+	}
+	return before, after, nil
+}
+
+// write saves the new centroid file and, with --plot, the loads before
+// and after.
+func (o *reshardOptions) write(nf *centroids.File, r *kmeans.Resharding) error {
+	if err := saveCentroids(o.out, nf); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
 	if o.plot != "" {
@@ -150,12 +217,18 @@ func (o *reshardOptions) run(stdout, stderr io.Writer) error {
 			return fmt.Errorf("--plot: %w", err)
 		}
 	}
+	return nil
+}
+
+// report prints what moved and the balance and neighbours it gave, and
+// with --queries the recall before and after.
+func (o *reshardOptions) report(stdout io.Writer, old *centroids.File, rows int, r *kmeans.Resharding, before, after *heldOut) {
 	added := o.shards - old.Shards
 	fmt.Fprintf(stdout, "old         %s: %d cells on %d shards\n", o.centroids, len(old.Centroids), old.Shards)
-	fmt.Fprintf(stdout, "sample      %d rows\n", x.Rows)
+	fmt.Fprintf(stdout, "sample      %d rows\n", rows)
 	fmt.Fprintf(stdout, "shards      %d -> %d\n", old.Shards, o.shards)
 	fmt.Fprintf(stdout, "moved       %d rows (%.2f%%), %.3f x %d/%d = %.2f%% (the share of the added shards), %.3f x the least any layout in the window moves (%d rows)\n",
-		r.Moved, 100*float64(r.Moved)/float64(x.Rows), float64(r.Moved)/(float64(x.Rows)*float64(added)/float64(o.shards)),
+		r.Moved, 100*float64(r.Moved)/float64(rows), float64(r.Moved)/(float64(rows)*float64(added)/float64(o.shards)),
 		added, o.shards, 100*float64(added)/float64(o.shards), float64(r.Moved)/float64(max(1, r.Least)), r.Least)
 	fmt.Fprintf(stdout, "before      imbalance %.3f, per shard %s\n", kmeans.Imbalance(r.OldLoads), joinInts(r.OldLoads))
 	printLoads(stdout, r.Loads, o.balance, "sample rows")
@@ -166,7 +239,4 @@ func (o *reshardOptions) run(stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "held-out    imbalance %.3f max/mean queries per shard (before %.3f)\n", kmeans.Imbalance(after.loads), kmeans.Imbalance(before.loads))
 	}
-	fmt.Fprintf(stdout, "time        %.3fs: reading %.3fs, placing rows %.3fs, neighbour graph %.3fs, moving cells %.3fs (%d threads)\n",
-		time.Since(start).Seconds(), readTime.Seconds(), r.PlaceTime.Seconds(), r.GraphTime.Seconds(), r.GroupTime.Seconds(), runtime.GOMAXPROCS(0))
-	return nil
 }
