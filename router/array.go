@@ -137,20 +137,8 @@ func isSpace(c byte) bool { return c == ' ' || c >= '\t' && c <= '\r' }
 // textArray reads an array literal such as {1,2,3}, {"a b",NULL} or
 // [1:2]={5,6}. Nesting is flattened.
 func (c *call) textArray(t *Table, v *valueSrc, s []byte) (int, *Decision) {
-	i := 0
-	for i < len(s) && isSpace(s[i]) {
-		i++
-	}
-	if i < len(s) && s[i] == '[' { // dimension decoration
-		for i < len(s) && s[i] != '=' {
-			i++
-		}
-		i++
-		for i < len(s) && isSpace(s[i]) {
-			i++
-		}
-	}
-	if i >= len(s) || s[i] != '{' {
+	i, ok := arrayOpen(s)
+	if !ok {
 		return vAll, nil
 	}
 	one := vAll
@@ -167,73 +155,28 @@ func (c *call) textArray(t *Table, v *valueSrc, s []byte) (int, *Decision) {
 			depth--
 			i++
 			if depth == 0 {
-				for i < len(s) && isSpace(s[i]) {
-					i++
-				}
-				if i != len(s) {
+				if skipSpace(s, i) != len(s) {
 					return vAll, nil
 				}
 				return one, nil
 			}
 		default:
-			var e []byte
-			quoted := ch == '"'
-			escaped := false
-			j := i
-			if quoted {
-				j++
-				for j < len(s) && s[j] != '"' {
-					if s[j] == '\\' {
-						escaped = true
-						j++
-					}
-					j++
-				}
-				if j >= len(s) {
-					return vAll, nil
-				}
-				e = s[i+1 : j]
-				j++
+			var e textElem
+			if ch == '"' {
+				e, i, ok = quotedElem(s, i)
 			} else {
-				// array_in trims the unescaped whitespace after an
-				// unquoted element: a backslash-escaped space is kept.
-				keep := i // s[i:keep] ends with the last escaped byte
-				for j < len(s) && s[j] != ',' && s[j] != '}' && s[j] != '{' && s[j] != '"' {
-					if s[j] == '\\' {
-						escaped = true
-						j++
-						keep = j + 1
-					}
-					j++
-				}
-				if j > len(s) {
-					return vAll, nil
-				}
-				e = s[i:j]
-				for len(e) > keep-i && isSpace(e[len(e)-1]) {
-					e = e[:len(e)-1]
-				}
-				if len(e) == 4 && (e[0]|0x20) == 'n' && (e[1]|0x20) == 'u' && (e[2]|0x20) == 'l' && (e[3]|0x20) == 'l' {
-					i = j
-					continue // NULL matches no row
-				}
+				e, i, ok = unquotedElem(s, i)
 			}
-			i = j
+			if !ok {
+				return vAll, nil
+			}
+			if e.null {
+				continue // NULL matches no row
+			}
 			if depth == 0 {
 				return vAll, nil
 			}
-			if escaped {
-				sc := c.scratch()
-				sc.buf = sc.buf[:0]
-				for k := 0; k < len(e); k++ {
-					if e[k] == '\\' && k+1 < len(e) {
-						k++
-					}
-					sc.buf = append(sc.buf, e[k])
-				}
-				e = sc.buf
-			}
-			same, err := c.elem(t, v, &one, e, false)
+			same, err := c.elem(t, v, &one, c.unescape(e), false)
 			if err != nil {
 				return 0, err
 			}
@@ -243,4 +186,97 @@ func (c *call) textArray(t *Table, v *valueSrc, s []byte) (int, *Decision) {
 		}
 	}
 	return vAll, nil
+}
+
+// skipSpace is the index of the first non-space byte of s at or after i.
+func skipSpace(s []byte, i int) int {
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	return i
+}
+
+// arrayOpen is the index of the '{' that opens the array literal s, after
+// leading space and a dimension decoration such as [1:2]=; ok is false
+// when s does not open with one.
+func arrayOpen(s []byte) (i int, ok bool) {
+	i = skipSpace(s, 0)
+	if i < len(s) && s[i] == '[' { // dimension decoration
+		for i < len(s) && s[i] != '=' {
+			i++
+		}
+		i = skipSpace(s, i+1)
+	}
+	return i, i < len(s) && s[i] == '{'
+}
+
+// textElem is one element of an array literal, as it stands in the text.
+type textElem struct {
+	b       []byte // the element, its backslash escapes still in
+	escaped bool   // b has a backslash escape
+	null    bool   // an unquoted NULL
+}
+
+// quotedElem reads the quoted element that opens at s[i] and returns the
+// index after its closing quote; ok is false when it is unterminated.
+func quotedElem(s []byte, i int) (e textElem, next int, ok bool) {
+	j := i + 1
+	for j < len(s) && s[j] != '"' {
+		if s[j] == '\\' {
+			e.escaped = true
+			j++
+		}
+		j++
+	}
+	if j >= len(s) {
+		return e, j, false
+	}
+	e.b = s[i+1 : j]
+	return e, j + 1, true
+}
+
+// unquotedElem reads the unquoted element that starts at s[i], up to the
+// next delimiter, and returns the index of that delimiter; ok is false
+// when a trailing backslash escapes nothing.
+func unquotedElem(s []byte, i int) (e textElem, next int, ok bool) {
+	j := i
+	// array_in trims the unescaped whitespace after an
+	// unquoted element: a backslash-escaped space is kept.
+	keep := i // s[i:keep] ends with the last escaped byte
+	for j < len(s) && s[j] != ',' && s[j] != '}' && s[j] != '{' && s[j] != '"' {
+		if s[j] == '\\' {
+			e.escaped = true
+			j++
+			keep = j + 1
+		}
+		j++
+	}
+	if j > len(s) {
+		return e, j, false
+	}
+	b := s[i:j]
+	for len(b) > keep-i && isSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	e.b = b
+	e.null = len(b) == 4 && (b[0]|0x20) == 'n' && (b[1]|0x20) == 'u' && (b[2]|0x20) == 'l' && (b[3]|0x20) == 'l'
+	return e, j, true
+}
+
+// unescape is e without its backslash escapes: e.b itself when it has
+// none, else a copy in the call's scratch buffer (reused, so no
+// allocation once it has grown).
+func (c *call) unescape(e textElem) []byte {
+	if !e.escaped {
+		return e.b
+	}
+	sc := c.scratch()
+	sc.buf = sc.buf[:0]
+	for k := 0; k < len(e.b); k++ {
+		if e.b[k] == '\\' && k+1 < len(e.b) {
+			k++
+		}
+		sc.buf = append(sc.buf, e.b[k])
+	}
+	return sc.buf
 }
