@@ -73,7 +73,21 @@ func run(host, libDir, config, centPath, samplePath, stmtPath string, shards int
 	if err != nil {
 		return err
 	}
-	// The host's case file.
+	out, err := route(host, libDir, config, caseFile(sts, shards))
+	if err != nil {
+		return err
+	}
+	got, nocall, err := readAnswers(out)
+	if err != nil {
+		return err
+	}
+	return check(sts, got, nocall, cf, stmtPath, shards)
+}
+
+// caseFile is the host's case file: one line per statement, as PgDog
+// sends it: a Bind when there are parameters, else a simple Query, on a
+// cluster with a primary and replicas (P R).
+func caseFile(sts []stmt, shards int) []byte {
 	var cases bytes.Buffer
 	for i, s := range sts {
 		codes := make([]string, len(s.params))
@@ -86,8 +100,6 @@ func run(host, libDir, config, centPath, samplePath, stmtPath string, shards int
 		if len(codes) > 0 {
 			c = strings.Join(codes, ",")
 		}
-		// As PgDog sends it: a Bind when there are parameters, else a
-		// simple Query, on a cluster with a primary and replicas (P R).
 		kind := "q"
 		if len(s.params) > 0 {
 			kind = "b"
@@ -98,24 +110,37 @@ func run(host, libDir, config, centPath, samplePath, stmtPath string, shards int
 		}
 		cases.WriteByte('\n')
 	}
+	return cases.Bytes()
+}
+
+// route runs the host on cases (through a temporary file, removed after)
+// with the plugin from libDir and returns its answers.
+func route(host, libDir, config string, cases []byte) ([]byte, error) {
 	dir, err := os.MkdirTemp("", "vecshard-demo-cases")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer os.RemoveAll(dir)
 	casePath := filepath.Join(dir, "cases.tsv")
-	if err := os.WriteFile(casePath, cases.Bytes(), 0o644); err != nil {
-		return err
+	if err := os.WriteFile(casePath, cases, 0o644); err != nil {
+		return nil, err
 	}
 	cmd := exec.Command(host, "--plugin", "vecshard", "--config", config, "--log-level", "warn", "route", casePath)
 	cmd.Env = append(os.Environ(), "LD_LIBRARY_PATH="+libDir)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return fmt.Errorf("%s: %v", host, err)
+		return nil, fmt.Errorf("%s: %v", host, err)
 	}
-	got := map[int][2]int64{}
-	nocall := map[int]string{}
+	return out, nil
+}
+
+// readAnswers reads the host's answer lines: the (shard, read/write) route
+// of every case, and why PgDog would not call the plugin for the cases it
+// would not (those also get a zero route).
+func readAnswers(out []byte) (got map[int][2]int64, nocall map[int]string, err error) {
+	got = map[int][2]int64{}
+	nocall = map[int]string{}
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
 		f := strings.Split(sc.Text(), "\t")
@@ -130,17 +155,22 @@ func run(host, libDir, config, centPath, samplePath, stmtPath string, shards int
 			f = f[:3] // the client's error and the SQL as its detail
 		}
 		if len(f) != 3 {
-			return fmt.Errorf("host answered %q", sc.Text())
+			return nil, nil, fmt.Errorf("host answered %q", sc.Text())
 		}
 		i, _ := strconv.Atoi(f[0])
 		sh, err1 := strconv.ParseInt(f[1], 10, 64)
 		rw, err2 := strconv.ParseInt(f[2], 10, 64)
 		if err1 != nil || err2 != nil {
-			return fmt.Errorf("host answered %q", sc.Text())
+			return nil, nil, fmt.Errorf("host answered %q", sc.Text())
 		}
 		got[i] = [2]int64{sh, rw}
 	}
+	return got, nocall, nil
+}
 
+// check prints every statement with the host's decision and the expected
+// one, then the totals, and fails if any differ.
+func check(sts []stmt, got map[int][2]int64, nocall map[int]string, cf *centroids.File, stmtPath string, shards int) error {
 	fails, perShard := 0, make([]int, shards)
 	for i, s := range sts {
 		r, ok := got[i]
@@ -160,17 +190,7 @@ func run(host, libDir, config, centPath, samplePath, stmtPath string, shards int
 		if _, ok := nocall[i]; !ok && r[0] >= 0 && int(r[0]) < shards {
 			perShard[r[0]]++
 		}
-		sql := s.sql
-		if len(sql) > 72 {
-			sql = sql[:69] + "..."
-		}
-		fmt.Printf("%s %s:%-3d %-15s <- %s\n", status, filepath.Base(stmtPath), s.line, dec, sql)
-		if why != "" {
-			fmt.Printf("     %s\n", why)
-		}
-		if status == "FAIL" {
-			fmt.Printf("     expected %s\n", want)
-		}
+		printCheck(status, stmtPath, s, dec, why, want)
 	}
 	fmt.Printf("statements: %d  per shard: %v  failures: %d\n", len(sts), perShard, fails)
 	if fails > 0 {
@@ -179,6 +199,22 @@ func run(host, libDir, config, centPath, samplePath, stmtPath string, shards int
 	}
 	fmt.Println("result: PASS")
 	return nil
+}
+
+// printCheck prints one statement (its SQL cut to 72 bytes), the decision,
+// why it is expected and, on a failure, what was expected.
+func printCheck(status, stmtPath string, s stmt, dec, why, want string) {
+	sql := s.sql
+	if len(sql) > 72 {
+		sql = sql[:69] + "..."
+	}
+	fmt.Printf("%s %s:%-3d %-15s <- %s\n", status, filepath.Base(stmtPath), s.line, dec, sql)
+	if why != "" {
+		fmt.Printf("     %s\n", why)
+	}
+	if status == "FAIL" {
+		fmt.Printf("     expected %s\n", want)
+	}
 }
 
 // decision renders a Route as the statements file spells expectations.
@@ -251,81 +287,119 @@ func readStatements(path string, vectors []string) ([]stmt, error) {
 	if err != nil {
 		return nil, err
 	}
-	vecAt := func(spec string, line int) (string, []float32, error) {
-		n, err := strconv.Atoi(spec)
-		if err != nil || n < 1 || n > len(vectors) {
-			return "", nil, fmt.Errorf("%s:%d: no sample line %q", path, line, spec)
-		}
-		v, err := parseVector(vectors[n-1])
-		return vectors[n-1], v, err
-	}
+	r := statementReader{path: path, vectors: vectors}
 	var out []stmt
 	for i, l := range lines {
 		if strings.HasPrefix(l, "#") || strings.TrimSpace(l) == "" {
 			continue
 		}
-		f := strings.Split(l, "\t")
-		if len(f) < 2 {
-			return nil, fmt.Errorf("%s:%d: want expect<TAB>sql[<TAB>params]", path, i+1)
-		}
-		s := stmt{line: i + 1, expect: f[0], sql: f[1]}
-		if !knownExpect[s.expect] {
-			// Every expectation must be able to fail: only the forms
-			// the demo knows how to check, never a catch-all.
-			return nil, fmt.Errorf("%s:%d: expectation %q is not one of nearest|id|all read|write, unknown, blocked, not called", path, i+1, s.expect)
-		}
-		for strings.Contains(s.sql, "{v:") {
-			a := strings.Index(s.sql, "{v:")
-			b := strings.Index(s.sql[a:], "}")
-			if b < 0 {
-				return nil, fmt.Errorf("%s:%d: unclosed {v:", path, i+1)
-			}
-			text, v, err := vecAt(s.sql[a+3:a+b], i+1)
-			if err != nil {
-				return nil, err
-			}
-			s.sql = s.sql[:a] + text + s.sql[a+b+1:]
-			s.vec = v
-		}
-		if len(f) > 2 && f[2] != "" {
-			for _, p := range strings.Split(f[2], "|") {
-				k, v, _ := strings.Cut(p, ":")
-				switch k {
-				case "t":
-					s.params = append(s.params, param{data: []byte(v)})
-					if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-						s.id = n
-					}
-				case "i8":
-					n, err := strconv.ParseInt(v, 10, 64)
-					if err != nil {
-						return nil, fmt.Errorf("%s:%d: %v", path, i+1, err)
-					}
-					s.id = n
-					s.params = append(s.params, param{data: binary.BigEndian.AppendUint64(nil, uint64(n)), binary: true})
-				case "v", "b":
-					text, vec, err := vecAt(v, i+1)
-					if err != nil {
-						return nil, err
-					}
-					s.vec = vec
-					if k == "v" {
-						s.params = append(s.params, param{data: []byte(text)})
-					} else {
-						b, err := pgvector.NewVector(vec).EncodeBinary(nil)
-						if err != nil {
-							return nil, err
-						}
-						s.params = append(s.params, param{data: b, binary: true})
-					}
-				default:
-					return nil, fmt.Errorf("%s:%d: unknown parameter %q", path, i+1, p)
-				}
-			}
+		s, err := r.statement(i+1, l)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// statementReader reads the lines of the statements file at path, whose
+// {v:N} and v:N/b:N refer to the lines of the sample, vectors.
+type statementReader struct {
+	path    string
+	vectors []string
+}
+
+// statement reads line number line, l: expect<TAB>sql[<TAB>params].
+func (r statementReader) statement(line int, l string) (stmt, error) {
+	f := strings.Split(l, "\t")
+	if len(f) < 2 {
+		return stmt{}, fmt.Errorf("%s:%d: want expect<TAB>sql[<TAB>params]", r.path, line)
+	}
+	s := stmt{line: line, expect: f[0], sql: f[1]}
+	if !knownExpect[s.expect] {
+		// Every expectation must be able to fail: only the forms
+		// the demo knows how to check, never a catch-all.
+		return stmt{}, fmt.Errorf("%s:%d: expectation %q is not one of nearest|id|all read|write, unknown, blocked, not called", r.path, line, s.expect)
+	}
+	if err := r.inlineVectors(&s); err != nil {
+		return stmt{}, err
+	}
+	if len(f) > 2 && f[2] != "" {
+		for _, p := range strings.Split(f[2], "|") {
+			if err := r.param(&s, p); err != nil {
+				return stmt{}, err
+			}
+		}
+	}
+	return s, nil
+}
+
+// inlineVectors replaces every {v:N} in s's SQL by sample line N, which
+// becomes s's vector.
+func (r statementReader) inlineVectors(s *stmt) error {
+	for strings.Contains(s.sql, "{v:") {
+		a := strings.Index(s.sql, "{v:")
+		b := strings.Index(s.sql[a:], "}")
+		if b < 0 {
+			return fmt.Errorf("%s:%d: unclosed {v:", r.path, s.line)
+		}
+		text, v, err := r.vecAt(s.sql[a+3:a+b], s.line)
+		if err != nil {
+			return err
+		}
+		s.sql = s.sql[:a] + text + s.sql[a+b+1:]
+		s.vec = v
+	}
+	return nil
+}
+
+// param adds the parameter p to s: t:TEXT (text; an integer is also s's
+// id), i8:N (binary bigint, s's id), v:N or b:N (sample line N as text or
+// binary vector, s's vector).
+func (r statementReader) param(s *stmt, p string) error {
+	k, v, _ := strings.Cut(p, ":")
+	switch k {
+	case "t":
+		s.params = append(s.params, param{data: []byte(v)})
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			s.id = n
+		}
+	case "i8":
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("%s:%d: %v", r.path, s.line, err)
+		}
+		s.id = n
+		s.params = append(s.params, param{data: binary.BigEndian.AppendUint64(nil, uint64(n)), binary: true})
+	case "v", "b":
+		text, vec, err := r.vecAt(v, s.line)
+		if err != nil {
+			return err
+		}
+		s.vec = vec
+		if k == "v" {
+			s.params = append(s.params, param{data: []byte(text)})
+		} else {
+			b, err := pgvector.NewVector(vec).EncodeBinary(nil)
+			if err != nil {
+				return err
+			}
+			s.params = append(s.params, param{data: b, binary: true})
+		}
+	default:
+		return fmt.Errorf("%s:%d: unknown parameter %q", r.path, s.line, p)
+	}
+	return nil
+}
+
+// vecAt is sample line spec (1-based) as text and parsed.
+func (r statementReader) vecAt(spec string, line int) (string, []float32, error) {
+	n, err := strconv.Atoi(spec)
+	if err != nil || n < 1 || n > len(r.vectors) {
+		return "", nil, fmt.Errorf("%s:%d: no sample line %q", r.path, line, spec)
+	}
+	v, err := parseVector(r.vectors[n-1])
+	return r.vectors[n-1], v, err
 }
 
 // knownExpect are the expectation forms of statements.tsv.
