@@ -327,24 +327,48 @@ func startGroups(cells Matrix, sizes []int, cfg GroupConfig) ([]int, error) {
 // The counts are integers, so the result does not depend on the number of
 // goroutines.
 func NeighbourGraph(x Matrix, set *centroids.Set, cellOf []int32, n, probes, workers int) *partition.Graph {
-	k, metric := set.K(), set.Metric()
-	probes = min(probes, k)
-	sizes := make([]int, k)
+	k := set.K()
+	sizes, start, order := groupByCell(cellOf, k, x.Rows)
+	gm, gb := rowBias(groupedRows(x, set.Metric(), order), set.Metric()) // gm == grouped unless Cosine (already unit)
+	ns := neighbourSearch{
+		gm: gm, gb: gb, order: order, start: start, cellOf: cellOf,
+		near: nearCells(set, min(probes, k), workers), n: n,
+	}
+	parts := make([]map[[2]int32]float64, k)
+	forEach(k, workers, func(a int) { parts[a] = ns.cellEdges(a) })
+	b := partition.NewBuilder(sizes)
+	for _, edges := range parts {
+		for e, w := range edges {
+			b.Add(int(e[0]), int(e[1]), w)
+		}
+	}
+	return b.Graph()
+}
+
+// groupByCell orders the rows by cell (in row order within a cell), so
+// that a cell's rows are contiguous for the kernel: the rows of cell c are
+// order[start[c]:start[c+1]], and sizes[c] is their count.
+func groupByCell(cellOf []int32, k, rows int) (sizes, start []int, order []int32) {
+	sizes = make([]int, k)
 	for _, c := range cellOf {
 		sizes[c]++
 	}
-	// Rows grouped by cell (in row order within a cell), so a cell's rows
-	// are contiguous for the kernel.
-	start := make([]int, k+1)
+	start = make([]int, k+1)
 	for c, s := range sizes {
 		start[c+1] = start[c] + s
 	}
-	order := make([]int32, x.Rows)
+	order = make([]int32, rows)
 	fill := slices.Clone(start[:k])
 	for i, c := range cellOf {
 		order[fill[c]] = int32(i)
 		fill[c]++
 	}
+	return sizes, start, order
+}
+
+// groupedRows copies the rows of x in order (unit rows for Cosine, whose
+// scores are then plain products).
+func groupedRows(x Matrix, metric centroids.Metric, order []int32) Matrix {
 	xs := x
 	if metric == centroids.Cosine {
 		xs = Normalized(x)
@@ -353,77 +377,97 @@ func NeighbourGraph(x Matrix, set *centroids.Set, cellOf []int32, n, probes, wor
 	for p, i := range order {
 		copy(grouped.Row(p), xs.Row(int(i)))
 	}
-	gm, gb := rowBias(grouped, metric) // gm == grouped unless Cosine (already unit)
-	// The cells whose rows are searched for the rows of cell a: the probes
-	// cells most similar to a's centroid (a itself first, normally).
-	near := make([][]int, k)
-	forEach(k, workers, func(a int) {
+	return grouped
+}
+
+// nearCells lists, for every cell a, the cells whose rows are searched for
+// the rows of a: the probes cells most similar to a's centroid, a itself
+// always among them (first, normally), so a row's own cell is searched
+// even when its centroid ranks others above it.
+func nearCells(set *centroids.Set, probes, workers int) [][]int {
+	near := make([][]int, set.K())
+	forEach(set.K(), workers, func(a int) {
 		c := set.Centroid(a, make([]float32, set.Dim()))
 		near[a] = set.TopP(c, probes, make([]int, 0, probes))
 		if !slices.Contains(near[a], a) {
 			near[a][len(near[a])-1] = a
 		}
 	})
-	parts := make([]map[[2]int32]float64, k)
-	forEach(k, workers, func(a int) {
-		edges := make(map[[2]int32]float64)
-		q0, q1 := start[a], start[a+1]
-		nq := q1 - q0
-		if nq == 0 {
-			return
-		}
-		bestS := make([]float32, nq*n)
-		bestI := make([]int32, nq*n)
-		for t := range bestS {
-			bestS[t], bestI[t] = float32(math.Inf(-1)), -1
-		}
-		const tBlock = 256
-		block := make([]float32, nq*tBlock)
-		for _, c := range near[a] {
-			for t0 := start[c]; t0 < start[c+1]; t0 += tBlock {
-				t1 := min(start[c+1], t0+tBlock)
-				dotBlock(gm, q0, q1, gm, t0, t1, block, tBlock)
-				for qi := 0; qi < nq; qi++ {
-					self := order[q0+qi]
-					s := bestS[qi*n : (qi+1)*n]
-					ix := bestI[qi*n : (qi+1)*n]
-					for t, v := range block[qi*tBlock : qi*tBlock+(t1-t0)] {
-						r := order[t0+t]
-						if r == self {
-							continue
-						}
-						v -= gb[t0+t]
-						if !better(v, r, s[n-1], ix[n-1]) {
-							continue
-						}
-						// Insert, keeping the n best sorted best first.
-						p := n - 1
-						for p > 0 && better(v, r, s[p-1], ix[p-1]) {
-							s[p], ix[p] = s[p-1], ix[p-1]
-							p--
-						}
-						s[p], ix[p] = v, r
-					}
-				}
+	return near
+}
+
+// neighbourSearch is what every cell's search of NeighbourGraph reads; it
+// is never written, so the cells are searched concurrently.
+type neighbourSearch struct {
+	gm     Matrix    // the rows grouped by cell (groupedRows, after rowBias)
+	gb     []float32 // the bias rowBias subtracts from a product, per grouped row
+	order  []int32   // the row of x at every grouped position
+	start  []int     // the grouped rows of cell c are start[c]..start[c+1]
+	cellOf []int32   // the cell of every row of x
+	near   [][]int   // the cells searched for each cell's rows (nearCells)
+	n      int       // neighbours per row
+}
+
+// cellEdges finds the n best neighbours of every row of cell a and counts
+// them per edge from a to another cell (nil when a has no rows). The
+// target rows are scored a block at a time so the block of scores of all
+// of a's rows stays in cache.
+func (ns *neighbourSearch) cellEdges(a int) map[[2]int32]float64 {
+	n := ns.n
+	q0, q1 := ns.start[a], ns.start[a+1]
+	nq := q1 - q0
+	if nq == 0 {
+		return nil
+	}
+	bestS := make([]float32, nq*n)
+	bestI := make([]int32, nq*n)
+	for t := range bestS {
+		bestS[t], bestI[t] = float32(math.Inf(-1)), -1
+	}
+	const tBlock = 256
+	block := make([]float32, nq*tBlock)
+	for _, c := range ns.near[a] {
+		for t0 := ns.start[c]; t0 < ns.start[c+1]; t0 += tBlock {
+			t1 := min(ns.start[c+1], t0+tBlock)
+			dotBlock(ns.gm, q0, q1, ns.gm, t0, t1, block, tBlock)
+			for qi := 0; qi < nq; qi++ {
+				ns.offer(bestS[qi*n:(qi+1)*n], bestI[qi*n:(qi+1)*n], ns.order[q0+qi], t0, block[qi*tBlock:qi*tBlock+(t1-t0)])
 			}
-		}
-		for _, r := range bestI {
-			if r < 0 {
-				continue
-			}
-			if b := int32(cellOf[r]); b != int32(a) {
-				edges[[2]int32{min(int32(a), b), max(int32(a), b)}]++
-			}
-		}
-		parts[a] = edges
-	})
-	b := partition.NewBuilder(sizes)
-	for _, edges := range parts {
-		for e, w := range edges {
-			b.Add(int(e[0]), int(e[1]), w)
 		}
 	}
-	return b.Graph()
+	edges := make(map[[2]int32]float64)
+	for _, r := range bestI {
+		if r < 0 {
+			continue
+		}
+		if b := ns.cellOf[r]; b != int32(a) {
+			edges[[2]int32{min(int32(a), b), max(int32(a), b)}]++
+		}
+	}
+	return edges
+}
+
+// offer inserts the grouped rows t0.. with the products in block into the
+// n best neighbours s (scores) and ix (rows) of row self, kept sorted best
+// first; self is never its own neighbour.
+func (ns *neighbourSearch) offer(s []float32, ix []int32, self int32, t0 int, block []float32) {
+	n := len(s)
+	for t, v := range block {
+		r := ns.order[t0+t]
+		if r == self {
+			continue
+		}
+		v -= ns.gb[t0+t]
+		if !better(v, r, s[n-1], ix[n-1]) {
+			continue
+		}
+		p := n - 1
+		for p > 0 && better(v, r, s[p-1], ix[p-1]) {
+			s[p], ix[p] = s[p-1], ix[p-1]
+			p--
+		}
+		s[p], ix[p] = v, r
+	}
 }
 
 // better reports whether neighbour r with score v ranks before neighbour i
