@@ -396,89 +396,108 @@ func (s *state) swapGain(a, b int) float64 {
 // each step the one that lowers the total violation most, ties broken by
 // the larger gain. It fails when no step lowers the violation.
 func (s *state) repair() error {
-	sz := s.g.Sizes
 	for step := 0; ; step++ {
-		v := s.totalViolation()
-		if v == 0 {
+		if s.totalViolation() == 0 {
 			return nil
 		}
 		if step > 20*s.k+100 {
 			break
 		}
-		bestDV, bestGain := 0.0, math.Inf(-1)
-		bc, bto, bswap := -1, -1, -1
-		// Among the steps that lower the violation, the one with the
-		// largest gain: taking the largest reduction instead would fill an
-		// empty shard with the biggest cells wherever they are.
-		consider := func(dv, gain float64, c, to, swap int) {
-			if dv < -1e-9 && (gain > bestGain || (gain == bestGain && dv < bestDV)) {
-				bestDV, bestGain, bc, bto, bswap = dv, gain, c, to, swap
-			}
-		}
+		best := repairStep{gain: math.Inf(-1), c: -1, to: -1, swap: -1}
 		if !s.opt.SwapOnly {
-			// Tiers, the first that has a move wins: moves that improve
-			// both shards (an overfull shard giving to an underfull one),
-			// moves that make neither worse (so filling one shard opens no
-			// hole in another), then any move that lowers the total.
-			for tier := 0; tier < 3 && bc < 0; tier++ {
-				for c := 0; c < s.k; c++ {
-					from := s.part[c]
-					lf := s.load[from]
-					vf, vf2 := s.violation(lf), s.violation(lf-sz[c])
-					if (tier == 0 && vf2 >= vf) || (tier == 1 && vf2 > vf) {
-						continue
-					}
-					for to := 0; to < s.ns; to++ {
-						if to == from || !s.budgetOK(s.movedDelta(c, to)) {
-							continue
-						}
-						lt := s.load[to]
-						vt, vt2 := s.violation(lt), s.violation(lt+sz[c])
-						if (tier == 0 && vt2 >= vt) || (tier == 1 && vt2 > vt) {
-							continue
-						}
-						if dv := vf2 + vt2 - vf - vt; dv < 0 {
-							consider(dv, s.moveGain(c, to), c, to, -1)
-						}
-					}
-				}
-			}
+			s.repairMoves(&best)
 		}
-		if bc < 0 {
-			// No single move helps: try swaps between a cell of a shard
-			// outside the window and a cell of any other shard.
-			for a := 0; a < s.k; a++ {
-				pa := s.part[a]
-				la := s.load[pa]
-				if s.violation(la) == 0 {
-					continue
-				}
-				for b := 0; b < s.k; b++ {
-					pb := s.part[b]
-					if pb == pa || sz[a] == sz[b] || !s.budgetOK(s.movedDelta(a, pb)+s.movedDelta(b, pa)) {
-						continue
-					}
-					lb := s.load[pb]
-					na, nb := la-sz[a]+sz[b], lb-sz[b]+sz[a]
-					dv := s.violation(na) + s.violation(nb) - s.violation(la) - s.violation(lb)
-					if dv < 0 {
-						consider(dv, s.swapGain(a, b), a, pb, b)
-					}
-				}
-			}
+		if best.c < 0 {
+			// No single move helps: try swaps.
+			s.repairSwaps(&best)
 		}
-		if bc < 0 {
+		if best.c < 0 {
 			break
 		}
-		if bswap >= 0 {
-			from := s.part[bc]
-			s.move(bc, bto)
-			s.move(bswap, from)
+		if best.swap >= 0 {
+			from := s.part[best.c]
+			s.move(best.c, best.to)
+			s.move(best.swap, from)
 		} else {
-			s.move(bc, bto)
+			s.move(best.c, best.to)
 		}
 	}
 	return fmt.Errorf("%w of %.1f..%.1f rows: the closest reached is %v", ErrWindow, s.opt.Lo, s.opt.Hi, s.load)
+}
+
+// repairStep is the best step a round of repair has found so far: move
+// cell c to shard to or, when swap >= 0, swap c with cell swap of shard
+// to; c < 0 while none is found.
+type repairStep struct {
+	dv, gain    float64 // the change of total violation (rows) and of score
+	c, to, swap int
+}
+
+// consider keeps the step if it lowers the violation and has the largest
+// gain among those that do (the smaller dv on a tie): taking the largest
+// reduction instead would fill an empty shard with the biggest cells
+// wherever they are.
+func (b *repairStep) consider(dv, gain float64, c, to, swap int) {
+	if dv < -1e-9 && (gain > b.gain || (gain == b.gain && dv < b.dv)) {
+		*b = repairStep{dv: dv, gain: gain, c: c, to: to, swap: swap}
+	}
+}
+
+// repairMoves considers single moves in tiers, the first that has a move
+// wins: moves that improve both shards (an overfull shard giving to an
+// underfull one), moves that make neither worse (so filling one shard
+// opens no hole in another), then any move that lowers the total.
+func (s *state) repairMoves(best *repairStep) {
+	sz := s.g.Sizes
+	for tier := 0; tier < 3 && best.c < 0; tier++ {
+		for c := 0; c < s.k; c++ {
+			from := s.part[c]
+			lf := s.load[from]
+			vf, vf2 := s.violation(lf), s.violation(lf-sz[c])
+			if (tier == 0 && vf2 >= vf) || (tier == 1 && vf2 > vf) {
+				continue
+			}
+			for to := 0; to < s.ns; to++ {
+				if to == from || !s.budgetOK(s.movedDelta(c, to)) {
+					continue
+				}
+				lt := s.load[to]
+				vt, vt2 := s.violation(lt), s.violation(lt+sz[c])
+				if (tier == 0 && vt2 >= vt) || (tier == 1 && vt2 > vt) {
+					continue
+				}
+				if dv := vf2 + vt2 - vf - vt; dv < 0 {
+					best.consider(dv, s.moveGain(c, to), c, to, -1)
+				}
+			}
+		}
+	}
+}
+
+// repairSwaps considers swaps between a cell of a shard outside the window
+// and a cell of another size on any other shard (cells of the same size
+// change no load).
+func (s *state) repairSwaps(best *repairStep) {
+	sz := s.g.Sizes
+	for a := 0; a < s.k; a++ {
+		pa := s.part[a]
+		la := s.load[pa]
+		if s.violation(la) == 0 {
+			continue
+		}
+		for b := 0; b < s.k; b++ {
+			pb := s.part[b]
+			if pb == pa || sz[a] == sz[b] || !s.budgetOK(s.movedDelta(a, pb)+s.movedDelta(b, pa)) {
+				continue
+			}
+			lb := s.load[pb]
+			na, nb := la-sz[a]+sz[b], lb-sz[b]+sz[a]
+			dv := s.violation(na) + s.violation(nb) - s.violation(la) - s.violation(lb)
+			if dv < 0 {
+				best.consider(dv, s.swapGain(a, b), a, pb, b)
+			}
+		}
+	}
 }
 
 // anneal runs simulated annealing from the current (feasible) assignment.
