@@ -90,27 +90,20 @@ func (o *checkOptions) run(c *cobra.Command, stdout io.Writer) error {
 // snapshot (nil when it cannot be loaded) and a *cli.ProblemError when the
 // plugin would not route with it.
 func (o *checkOptions) checkConfig(c *cobra.Command, stdout io.Writer) (*router.Snapshot, error) {
-	config, shards := &o.config, &o.shards
 	snap, err := o.load(c)
 	if ue := (*cli.UsageError)(nil); errors.As(err, &ue) {
 		return nil, err
 	}
 	if err != nil {
-		fmt.Fprintf(stdout, "%s: cannot be loaded; the plugin would answer NO_DECISION to every statement\n", *config)
+		fmt.Fprintf(stdout, "%s: cannot be loaded; the plugin would answer NO_DECISION to every statement\n", o.config)
 		fmt.Fprintf(stdout, "problem: %v\n", err)
 		return nil, &cli.ProblemError{Err: err}
 	}
-	fmt.Fprintf(stdout, "config %s\n", snap.Path())
-	if n := snap.Shards(); n != 0 {
-		fmt.Fprintf(stdout, "shards: %d\n", n)
-	} else {
-		fmt.Fprintln(stdout, "shards: not set (the pooler's count is used; vector tables need it to equal their centroid files')")
-		fmt.Fprintln(stdout, "warning: without shards in the configuration, a pooler with another shard count than the centroid files is found only when statements are refused; set shards = N")
-	}
+	printConfigShards(stdout, snap)
 	// The shard count the pooler is known to have, if any: bare centroid
 	// files map centroid c to shard c % hostShards and can only be shown
 	// per shard with it.
-	hostShards := *shards
+	hostShards := o.shards
 	if hostShards == 0 {
 		hostShards = snap.Shards()
 	}
@@ -118,36 +111,13 @@ func (o *checkOptions) checkConfig(c *cobra.Command, stdout io.Writer) (*router.
 	for _, t := range snap.Tables() {
 		bareProblems = append(bareProblems, printTable(stdout, t, hostShards)...)
 	}
-
-	// Which shard counts could the pooler have? The one given, else the
-	// configured one, else each vector table's centroid count. The rules
-	// that compare them are the router's: ask it about one statement per
-	// table rather than comparing counts here.
-	var candidates []int
-	switch {
-	case *shards > 0:
-		candidates = []int{*shards}
-	case snap.Shards() > 0:
-		candidates = []int{snap.Shards()}
-	default:
-		for _, t := range snap.Tables() {
-			if t.Set != nil && !t.Set.Bare() && indexOfInt(candidates, t.Set.Shards()) < 0 {
-				candidates = append(candidates, t.Set.Shards())
-			}
-		}
-	}
+	candidates := candidateShards(snap, o.shards)
 	r := router.New(snap)
 	problems := bareProblems
 	for i, n := range candidates {
-		var ps []string
-		for _, t := range snap.Tables() {
-			d := r.Route("SELECT 1 FROM "+qualifiedName(t), nil, n)
-			if d.Kind == router.Error && indexOf(ps, d.Message) < 0 {
-				ps = append(ps, d.Message)
-			}
-		}
+		ps := routeProblems(r, snap, n)
 		if len(ps) == 0 && len(bareProblems) == 0 {
-			if *shards > 0 {
+			if o.shards > 0 {
 				fmt.Fprintf(stdout, "OK: the plugin would route with this configuration on %d shards\n", n)
 			} else {
 				fmt.Fprintf(stdout, "OK: the plugin would route with this configuration (on %d shards)\n", n)
@@ -166,7 +136,7 @@ func (o *checkOptions) checkConfig(c *cobra.Command, stdout io.Writer) (*router.
 		fmt.Fprintln(stdout)
 		return snap, nil
 	}
-	if *shards == 0 && len(candidates) > 1 {
+	if o.shards == 0 && len(candidates) > 1 {
 		problems = append(problems, fmt.Sprintf("the centroid files are for different shard counts %v: no pooler can route every table", candidates))
 	}
 	for _, p := range problems {
@@ -174,6 +144,52 @@ func (o *checkOptions) checkConfig(c *cobra.Command, stdout io.Writer) (*router.
 	}
 	fmt.Fprintf(stdout, "%d problem(s): fix them before the plugin routes with this configuration\n", len(problems))
 	return snap, &cli.ProblemError{Err: fmt.Errorf("%d problem(s)", len(problems))}
+}
+
+// printConfigShards prints the configured shard count, and warns when there
+// is none: a mismatched pooler then shows only as refused statements.
+func printConfigShards(w io.Writer, snap *router.Snapshot) {
+	fmt.Fprintf(w, "config %s\n", snap.Path())
+	if n := snap.Shards(); n != 0 {
+		fmt.Fprintf(w, "shards: %d\n", n)
+		return
+	}
+	fmt.Fprintln(w, "shards: not set (the pooler's count is used; vector tables need it to equal their centroid files')")
+	fmt.Fprintln(w, "warning: without shards in the configuration, a pooler with another shard count than the centroid files is found only when statements are refused; set shards = N")
+}
+
+// candidateShards are the shard counts the pooler could have: the one
+// given (shards), else the configured one, else each vector table's
+// centroid count (none when every table is bare or keyed by id).
+func candidateShards(snap *router.Snapshot, shards int) []int {
+	switch {
+	case shards > 0:
+		return []int{shards}
+	case snap.Shards() > 0:
+		return []int{snap.Shards()}
+	}
+	var candidates []int
+	for _, t := range snap.Tables() {
+		if t.Set != nil && !t.Set.Bare() && indexOfInt(candidates, t.Set.Shards()) < 0 {
+			candidates = append(candidates, t.Set.Shards())
+		}
+	}
+	return candidates
+}
+
+// routeProblems are the distinct errors the router gives for one statement
+// per table on n shards. The rules that compare shard counts are the
+// router's: asking it rather than comparing counts here keeps check from
+// disagreeing with the plugin.
+func routeProblems(r *router.Router, snap *router.Snapshot, n int) []string {
+	var ps []string
+	for _, t := range snap.Tables() {
+		d := r.Route("SELECT 1 FROM "+qualifiedName(t), nil, n)
+		if d.Kind == router.Error && indexOf(ps, d.Message) < 0 {
+			ps = append(ps, d.Message)
+		}
+	}
+	return ps
 }
 
 // hasBare reports whether a vector table's centroid file is a bare array.
@@ -211,8 +227,22 @@ func printTable(w io.Writer, t *router.Table, hostShards int) (problems []string
 		fmt.Fprint(w, ", key updates allowed")
 	}
 	fmt.Fprintln(w)
+	per, problems := printCentroids(w, t, hostShards)
+	if per != nil {
+		printCentroidsPerShard(w, t, per)
+	}
+	printTraining(w, t, hostShards)
+	for _, warn := range tableWarnings(t, hostShards) {
+		fmt.Fprintf(w, "  warning: %s\n", warn)
+	}
+	return problems
+}
+
+// printCentroids describes the centroid file of vector table t and counts
+// its centroids per shard (nil when a bare file's shard count is unknown).
+// A bare file with fewer centroids than hostShards is a problem.
+func printCentroids(w io.Writer, t *router.Table, hostShards int) (per []int, problems []string) {
 	set := t.Set
-	var per []int
 	switch {
 	case !set.Bare():
 		fmt.Fprintf(w, "  centroids %s: k = %d, dim = %d, shards = %d\n", t.CentroidsPath, set.K(), set.Dim(), set.Shards())
@@ -236,6 +266,12 @@ func printTable(w io.Writer, t *router.Table, hostShards int) (problems []string
 	default:
 		fmt.Fprintf(w, "  centroids %s: k = %d, dim = %d, bare array: centroid i is shard i %% shards; --shards is needed to check it\n", t.CentroidsPath, set.K(), set.Dim())
 	}
+	return per, problems
+}
+
+// printCentroidsPerShard prints per, the centroids of table t per shard,
+// and warns when no shard owns t.Probes of them.
+func printCentroidsPerShard(w io.Writer, t *router.Table, per []int) {
 	var b strings.Builder
 	for s, n := range per {
 		if s > 0 {
@@ -243,22 +279,24 @@ func printTable(w io.Writer, t *router.Table, hostShards int) (problems []string
 		}
 		fmt.Fprintf(&b, "%d: %d", s, n)
 	}
-	if per != nil {
-		fmt.Fprintf(w, "  centroids per shard: %s\n", b.String())
-		most := 0
-		for _, n := range per {
-			most = max(most, n)
-		}
-		// A search routes to one shard only when its top probes centroids
-		// are all on it: with fewer centroids than that on every shard, no
-		// query vector can route.
-		if t.Probes >= 2 && most < t.Probes {
-			fmt.Fprintf(w, "  warning: table %s has probes = %d but no shard owns more than %d centroid(s): the top %d centroids of every query vector are on several shards, so every similarity search (ORDER BY distance ... LIMIT) needs several shards (ALL; through libvecshard.so, the nearest centroid's shard when PgDog cannot merge its ORDER BY); set probes = 1 for %s, or train centroids with several per shard (k a multiple of the shard count, at least %d x shards)\n",
-				t.Name, t.Probes, most, t.Probes, t.Name, t.Probes)
-		}
+	fmt.Fprintf(w, "  centroids per shard: %s\n", b.String())
+	most := 0
+	for _, n := range per {
+		most = max(most, n)
 	}
-	// Training statistics are not part of the routing state; read them from
-	// the file the router loaded.
+	// A search routes to one shard only when its top probes centroids
+	// are all on it: with fewer centroids than that on every shard, no
+	// query vector can route.
+	if t.Probes >= 2 && most < t.Probes {
+		fmt.Fprintf(w, "  warning: table %s has probes = %d but no shard owns more than %d centroid(s): the top %d centroids of every query vector are on several shards, so every similarity search (ORDER BY distance ... LIMIT) needs several shards (ALL; through libvecshard.so, the nearest centroid's shard when PgDog cannot merge its ORDER BY); set probes = 1 for %s, or train centroids with several per shard (k a multiple of the shard count, at least %d x shards)\n",
+			t.Name, t.Probes, most, t.Probes, t.Name, t.Probes)
+	}
+}
+
+// printTraining prints the training statistics of table t's centroid
+// file. They are not part of the routing state, so they are read from the
+// file the router loaded.
+func printTraining(w io.Writer, t *router.Table, hostShards int) {
 	f, err := centroids.Load(t.CentroidsPath)
 	switch {
 	case err != nil:
@@ -280,10 +318,6 @@ func printTable(w io.Writer, t *router.Table, hostShards int) (problems []string
 			printTrainingPerShard(w, t, tr.Sizes, hostShards)
 		}
 	}
-	for _, warn := range tableWarnings(t, hostShards) {
-		fmt.Fprintf(w, "  warning: %s\n", warn)
-	}
-	return problems
 }
 
 // quoteIdent quotes a PostgreSQL identifier as stored (no case folding).
