@@ -548,26 +548,28 @@ var binaryResults = []int16{1}
 
 // knn runs the prepared knnSQL; the ids come back in binary.
 func knn(ctx context.Context, c *pgconn.PgConn, param [][]byte) ([]int64, error) {
-	res := c.ExecPrepared(ctx, stmtKNN, param, binaryResults, binaryResults).Read()
-	if res.Err != nil {
-		return nil, res.Err
-	}
-	ids := make([]int64, len(res.Rows))
-	for i, r := range res.Rows {
-		ids[i] = int64(binary.BigEndian.Uint64(r[0]))
-	}
-	return ids, nil
+	return prepared(ctx, c, stmtKNN, param, func(r [][]byte) int64 {
+		return int64(binary.BigEndian.Uint64(r[0]))
+	})
 }
 
 // alias runs the prepared aliasSQL: ids and distances in binary.
 func alias(ctx context.Context, c *pgconn.PgConn, param [][]byte) ([]idDist, error) {
-	res := c.ExecPrepared(ctx, stmtAlias, param, binaryResults, binaryResults).Read()
+	return prepared(ctx, c, stmtAlias, param, func(r [][]byte) idDist {
+		return idDist{int64(binary.BigEndian.Uint64(r[0])), math.Float64frombits(binary.BigEndian.Uint64(r[1]))}
+	})
+}
+
+// prepared runs the prepared statement stmt with param (binary in and
+// out) and reads each row with row.
+func prepared[T any](ctx context.Context, c *pgconn.PgConn, stmt string, param [][]byte, row func([][]byte) T) ([]T, error) {
+	res := c.ExecPrepared(ctx, stmt, param, binaryResults, binaryResults).Read()
 	if res.Err != nil {
 		return nil, res.Err
 	}
-	out := make([]idDist, len(res.Rows))
+	out := make([]T, len(res.Rows))
 	for i, r := range res.Rows {
-		out[i] = idDist{int64(binary.BigEndian.Uint64(r[0])), math.Float64frombits(binary.BigEndian.Uint64(r[1]))}
+		out[i] = row(r)
 	}
 	return out, nil
 }
